@@ -1,0 +1,63 @@
+"""Directory API: the brand's stores and staff (roles, supervisor links, leave, capacity)."""
+
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
+from vipcare.api.models import StaffCreate, StaffOut, StaffPatch, StoreCreate, StoreOut
+from vipcare.api.presenters import staff_out, store_out
+from vipcare.services import directory
+
+logger = Logger()
+tracer = Tracer()
+app = create_app(logger)
+
+
+@app.post("/stores", summary="Add a store (admin)", tags=["directory"], security=SECURITY,
+          responses={201: {"description": "Created"}, **error_responses(403, 409)})
+@tracer.capture_method
+def add_store(request: StoreCreate) -> Response[StoreOut]:
+    store = directory.create_store(current_caller(app), request)
+    logger.info("store created", extra={"store_id": store.store_id})
+    return json_response(201, store_out(store).model_dump(mode="json"))
+
+
+@app.get("/stores", summary="The brand's stores", tags=["directory"], security=SECURITY,
+         responses=error_responses())
+@tracer.capture_method
+def list_stores() -> list[StoreOut]:
+    return [store_out(s) for s in directory.list_stores(current_caller(app))]
+
+
+@app.post("/staff", summary="Add a staff member (admin)", tags=["directory"], security=SECURITY,
+          responses={201: {"description": "Created"}, **error_responses(403, 409)})
+@tracer.capture_method
+def add_staff(request: StaffCreate) -> Response[StaffOut]:
+    staff = directory.create_staff(current_caller(app), request)
+    logger.info("staff created", extra={"staff_id": staff.staff_id, "role": staff.role.value})
+    return json_response(201, staff_out(staff).model_dump(mode="json"))
+
+
+@app.get("/staff/<staff_id>", summary="A staff member", tags=["directory"], security=SECURITY,
+         responses=error_responses(404))
+@tracer.capture_method
+def get_staff(staff_id: str) -> StaffOut:
+    return staff_out(directory.get_staff(current_caller(app), staff_id))
+
+
+@app.patch("/staff/<staff_id>", summary="Change role, store, supervisor, leave or capacity (admin)",
+           tags=["directory"], security=SECURITY, responses=error_responses(403, 404))
+@tracer.capture_method
+def patch_staff(staff_id: str, patch: StaffPatch) -> StaffOut:
+    staff = directory.update_staff(current_caller(app), staff_id, patch)
+    logger.info("staff updated", extra={"staff_id": staff_id, "fields": sorted(patch.model_fields_set)})
+    return staff_out(staff)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return resolve(app, event, context)

@@ -1,0 +1,80 @@
+"""Enrollment API: enrol members, read and edit their profile card, look them up by phone.
+
+Thin by design: parse the request, call a vipcare service, shape the response.
+"""
+
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from vipcare.api import idempotency
+from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
+from vipcare.api.models import EnrolRequest, MemberCard, MemberPatch
+from vipcare.api.presenters import member_card
+from vipcare.services import members
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = create_app(logger)
+
+
+@app.post(
+    "/members",
+    summary="Enrol a member",
+    description="The same phone in any format again answers 409 with the existing member_id. "
+    "Send an `Idempotency-Key` header to make retries safe.",
+    tags=["members"],
+    security=SECURITY,
+    responses={201: {"description": "Enrolled"}, **error_responses(403, 409)},
+)
+@tracer.capture_method
+def enrol(request: EnrolRequest) -> Response[MemberCard]:
+    caller = current_caller(app)
+
+    def work() -> dict[str, Any]:
+        member = members.enroll(caller, request)
+        metrics.add_metric(name="MembersEnrolled", unit=MetricUnit.Count, value=1)
+        logger.info("member enrolled", extra={"member_id": member.member_id, "store_id": member.store_id})
+        return {"status": 201, "body": member_card(member).model_dump(mode="json")}
+
+    key = app.current_event.get_header_value(idempotency.HEADER, case_sensitive=False)
+    result = idempotency.run_once(key, scope=f"{caller.brand_id}#enrol", payload=request.model_dump(mode="json"),
+                                  compute=work)
+    return json_response(result["status"], result["body"])
+
+
+@app.get("/members/<member_id>", summary="A member's profile card, tier and points", tags=["members"],
+         security=SECURITY, responses=error_responses(404))
+@tracer.capture_method
+def get_member(member_id: str) -> MemberCard:
+    return member_card(members.get_member(current_caller(app), member_id))
+
+
+@app.get("/members", summary="Look a member up by phone (any format)", tags=["members"], security=SECURITY,
+         responses=error_responses(404))
+@tracer.capture_method
+def find_member(phone: Annotated[str, Query(min_length=1, max_length=32)]) -> MemberCard:
+    return member_card(members.find_by_phone(current_caller(app), phone))
+
+
+@app.patch("/members/<member_id>", summary="Edit profile and consent fields", tags=["members"],
+           description="Only profile and consent fields; tier, points, spend and ids cannot be set.",
+           security=SECURITY, responses=error_responses(404, 409))
+@tracer.capture_method
+def patch_member(member_id: str, patch: MemberPatch) -> MemberCard:
+    member = members.update_profile(current_caller(app), member_id, patch)
+    logger.info("member updated", extra={"member_id": member_id, "fields": sorted(patch.model_fields_set)})
+    return member_card(member)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    idempotency.register_context(context)
+    return resolve(app, event, context)

@@ -1,0 +1,73 @@
+"""Demo data for `make run`: brand `demo` (stores demo-001..003, staff in every role,
+a few hundred members) and a small second brand `acme` to try cross-brand isolation."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平"]
+HOBBIES = ["tea", "golf", "travel", "wine", "yoga", "calligraphy", "photography", "hiking", "jewellery", "cooking"]
+
+# Each store's staff, with who they report to (the escalation ladder of DOMAIN.md §5).
+STAFF_LAYOUT = [
+    ("vice_president", None, 0),
+    ("department_head", "vice_president", 0),
+    ("supervisor", "department_head", 0),
+    ("manager", "supervisor", 60),
+    ("store_staff", "manager", 0),
+    ("technical_support", "supervisor", 0),
+    ("admin", None, 0),
+]
+
+
+def seed(*, members_per_brand: int = 300, seed_value: int = 7) -> dict[str, int]:
+    from vipcare.api.models import EnrolRequest, StaffCreate, StoreCreate
+    from vipcare.domain.access import Caller, Role
+    from vipcare.domain.directory import BrandSettings
+    from vipcare.domain.errors import Conflict
+    from vipcare.services import directory, members
+    from vipcare.store.directory import DirectoryRepository
+
+    rng = random.Random(seed_value)
+    repo = DirectoryRepository()
+    counts = {"stores": 0, "staff": 0, "members": 0}
+    for brand_id, name, n_stores, n_members in (("demo", "Demo Fashion", 3, members_per_brand),
+                                                ("acme", "Acme Jewellers", 1, 12)):
+        repo.put_brand(BrandSettings(brand_id=brand_id, name=name))
+        admin = Caller(staff_id=f"{brand_id}-admin", brand_id=brand_id, store_id=None, role=Role.ADMIN)
+        stores = [f"{brand_id}-{i:03d}" for i in range(1, n_stores + 1)]
+        for store_id in stores:
+            directory.create_store(admin, StoreCreate(store_id=store_id, name=f"{name} {store_id[-3:]}"))
+            counts["stores"] += 1
+            for role, reports_to, capacity in STAFF_LAYOUT:
+                directory.create_staff(admin, StaffCreate(
+                    staff_id=f"{store_id}-{role}".replace("_", "-"),
+                    name=f"{rng.choice(SURNAMES)}{rng.choice(GIVEN)} ({role.replace('_', ' ')})",
+                    role=Role(role),
+                    store_id=store_id,
+                    supervisor_id=f"{store_id}-{reports_to}".replace("_", "-") if reports_to else None,
+                    capacity=capacity,
+                ))
+                counts["staff"] += 1
+        today = datetime.now(UTC).date()
+        for i in range(n_members):
+            birthday = date(rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28))
+            request = EnrolRequest(
+                name=f"{rng.choice(SURNAMES)}{rng.choice(GIVEN)}",
+                phone=f"+86139{rng.randint(0, 99_999_999):08d}",
+                store_id=stores[i % len(stores)],
+                gender=rng.choice(["female", "male", "female", "undisclosed"]),
+                birthday=birthday,
+                birthday_lunar=rng.random() < 0.2,
+                anniversary=(today - timedelta(days=rng.randint(400, 9000))) if rng.random() < 0.3 else None,
+                hobbies=rng.sample(HOBBIES, k=rng.randint(0, 3)),
+                consent={"sms_marketing": rng.random() < 0.7},
+            )
+            try:
+                members.enroll(admin, request)
+                counts["members"] += 1
+            except Conflict:
+                pass  # a random phone repeated: one member per phone, as in production
+    return counts

@@ -1,0 +1,65 @@
+"""The API's OpenAPI document, generated from the handlers' code (powertools + pydantic).
+
+Each function has its own resolver; this merges their documents into one. `make openapi`
+writes docs/openapi.json; a test fails when the committed file drifts from the code.
+
+    python -m infra.openapi_doc [--check]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from infra.local import template
+from infra.local.lambdas import load_module
+
+OUTPUT = template.ROOT / "docs" / "openapi.json"
+
+
+def build() -> dict[str, Any]:
+    for key, value in {"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true"}.items():
+        os.environ.setdefault(key, value)
+    merged: dict[str, Any] = {}
+    for code_uri in sorted({r.code_uri for r in template.routes()}):
+        doc = json.loads(load_module(code_uri).app.get_openapi_json_schema())
+        if not merged:
+            merged = {**doc, "paths": {}, "components": {**doc.get("components", {}), "schemas": {}}}
+        for path, operations in doc.get("paths", {}).items():
+            for method, operation in operations.items():
+                if method in merged["paths"].get(path, {}):
+                    raise ValueError(f"{method.upper()} {path} is defined by two functions")
+                merged["paths"].setdefault(path, {})[method] = operation
+        merged["components"]["schemas"].update(doc.get("components", {}).get("schemas", {}))
+    merged["paths"] = dict(sorted(merged["paths"].items()))
+    merged["components"]["schemas"] = dict(sorted(merged["components"]["schemas"].items()))
+    merged["info"]["description"] = (
+        "VIP Care: enrol members, record purchases, file complaints, read a member's card, "
+        "tier and points. Every route needs a staff ID token from the Cognito user pool in "
+        "the Authorization header."
+    )
+    return merged
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        current = OUTPUT.read_text() if OUTPUT.exists() else ""
+        if current != text:
+            print(f"{OUTPUT.relative_to(template.ROOT)} is out of date: run `make openapi`", file=sys.stderr)
+            return 1
+        return 0
+    Path(OUTPUT).write_text(text)
+    print(f"wrote {OUTPUT.relative_to(template.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,199 @@
+"""Request and response models of the HTTP API (the OpenAPI document is generated from these).
+
+Requests forbid unknown fields: that is what stops mass assignment (`tier`, `points`...).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from ..domain.access import Role
+from ..domain.members import Gender, Tier
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+Id = Annotated[str, StringConstraints(strip_whitespace=True, pattern=ID_PATTERN)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConsentIn(_Input):
+    sms_marketing: bool = Field(description="SMS marketing (greetings, promotions) allowed")
+
+
+class FamilyMemberIn(_Input):
+    name: Name
+    relation: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] | None = None
+    birthday: date | None = None
+
+
+class _ProfileFields(_Input):
+    other_phones: list[PhoneText] = Field(default_factory=list, max_length=5)
+    gender: Gender | None = None
+    birthday: date | None = Field(default=None, description="Solar date of birth (YYYY-MM-DD)")
+    birthday_lunar: bool = Field(default=False, description="Celebrate on the lunar calendar date")
+    anniversary: date | None = Field(default=None, description="Wedding anniversary")
+    email: Email | None = None
+    address: Text | None = None
+    occupation: Text | None = None
+    company: Text | None = None
+    family: list[FamilyMemberIn] = Field(default_factory=list, max_length=10)
+    hobbies: list[Tag] = Field(default_factory=list, max_length=20)
+    preferences: LongText | None = None
+    notes: LongText | None = None
+
+
+class EnrolRequest(_ProfileFields):
+    name: Name
+    phone: PhoneText = Field(description="Any common format; stored as E.164")
+    store_id: Id
+    consent: ConsentIn = Field(default_factory=lambda: ConsentIn(sms_marketing=False))
+    referrer_member_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class MemberPatch(_ProfileFields):
+    """Profile and consent only; absent fields are unchanged, `null` clears a field."""
+
+    name: Name | None = None
+    phone: PhoneText | None = None
+    consent: ConsentIn | None = None
+    # Defaults of list/bool fields must not count as "set": PATCH uses model_fields_set.
+    other_phones: list[PhoneText] | None = Field(default=None, max_length=5)  # type: ignore[assignment]
+    birthday_lunar: bool | None = None  # type: ignore[assignment]
+    family: list[FamilyMemberIn] | None = Field(default=None, max_length=10)  # type: ignore[assignment]
+    hobbies: list[Tag] | None = Field(default=None, max_length=20)  # type: ignore[assignment]
+
+    @field_validator("name", "phone", "birthday_lunar")
+    @classmethod
+    def _not_null(cls, value: object, info):  # type: ignore[no-untyped-def]
+        if value is None:
+            raise ValueError(f"{info.field_name} cannot be cleared")
+        return value
+
+
+class ConsentOut(BaseModel):
+    sms_marketing: bool
+    updated_at: datetime
+    source: str
+
+
+class FamilyMemberOut(BaseModel):
+    name: str
+    relation: str | None = None
+    birthday: date | None = None
+
+
+class MemberCard(BaseModel):
+    member_id: str
+    member_no: str
+    brand_id: str
+    store_id: str
+    name: str
+    phone: str
+    other_phones: list[str]
+    gender: Gender | None
+    birthday: date | None
+    birthday_lunar: bool
+    anniversary: date | None
+    email: str | None
+    address: str | None
+    occupation: str | None
+    company: str | None
+    family: list[FamilyMemberOut]
+    hobbies: list[str]
+    preferences: str | None
+    notes: str | None
+    consent: ConsentOut
+    referrer_member_id: str | None
+    tier: Tier
+    points_balance: int
+    spend_12m: str = Field(description="Net spend over the last 12 months, decimal string")
+    purchases_6m: int
+    manager_id: str | None
+    enrolled_at: datetime
+    updated_at: datetime
+
+
+class StoreCreate(_Input):
+    store_id: Id
+    name: Name
+    code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9]{1,8}$")] | None = None
+    timezone: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, description="IANA time zone; defaults to the brand's"
+    )
+    address: Text | None = None
+
+
+class StoreOut(BaseModel):
+    brand_id: str
+    store_id: str
+    name: str
+    code: str
+    timezone: str
+    address: str | None
+    created_at: datetime
+
+
+class StaffCreate(_Input):
+    staff_id: Id | None = Field(default=None, description="Generated when absent")
+    name: Name
+    role: Role
+    store_id: Id | None = None
+    supervisor_id: Id | None = None
+    on_leave: bool = False
+    capacity: int = Field(default=0, ge=0, le=10_000, description="Members an account manager can own")
+
+
+class StaffPatch(_Input):
+    name: Name | None = None
+    role: Role | None = None
+    store_id: Id | None = None
+    supervisor_id: Id | None = None
+    on_leave: bool | None = None
+    capacity: int | None = Field(default=None, ge=0, le=10_000)
+    active: bool | None = None
+
+    @field_validator("name", "role", "on_leave", "capacity", "active")
+    @classmethod
+    def _not_null(cls, value: object, info):  # type: ignore[no-untyped-def]
+        if value is None:
+            raise ValueError(f"{info.field_name} cannot be cleared")
+        return value
+
+
+class StaffOut(BaseModel):
+    brand_id: str
+    staff_id: str
+    name: str
+    role: Role
+    store_id: str | None
+    supervisor_id: str | None
+    on_leave: bool
+    capacity: int
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="Stable machine-readable code")
+    message: str
+    fields: list[FieldError] = Field(default_factory=list)
+    member_id: str | None = Field(default=None, description="The existing member, on a duplicate phone")

@@ -1,0 +1,1 @@
+"""Outbound messages: member SMS through SNS and manager tasks (later issues)."""

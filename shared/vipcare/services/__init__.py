@@ -1,0 +1,1 @@
+"""Use cases: each composes domain rules, a repository and (later) notifications."""

@@ -1,0 +1,1 @@
+"""Persistence: pynamodb models and repositories. All DynamoDB knowledge lives here."""

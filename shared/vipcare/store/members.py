@@ -1,0 +1,177 @@
+"""Member repository: the card, the phone-uniqueness claim, profile updates."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from ..domain.members import Consent, FamilyMember, Gender, Member, Tier
+from .models import (
+    PHONE_SK,
+    PROFILE_SK,
+    ConsentMap,
+    FamilyMap,
+    MemberItem,
+    PhoneClaimItem,
+    member_pk,
+    phone_pk,
+)
+
+
+class PhoneAlreadyClaimed(Exception):
+    """Another member of the brand holds this phone."""
+
+    def __init__(self, member_id: str | None) -> None:
+        super().__init__(member_id)
+        self.member_id = member_id
+
+
+class MemberMissing(Exception):
+    """The member item is gone (erased or never existed) at write time."""
+
+
+_DOMAIN_FIELDS = {f.name for f in fields(Member)}
+
+
+def _to_item(m: Member) -> MemberItem:
+    values = {name: getattr(m, name) for name in _DOMAIN_FIELDS}
+    values["consent"] = ConsentMap(**_consent_values(m.consent))
+    values["family"] = [_family_map(f) for f in m.family]
+    values["gender"] = m.gender.value if m.gender else None
+    values["tier"] = m.tier.value
+    return MemberItem(member_pk(m.brand_id, m.member_id), PROFILE_SK, **values)
+
+
+def _from_item(item: MemberItem) -> Member:
+    c = item.consent
+    return Member(
+        member_id=item.member_id,
+        brand_id=item.brand_id,
+        store_id=item.store_id,
+        member_no=item.member_no,
+        name=item.name,
+        phone=item.phone,
+        enrolled_at=item.enrolled_at,
+        updated_at=item.updated_at,
+        consent=Consent(sms_marketing=c.sms_marketing, updated_at=c.updated_at, source=c.source),
+        other_phones=list(item.other_phones or []),
+        gender=Gender(item.gender) if item.gender else None,
+        birthday=item.birthday,
+        birthday_lunar=bool(item.birthday_lunar),
+        anniversary=item.anniversary,
+        email=item.email,
+        address=item.address,
+        occupation=item.occupation,
+        company=item.company,
+        family=[FamilyMember(name=f.name, relation=f.relation, birthday=f.birthday) for f in item.family or []],
+        hobbies=list(item.hobbies or []),
+        preferences=item.preferences,
+        notes=item.notes,
+        referrer_member_id=item.referrer_member_id,
+        tier=Tier(item.tier),
+        points_balance=int(item.points_balance or 0),
+        spend_12m=item.spend_12m if item.spend_12m is not None else Decimal("0"),
+        purchases_6m=int(item.purchases_6m or 0),
+        manager_id=item.manager_id,
+    )
+
+
+def _consent_values(c: Consent) -> dict[str, Any]:
+    return {"sms_marketing": c.sms_marketing, "updated_at": c.updated_at, "source": c.source}
+
+
+def _family_map(f: FamilyMember) -> FamilyMap:
+    return FamilyMap(name=f.name, relation=f.relation, birthday=f.birthday)
+
+
+def _storable(name: str, value: Any) -> Any:
+    """Domain value -> what the pynamodb attribute of the same name expects."""
+    if name == "consent":
+        return ConsentMap(**_consent_values(value))
+    if name == "family":
+        return [_family_map(f) for f in value]
+    if name == "gender":
+        return value.value if value else None
+    return value
+
+
+def _claim_failed(exc: TransactWriteError, index: int) -> bool:
+    reasons = exc.cancellation_reasons
+    return len(reasons) > index and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed"
+
+
+class MemberRepository:
+    def get(self, brand_id: str, member_id: str) -> Member | None:
+        try:
+            return _from_item(MemberItem.get(member_pk(brand_id, member_id), PROFILE_SK))
+        except DoesNotExist:
+            return None
+
+    def member_id_for_phone(self, brand_id: str, e164: str) -> str | None:
+        try:
+            return PhoneClaimItem.get(phone_pk(brand_id, e164), PHONE_SK).member_id
+        except DoesNotExist:
+            return None
+
+    def add(self, member: Member) -> None:
+        """Write the member and its phone claim in one transaction (both must be new)."""
+        item = _to_item(member)
+        claim = PhoneClaimItem(
+            phone_pk(member.brand_id, member.phone),
+            PHONE_SK,
+            member_id=member.member_id,
+            claimed_at=member.enrolled_at,
+        )
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.save(item, condition=MemberItem.pk.does_not_exist())
+                tx.save(claim, condition=PhoneClaimItem.pk.does_not_exist())
+        except TransactWriteError as exc:
+            if _claim_failed(exc, 1):
+                raise PhoneAlreadyClaimed(self.member_id_for_phone(member.brand_id, member.phone)) from None
+            raise
+
+    def update_profile(self, member: Member, changes: dict[str, Any], *, now: datetime, old_phone: str) -> None:
+        """Set only the changed profile fields (never a whole-item put: purchases update the
+        same item concurrently). A phone change moves the uniqueness claim atomically."""
+        item = MemberItem(member_pk(member.brand_id, member.member_id), PROFILE_SK)
+        actions = [MemberItem.updated_at.set(now)]
+        for name, value in changes.items():
+            attr = getattr(MemberItem, name)
+            stored = _storable(name, value)
+            actions.append(attr.remove() if stored is None or stored == [] else attr.set(stored))
+        must_exist = MemberItem.pk.exists()
+        new_phone = changes.get("phone")
+        if new_phone is None or new_phone == old_phone:
+            try:
+                item.update(actions=actions, condition=must_exist)
+            except UpdateError as exc:
+                if exc.cause_response_code == "ConditionalCheckFailedException":
+                    raise MemberMissing() from None
+                raise
+            return
+        claim = PhoneClaimItem(phone_pk(member.brand_id, new_phone), PHONE_SK, member_id=member.member_id,
+                               claimed_at=now)
+        old_claim = PhoneClaimItem(phone_pk(member.brand_id, old_phone), PHONE_SK)
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                # Order in the request: deletes, puts, updates (pynamodb groups them so).
+                tx.delete(old_claim, condition=PhoneClaimItem.member_id == member.member_id)
+                tx.save(claim, condition=PhoneClaimItem.pk.does_not_exist())
+                tx.update(item, actions=actions, condition=must_exist)
+        except TransactWriteError as exc:
+            if _claim_failed(exc, 1):
+                raise PhoneAlreadyClaimed(self.member_id_for_phone(member.brand_id, new_phone)) from None
+            if _claim_failed(exc, 2) or _claim_failed(exc, 0):
+                raise MemberMissing() from None
+            raise
+
+
+def _connection() -> Connection:
+    return MemberItem._get_connection().connection

@@ -1,0 +1,192 @@
+"""pynamodb models: one class per item type. Tables and keys are documented in
+docs/data-model.md; template.yaml declares the tables themselves.
+
+Key scheme: every member-side key starts with the brand, so an id from another brand
+simply does not resolve (a 404, with nothing to leak).
+"""
+
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from ..config import settings
+from .attributes import DateAttribute, DecimalAttribute
+
+_REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def member_pk(brand_id: str, member_id: str) -> str:
+    return f"BRAND#{brand_id}#MEMBER#{member_id}"
+
+
+def phone_pk(brand_id: str, e164: str) -> str:
+    return f"BRAND#{brand_id}#PHONE#{e164}"
+
+
+def brand_pk(brand_id: str) -> str:
+    return f"BRAND#{brand_id}"
+
+
+PROFILE_SK = "PROFILE"
+PHONE_SK = "PHONE"
+BRAND_SK = "BRAND"
+
+
+def store_sk(store_id: str) -> str:
+    return f"STORE#{store_id}"
+
+
+def staff_sk(staff_id: str) -> str:
+    return f"STAFF#{staff_id}"
+
+
+# ---- members table ---------------------------------------------------------------------
+
+
+class ConsentMap(MapAttribute):
+    sms_marketing = BooleanAttribute()
+    updated_at = UTCDateTimeAttribute()
+    source = UnicodeAttribute()
+
+
+class FamilyMap(MapAttribute):
+    name = UnicodeAttribute()
+    relation = UnicodeAttribute(null=True)
+    birthday = DateAttribute(null=True)
+
+
+class MemberItem(Model):
+    """The member's card plus the figures VIP Care owns (tier, points, spend)."""
+
+    class Meta:
+        table_name = settings().members_table
+        region = _REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    member_id = UnicodeAttribute()
+    brand_id = UnicodeAttribute()
+    store_id = UnicodeAttribute()
+    member_no = UnicodeAttribute()
+    name = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    other_phones = ListAttribute(of=UnicodeAttribute, default=list)
+    gender = UnicodeAttribute(null=True)
+    birthday = DateAttribute(null=True)
+    birthday_lunar = BooleanAttribute(default=False)
+    anniversary = DateAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)
+    occupation = UnicodeAttribute(null=True)
+    company = UnicodeAttribute(null=True)
+    family = ListAttribute(of=FamilyMap, default=list)
+    hobbies = ListAttribute(of=UnicodeAttribute, default=list)
+    preferences = UnicodeAttribute(null=True)
+    notes = UnicodeAttribute(null=True)
+    consent = ConsentMap()
+    referrer_member_id = UnicodeAttribute(null=True)
+    tier = UnicodeAttribute(default="regular")
+    points_balance = NumberAttribute(default=0)
+    spend_12m = DecimalAttribute(null=True)
+    purchases_6m = NumberAttribute(default=0)
+    manager_id = UnicodeAttribute(null=True)
+    enrolled_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class PhoneClaimItem(Model):
+    """One per (brand, phone): the uniqueness guarantee, written in the same transaction
+    as the member it points to, so two concurrent enrolments cannot both win."""
+
+    class Meta:
+        table_name = settings().members_table
+        region = _REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    member_id = UnicodeAttribute()
+    claimed_at = UTCDateTimeAttribute()
+
+
+# ---- directory table -------------------------------------------------------------------
+
+
+class StaffByStoreIndex(GlobalSecondaryIndex["StaffItem"]):
+    """gsi1: a store's staff by role (routing: "the managers of store X")."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class BrandItem(Model):
+    class Meta:
+        table_name = settings().directory_table
+        region = _REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    brand_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    phone_region = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    currency = UnicodeAttribute()
+
+
+class StoreItem(Model):
+    class Meta:
+        table_name = settings().directory_table
+        region = _REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    brand_id = UnicodeAttribute()
+    store_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    code = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    address = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    # Enrolment sequence for member numbers; bumped atomically (ADD) per enrolment.
+    member_seq = NumberAttribute(default=0)
+
+
+class StaffItem(Model):
+    class Meta:
+        table_name = settings().directory_table
+        region = _REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_store = StaffByStoreIndex()
+    brand_id = UnicodeAttribute()
+    staff_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    store_id = UnicodeAttribute(null=True)
+    supervisor_id = UnicodeAttribute(null=True)
+    on_leave = BooleanAttribute(default=False)
+    capacity = NumberAttribute(default=0)
+    active = BooleanAttribute(default=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+def staff_index_keys(brand_id: str, store_id: str | None, role: str, staff_id: str) -> tuple[str, str]:
+    return f"BRAND#{brand_id}#STORE#{store_id or '-'}", f"ROLE#{role}#{staff_id}"
