@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+
 from vipcare.api import idempotency
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
 from vipcare.api.models import EnrolRequest, MemberCard, MemberPatch
@@ -42,7 +43,7 @@ def enrol(request: EnrolRequest) -> Response[MemberCard]:
         logger.info("member enrolled", extra={"member_id": member.member_id, "store_id": member.store_id})
         return {"status": 201, "body": member_card(member).model_dump(mode="json")}
 
-    key = app.current_event.get_header_value(idempotency.HEADER, case_sensitive=False)
+    key = app.current_event.headers.get(idempotency.HEADER)  # case-insensitive
     result = idempotency.run_once(key, scope=f"{caller.brand_id}#enrol", payload=request.model_dump(mode="json"),
                                   compute=work)
     return json_response(result["status"], result["body"])

@@ -7,7 +7,8 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平"]
+GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋",
+         "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平"]
 HOBBIES = ["tea", "golf", "travel", "wine", "yoga", "calligraphy", "photography", "hiking", "jewellery", "cooking"]
 
 # Each store's staff, with who they report to (the escalation ladder of DOMAIN.md §5).

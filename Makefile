@@ -1,0 +1,59 @@
+# VIP Care. The two set-up commands on a fresh machine:
+#   make run    local stack with demo data, serving the API on http://127.0.0.1:3000
+#   make test   every check: lint, template validation, sam build, unit, integration, e2e
+# Each creates the virtual environment it needs (.venv) when it is missing or stale.
+
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+# AWS tools here only ever talk to moto: fake credentials, a region, no telemetry.
+export AWS_ACCESS_KEY_ID     ?= testing
+export AWS_SECRET_ACCESS_KEY ?= testing
+export AWS_DEFAULT_REGION    ?= us-east-1
+export SAM_CLI_TELEMETRY     := 0
+# sam build looks for `python3.13` on PATH: the venv's bin provides it.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: run test lint lint-fast validate build openapi bench invoke soak clean help
+
+help:
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@bash .ci/bootstrap-venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP) ## local stack with demo data on http://127.0.0.1:3000 (Ctrl-C stops)
+	$(PY) -m infra.local
+
+test: $(STAMP) lint-fast validate build ## all checks (what CI runs)
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+lint-fast: $(STAMP)
+	$(VENV)/bin/ruff check shared functions infra tests
+
+lint: lint-fast ## ruff and mypy
+	$(VENV)/bin/mypy
+
+validate: $(STAMP) ## cfn-lint and sam validate --lint
+	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/sam validate --lint --template-file template.yaml
+
+build: $(STAMP) ## sam build (offline; the layer's deps come from PyPI)
+	$(VENV)/bin/sam build --template-file template.yaml --build-dir .aws-sam/build
+
+openapi: $(STAMP) ## regenerate docs/openapi.json from the code
+	$(PY) -m infra.openapi_doc
+
+bench: $(STAMP) ## measured figures (cold init per function against a boto3 baseline)
+	$(PY) -m tests.bench.cold_start --runs 9
+
+invoke: $(STAMP) ## run a handler with a sample event: make invoke EVENT=events/enrollment/enrol.json
+	$(PY) -m infra.local.invoke $(EVENT)
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .hypothesis .ruff_cache .mypy_cache

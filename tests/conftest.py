@@ -1,0 +1,29 @@
+"""Test-wide settings: fake AWS credentials and the local table names, set before any
+vipcare module is imported (its pynamodb models read table names at import)."""
+
+from __future__ import annotations
+
+import os
+
+from infra.local import template
+
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "VipCareTest",
+    "POWERTOOLS_SERVICE_NAME": "vipcare",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+})
+os.environ.pop("AWS_ENDPOINT_URL", None)  # never a real or stray endpoint in tests
+
+# The same environment the template gives the functions, with local table names.
+_names = {logical: spec["TableName"] for logical, spec in template.table_definitions().items()}
+for _fn in template.functions():
+    for _key, _value in template.function_environment(_fn, _names | {"StaffUserPool": "local-pool",
+                                                                     "StaffUserPoolClient": "local-client"}).items():
+        os.environ.setdefault(_key, _value)
