@@ -52,7 +52,7 @@ openapi: $(STAMP) ## regenerate docs/openapi.json from the code
 bench: $(STAMP) ## measured figures (cold init per function against a boto3 baseline)
 	$(PY) -m tests.bench.cold_start --runs 9
 
-invoke: $(STAMP) ## run a handler with a sample event: make invoke EVENT=events/enrollment/enrol.json
+invoke: $(STAMP) ## run handlers with sample events: make invoke EVENT="events/enrollment/enrol.json ..."
 	$(PY) -m infra.local.invoke $(EVENT)
 
 clean:

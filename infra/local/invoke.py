@@ -1,0 +1,71 @@
+"""Run handlers with sample events, as `sam local invoke` would (Docker is not needed).
+
+    python -m infra.local.invoke events/enrollment/enrol.json [more events ...]
+
+Events run in order against an in-process moto holding the template's tables and the demo
+directory (brand demo, stores, staff). The placeholder member id `m_0123456789abcdef` in a
+later event is replaced by the member an earlier event enrolled, so
+`enrol.json get-member.json` shows the card just created.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+PLACEHOLDER_MEMBER = "m_0123456789abcdef"
+
+
+def main(paths: list[str]) -> int:
+    if not paths:
+        print(__doc__)
+        return 2
+    from .stack import FAKE_AWS_ENV
+
+    os.environ.update(FAKE_AWS_ENV)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+    import boto3
+    from moto import mock_aws
+
+    from . import template
+    from .lambdas import LambdaContext, ensure_layer_on_path, handler_for
+
+    names = {logical: spec["TableName"] for logical, spec in template.table_definitions().items()}
+    for fn in template.functions():
+        os.environ.update(template.function_environment(fn, names | {"StaffUserPool": "local",
+                                                                     "StaffUserPoolClient": "local"}))
+    ensure_layer_on_path()
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        for spec in template.table_definitions().values():
+            client.create_table(**spec)
+        from .demo import seed
+
+        seed(members_per_brand=0)
+        member_id = None
+        for path in paths:
+            text = Path(path).read_text()
+            if member_id:
+                text = text.replace(PLACEHOLDER_MEMBER, member_id)
+            event = json.loads(text)
+            route = next((r for r in template.routes()
+                          if r.method == event["httpMethod"] and r.path == event["resource"]), None)
+            if route is None:
+                print(f"{path}: no route {event['httpMethod']} {event['resource']} in template.yaml")
+                return 1
+            result = handler_for(route.code_uri, route.handler)(event, LambdaContext(function_name=route.function))
+            body = json.loads(result["body"]) if result.get("body") else None
+            member_id = (body or {}).get("member_id") or member_id
+            print(f"== {path} -> {route.function} {route.method} {route.path}: {result['statusCode']}")
+            print(json.dumps(body, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
