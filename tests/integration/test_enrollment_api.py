@@ -44,18 +44,42 @@ def test_same_phone_in_any_format_is_409_with_the_existing_member(again):
 
 
 def test_concurrent_enrolments_of_one_phone_create_one_member():
-    results: list[int] = []
+    """Six Lambda instances enrol the same phone at once (the service is what each runs; a
+    barrier makes them all pass the "already enrolled?" read before anyone writes)."""
+    from vipcare.api.models import EnrolRequest
+    from vipcare.domain.access import Caller, Role
+    from vipcare.domain.errors import Conflict
+    from vipcare.services import members
+    from vipcare.store.members import MemberRepository
 
-    def attempt() -> None:
-        results.append(enrol().status)
+    class SlowRepository(MemberRepository):
+        waited = False
 
-    threads = [threading.Thread(target=attempt) for _ in range(6)]
+        def member_id_for_phone(self, brand_id, e164):
+            found = super().member_id_for_phone(brand_id, e164)
+            if not self.waited:  # only the pre-check, not the loser's read of the winner
+                self.waited = True
+                barrier.wait(timeout=10)
+            return found
+
+    barrier = threading.Barrier(6)
+    caller = Caller(staff_id="s", brand_id="demo", store_id="demo-001", role=Role.ADMIN)
+    outcomes: list[str] = []
+
+    def attempt(i: int) -> None:
+        try:
+            members.enroll(caller, EnrolRequest(name=f"n{i}", phone="13800138000", store_id="demo-001"),
+                           members=SlowRepository())
+            outcomes.append("created")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(6)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results).count(201) == 1
-    assert set(results) == {201, 409}
+    assert sorted(outcomes) == ["created"] + ["member_exists"] * 5
     assert count_items("MembersTable") == 2
 
 

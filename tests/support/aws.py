@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,12 +11,40 @@ from moto import mock_aws
 
 from infra.local import template
 
+_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "get_item")
+
+
+@contextmanager
+def _atomic_moto_writes() -> Iterator[None]:
+    """DynamoDB applies each request (a transaction included) atomically; moto's in-memory
+    backend does not when called from several threads: a condition can be checked by two
+    requests before either writes. Serialise moto's request handling, as DynamoDB would,
+    so that concurrency tests exercise our conditions, not moto's races."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    originals = {name: getattr(DynamoDBBackend, name) for name in _WRITES}
+
+    def locked(fn):
+        def wrapper(*args, **kwargs):
+            with lock:
+                return fn(*args, **kwargs)
+        return wrapper
+
+    for name, fn in originals.items():
+        setattr(DynamoDBBackend, name, locked(fn))
+    try:
+        yield
+    finally:
+        for name, fn in originals.items():
+            setattr(DynamoDBBackend, name, fn)
+
 
 @contextmanager
 def mocked_aws() -> Iterator[None]:
     from vipcare.services.brands import forget_cached_brands
 
-    with mock_aws():
+    with mock_aws(), _atomic_moto_writes():
         client = boto3.client("dynamodb", region_name="us-east-1")
         for spec in template.table_definitions().values():
             client.create_table(**spec)

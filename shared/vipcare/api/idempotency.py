@@ -23,7 +23,9 @@ def _persistence() -> Any:
     # Created on first use, never at import: the client is built with the first request.
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    return DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
+    from ..store.clients import dynamodb_client
+
+    return DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=dynamodb_client())
 
 
 @cache

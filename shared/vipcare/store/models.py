@@ -7,8 +7,6 @@ simply does not resolve (a 404, with nothing to leak).
 
 from __future__ import annotations
 
-import os
-
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -22,8 +20,19 @@ from pynamodb.models import Model
 
 from ..config import settings
 from .attributes import DateAttribute, DecimalAttribute
+from .clients import REGION as _REGION
+from .clients import dynamodb_client
 
-_REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+class _SharedClientModel(Model):
+    """Every model talks through the process-wide client (see clients.py)."""
+
+    @classmethod
+    def _get_connection(cls):  # type: ignore[no-untyped-def]
+        table_connection = super()._get_connection()
+        if table_connection.connection._client is None:
+            table_connection.connection._client = dynamodb_client()
+        return table_connection
 
 
 def member_pk(brand_id: str, member_id: str) -> str:
@@ -66,7 +75,7 @@ class FamilyMap(MapAttribute):
     birthday = DateAttribute(null=True)
 
 
-class MemberItem(Model):
+class MemberItem(_SharedClientModel):
     """The member's card plus the figures VIP Care owns (tier, points, spend)."""
 
     class Meta:
@@ -105,7 +114,7 @@ class MemberItem(Model):
     updated_at = UTCDateTimeAttribute()
 
 
-class PhoneClaimItem(Model):
+class PhoneClaimItem(_SharedClientModel):
     """One per (brand, phone): the uniqueness guarantee, written in the same transaction
     as the member it points to, so two concurrent enrolments cannot both win."""
 
@@ -133,7 +142,7 @@ class StaffByStoreIndex(GlobalSecondaryIndex["StaffItem"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class BrandItem(Model):
+class BrandItem(_SharedClientModel):
     class Meta:
         table_name = settings().directory_table
         region = _REGION
@@ -147,7 +156,7 @@ class BrandItem(Model):
     currency = UnicodeAttribute()
 
 
-class StoreItem(Model):
+class StoreItem(_SharedClientModel):
     class Meta:
         table_name = settings().directory_table
         region = _REGION
@@ -165,7 +174,7 @@ class StoreItem(Model):
     member_seq = NumberAttribute(default=0)
 
 
-class StaffItem(Model):
+class StaffItem(_SharedClientModel):
     class Meta:
         table_name = settings().directory_table
         region = _REGION
