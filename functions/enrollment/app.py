@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -34,7 +34,13 @@ app = create_app(logger)
     responses={201: {"description": "Enrolled"}, **error_responses(403, 409)},
 )
 @tracer.capture_method
-def enrol(request: EnrolRequest) -> Response[MemberCard]:
+def enrol(
+    request: EnrolRequest,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias=idempotency.HEADER, max_length=128, description="Makes a retried POST return the first response"),
+    ] = None,
+) -> Response[MemberCard]:
     caller = current_caller(app)
 
     def work() -> dict[str, Any]:
@@ -43,9 +49,8 @@ def enrol(request: EnrolRequest) -> Response[MemberCard]:
         logger.info("member enrolled", extra={"member_id": member.member_id, "store_id": member.store_id})
         return {"status": 201, "body": member_card(member).model_dump(mode="json")}
 
-    key = app.current_event.headers.get(idempotency.HEADER)  # case-insensitive
-    result = idempotency.run_once(key, scope=f"{caller.brand_id}#enrol", payload=request.model_dump(mode="json"),
-                                  compute=work)
+    result = idempotency.run_once(idempotency_key, scope=f"{caller.brand_id}#enrol",
+                                  payload=request.model_dump(mode="json"), compute=work)
     return json_response(result["status"], result["body"])
 
 

@@ -83,10 +83,10 @@ def test_concurrent_enrolments_of_one_phone_create_one_member():
     assert count_items("MembersTable") == 2
 
 
-def test_idempotency_key_replays_the_first_response():
-    key = {"Idempotency-Key": "pos-7-req-1"}
-    first = enrol(headers=key)
-    retry = enrol(headers=key)
+@pytest.mark.parametrize("header", ["Idempotency-Key", "idempotency-key"])
+def test_idempotency_key_replays_the_first_response(header):
+    first = enrol(headers={"Idempotency-Key": "pos-7-req-1"})
+    retry = enrol(headers={header: "pos-7-req-1"})
     assert first.status == retry.status == 201
     assert retry.body == first.body
     assert count_items("MembersTable") == 2

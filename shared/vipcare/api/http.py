@@ -22,8 +22,8 @@ from .errors import error_response, from_domain_error, from_validation_error
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 # The Cognito authorizer, as the OpenAPI document shows it: the ID token in Authorization.
-SECURITY_SCHEMES = {"cognito": {"type": "apiKey", "name": "Authorization", "in": "header"}}
-SECURITY = [{"cognito": []}]
+SECURITY_SCHEMES: dict[str, Any] = {"cognito": {"type": "apiKey", "name": "Authorization", "in": "header"}}
+SECURITY: list[dict[str, list[str]]] = [{"cognito": []}]
 API_TITLE = "VIP Care API"
 API_VERSION = "0.1.0"
 

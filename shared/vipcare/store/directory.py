@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from ..domain.access import Role
 from ..domain.directory import BrandSettings, Staff, Store
@@ -172,7 +173,7 @@ class DirectoryRepository:
     def update_staff(self, staff: Staff, changes: dict[str, Any], *, now: datetime) -> None:
         """Set the changed fields; role or store changes move the staff member in gsi1."""
         item = StaffItem(brand_pk(staff.brand_id), staff_sk(staff.staff_id))
-        actions = [StaffItem.updated_at.set(now)]
+        actions: list[Action] = [StaffItem.updated_at.set(now)]
         for name, value in changes.items():
             attr = getattr(StaffItem, name)
             stored = value.value if isinstance(value, Role) else value

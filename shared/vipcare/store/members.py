@@ -9,6 +9,7 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain.members import Consent, FamilyMember, Gender, Member, Tier
@@ -60,7 +61,7 @@ def _from_item(item: MemberItem) -> Member:
         enrolled_at=item.enrolled_at,
         updated_at=item.updated_at,
         consent=Consent(sms_marketing=c.sms_marketing, updated_at=c.updated_at, source=c.source),
-        other_phones=list(item.other_phones or []),
+        other_phones=[str(p) for p in item.other_phones or []],
         gender=Gender(item.gender) if item.gender else None,
         birthday=item.birthday,
         birthday_lunar=bool(item.birthday_lunar),
@@ -70,7 +71,7 @@ def _from_item(item: MemberItem) -> Member:
         occupation=item.occupation,
         company=item.company,
         family=[FamilyMember(name=f.name, relation=f.relation, birthday=f.birthday) for f in item.family or []],
-        hobbies=list(item.hobbies or []),
+        hobbies=[str(h) for h in item.hobbies or []],
         preferences=item.preferences,
         notes=item.notes,
         referrer_member_id=item.referrer_member_id,
@@ -103,7 +104,8 @@ def _storable(name: str, value: Any) -> Any:
 
 def _claim_failed(exc: TransactWriteError, index: int) -> bool:
     reasons = exc.cancellation_reasons
-    return len(reasons) > index and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed"
+    reason = reasons[index] if len(reasons) > index else None
+    return reason is not None and reason.code == "ConditionalCheckFailed"
 
 
 class MemberRepository:
@@ -141,7 +143,7 @@ class MemberRepository:
         """Set only the changed profile fields (never a whole-item put: purchases update the
         same item concurrently). A phone change moves the uniqueness claim atomically."""
         item = MemberItem(member_pk(member.brand_id, member.member_id), PROFILE_SK)
-        actions = [MemberItem.updated_at.set(now)]
+        actions: list[Action] = [MemberItem.updated_at.set(now)]
         for name, value in changes.items():
             attr = getattr(MemberItem, name)
             stored = _storable(name, value)
