@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from infra.local import template
+from infra.local import resources, template
 
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing",
@@ -21,9 +21,8 @@ os.environ.update({
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)  # never a real or stray endpoint in tests
 
-# The same environment the template gives the functions, with local table names.
-_names = {logical: spec["TableName"] for logical, spec in template.table_definitions().items()}
+# The same environment the template gives the functions, with moto's resource names.
+_names = resources.physical_names() | {"StaffUserPool": "local-pool", "StaffUserPoolClient": "local-client"}
 for _fn in template.functions():
-    for _key, _value in template.function_environment(_fn, _names | {"StaffUserPool": "local-pool",
-                                                                     "StaffUserPoolClient": "local-client"}).items():
+    for _key, _value in template.function_environment(_fn, _names).items():
         os.environ.setdefault(_key, _value)

@@ -33,18 +33,15 @@ def main(paths: list[str]) -> int:
     import boto3
     from moto import mock_aws
 
-    from . import template
+    from . import resources, template
     from .lambdas import LambdaContext, ensure_layer_on_path, handler_for
 
-    names = {logical: spec["TableName"] for logical, spec in template.table_definitions().items()}
+    names = resources.physical_names() | {"StaffUserPool": "local", "StaffUserPoolClient": "local"}
     for fn in template.functions():
-        os.environ.update(template.function_environment(fn, names | {"StaffUserPool": "local",
-                                                                     "StaffUserPoolClient": "local"}))
+        os.environ.update(template.function_environment(fn, names))
     ensure_layer_on_path()
     with mock_aws():
-        client = boto3.client("dynamodb")
-        for spec in template.table_definitions().values():
-            client.create_table(**spec)
+        resources.create_all(boto3.client)
         from .demo import seed
 
         seed(members_per_brand=0)

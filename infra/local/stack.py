@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import template
+from . import resources, template
 from .cognito import LocalCognito
 
 REGION = "us-east-1"
@@ -58,10 +58,7 @@ class LocalStack:
         return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
 
     def create_resources(self) -> None:
-        dynamodb = self.client("dynamodb")
-        for logical_id, spec in template.table_definitions().items():
-            dynamodb.create_table(**spec)
-            self.names[logical_id] = spec["TableName"]
+        self.names.update(resources.create_all(self.client, sqs_endpoint=self.endpoint))
         self.cognito = LocalCognito(self.client("cognito-idp"), self.endpoint, REGION)
         self.cognito.create_from_template()
         pool_id = next(iter(template.resources("AWS::Cognito::UserPool")))

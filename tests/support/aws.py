@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import boto3
 from moto import mock_aws
 
-from infra.local import template
+from infra.local import resources, template
 
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "get_item")
 
@@ -45,9 +45,7 @@ def mocked_aws() -> Iterator[None]:
     from vipcare.services.brands import forget_cached_brands
 
     with mock_aws(), _atomic_moto_writes():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        for spec in template.table_definitions().values():
-            client.create_table(**spec)
+        resources.create_all(lambda service: boto3.client(service, region_name="us-east-1"))
         forget_cached_brands()
         yield
     forget_cached_brands()
