@@ -35,14 +35,18 @@ def main(argv: list[str] | None = None) -> int:
     from .gateway import Gateway
     from .lambdas import ensure_layer_on_path
     from .local_routes import ROUTES
+    from .poller import QueuePoller
 
     ensure_layer_on_path()
     counts = {} if args.no_demo else __import__("infra.local.demo", fromlist=["seed"]).seed(
         members_per_brand=args.members)
     assert stack.cognito is not None
-    gateway = Gateway(stack.cognito, port=args.api_port, local_routes=ROUTES,
-                      log=(lambda _: None) if args.quiet else (lambda line: print(line, flush=True)))
+    log = (lambda _: None) if args.quiet else (lambda line: print(line, flush=True))
+    gateway = Gateway(stack.cognito, port=args.api_port, local_routes=ROUTES, log=log, names=stack.names,
+                      aws_client=stack.client)
     gateway.serve_in_thread()
+    poller = QueuePoller(stack.client("sqs"), stack.names, log=log)
+    poller.start()
     token = stack.cognito.token_for(brand_id="demo", role="admin", store_id="demo-001",
                                     staff_id="demo-001-admin")
     url = gateway.url
@@ -66,6 +70,7 @@ READY {url}""", flush=True)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
+    poller.stop()
     gateway.shutdown()
     stack.stop()
     return 0

@@ -33,8 +33,11 @@ LocalRoute = Callable[["Gateway", dict[str, Any], dict[str, list[str]]], tuple[i
 class Gateway:
     def __init__(self, cognito: LocalCognito, *, host: str = "127.0.0.1", port: int = 3000,
                  local_routes: dict[tuple[str, str], LocalRoute] | None = None,
-                 log: Callable[[str], None] = print) -> None:
+                 log: Callable[[str], None] = print, names: dict[str, str] | None = None,
+                 aws_client: Callable[[str], Any] | None = None) -> None:
         self.cognito = cognito
+        self.names = names or {}
+        self.aws_client = aws_client or (lambda service: None)
         self.routes = template.routes()
         self.local_routes = local_routes or {}
         self.log = log

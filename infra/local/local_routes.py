@@ -3,6 +3,7 @@
 - POST /_local/token            {brand_id, store_id, role, staff_id?} -> {token}
 - POST /_local/jobs/{function}  {"time": "..."}? -> fires a scheduled function for that moment
 - GET  /_local/outbox           the SMS the moto server received through SNS
+- GET  /_local/queues           depth of each queue
 - GET  /openapi.json, /docs     the API document and Swagger UI
 """
 
@@ -101,7 +102,20 @@ def outbox(gw: Gateway, _: dict[str, Any], __: dict[str, list[str]]) -> tuple[in
     return 200, {"count": len(messages), "messages": messages}
 
 
+def queues(gw: Gateway, _: dict[str, Any], __: dict[str, list[str]]) -> tuple[int, Any]:
+    """Depth of every queue of the template (e.g. to wait until purchases are applied)."""
+    sqs = gw.aws_client("sqs")
+    out = {}
+    for logical_id in template.resources("AWS::SQS::Queue"):
+        attrs = sqs.get_queue_attributes(QueueUrl=gw.names[logical_id], AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        out[logical_id] = {"visible": int(attrs["ApproximateNumberOfMessages"]),
+                           "in_flight": int(attrs["ApproximateNumberOfMessagesNotVisible"])}
+    return 200, out
+
+
 ROUTES = {
+    ("GET", "/_local/queues"): queues,
     ("POST", "/_local/token"): token,
     ("POST", "/_local/jobs/*"): run_job,
     ("GET", "/_local/outbox"): outbox,

@@ -22,6 +22,13 @@ class Settings:
     default_currency: str
     max_body_bytes: int
     idempotency_ttl_seconds: int
+    purchases_queue_url: str
+    event_bus_name: str
+    # Purchase limits (brand defaults; DOMAIN.md: numbers are configuration)
+    max_purchase_amount: str
+    backdating_days: int
+    return_hold_days: int
+    points_lifetime_months: int
 
 
 @cache
@@ -36,4 +43,10 @@ def settings() -> Settings:
         default_currency=env("DEFAULT_CURRENCY", "CNY"),
         max_body_bytes=int(env("MAX_BODY_BYTES", "65536")),
         idempotency_ttl_seconds=int(env("IDEMPOTENCY_TTL_SECONDS", "86400")),
+        purchases_queue_url=env("PURCHASES_QUEUE_URL", ""),
+        event_bus_name=env("EVENT_BUS_NAME", "default"),
+        max_purchase_amount=env("MAX_PURCHASE_AMOUNT", "1000000"),
+        backdating_days=int(env("PURCHASE_BACKDATING_DAYS", "90")),
+        return_hold_days=int(env("RETURN_HOLD_DAYS", "7")),
+        points_lifetime_months=int(env("POINTS_LIFETIME_MONTHS", "24")),
     )

@@ -47,22 +47,31 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-def from_validation_error(exc: RequestValidationError) -> Response:
-    errors = exc.errors()
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return error_response(400, "invalid_json", "the request body is not valid JSON", fields=[
-            {"field": "body", "message": "expected a JSON object"}])
+def field_errors(errors: Any) -> list[dict[str, str]]:
+    """pydantic errors -> [{field, message}], naming fields by their dotted path."""
     fields = []
     for err in errors:
         name = _field_name(err.get("loc", ()))
-        if err.get("type") == "extra_forbidden":
+        kind = str(err.get("type", ""))
+        if kind.startswith("field:"):  # a model-level rule that names its field (see api.models)
+            name = ".".join(filter(None, [name if name != "body" else "", kind[6:]]))
+        if kind == "extra_forbidden":
             leaf = name.rsplit(".", 1)[-1]
             message = (f"{leaf} is managed by VIP Care and cannot be set" if leaf in OWNED_FIELDS
                        else f"unknown field {leaf}")
         elif err.get("type") == "missing":
             message = "is required"
         else:
-            message = str(err.get("msg", "is invalid"))
+            message = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
         fields.append({"field": name, "message": message})
+    return fields
+
+
+def from_validation_error(exc: RequestValidationError) -> Response:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(400, "invalid_json", "the request body is not valid JSON", fields=[
+            {"field": "body", "message": "expected a JSON object"}])
+    fields = field_errors(errors)
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
     return error_response(422, "validation_error", f"invalid request: {summary}", fields=fields)

@@ -6,9 +6,20 @@ Requests forbid unknown fields: that is what stops mass assignment (`tier`, `poi
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from ..domain.access import Role
 from ..domain.members import Gender, Tier
@@ -197,3 +208,107 @@ class ErrorBody(BaseModel):
     message: str
     fields: list[FieldError] = Field(default_factory=list)
     member_id: str | None = Field(default=None, description="The existing member, on a duplicate phone")
+
+
+# ---- purchases and points --------------------------------------------------------------
+
+def _money(value: object) -> str:
+    """A decimal string > 0 with at most 2 decimals ("1288.00"); never a float."""
+    if not isinstance(value, str):
+        raise ValueError("must be a decimal string such as \"1288.00\"")
+    text = value.strip()
+    try:
+        amount = Decimal(text)
+    except ArithmeticError:
+        raise ValueError("must be a decimal string such as \"1288.00\"") from None
+    if not amount.is_finite():
+        raise ValueError("must be a finite number")
+    if amount <= 0:
+        raise ValueError("must be greater than zero")
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("at most 2 decimal places")
+    if amount >= Decimal("1e12"):
+        raise ValueError("is too large")
+    return f"{amount:.2f}"
+
+
+Money = Annotated[str, BeforeValidator(_money)]
+TxnId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")]
+
+
+class PurchaseIn(_Input):
+    """One sale or return as a store app or POS reports it."""
+
+    transaction_id: TxnId = Field(description="Unique per brand and store")
+    store_id: Id
+    member_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    phone: PhoneText | None = Field(default=None, description="Instead of member_id; any format")
+    kind: Literal["sale", "return"]
+    amount: Money = Field(description="Decimal string, > 0, at most 2 decimals", examples=["1288.00"])
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    items: int = Field(ge=1, le=10_000)
+    occurred_at: AwareDatetime = Field(description="ISO 8601 with offset")
+    original_transaction_id: TxnId | None = Field(default=None, description="Returns: the sale they reverse")
+
+    @model_validator(mode="after")
+    def _member_named_once(self) -> PurchaseIn:
+        if bool(self.member_id) == bool(self.phone):
+            raise PydanticCustomError("field:member_id", "give exactly one of member_id or phone")
+        return self
+
+
+class PurchaseRowStatus(BaseModel):
+    index: int
+    transaction_id: str | None
+    status: Literal["accepted", "invalid"]
+    fields: list[FieldError] = Field(default_factory=list)
+
+
+class PurchaseIntakeResult(BaseModel):
+    accepted: int
+    invalid: int
+    results: list[PurchaseRowStatus]
+
+
+class PurchaseStatusOut(BaseModel):
+    store_id: str
+    transaction_id: str
+    status: Literal["applied", "held", "rejected"]
+    reason: str | None
+    kind: str | None
+    member_id: str | None
+    amount: str | None
+    points: int | None = Field(description="Sale: points earned; return: points clawed back")
+    returned: str | None = Field(description="Sale: amount returned so far")
+    received_at: datetime | None
+    applied_at: datetime | None
+    conflicting_submissions: int = Field(description="Later submissions of this id with another payload")
+
+
+class PointsMovement(BaseModel):
+    at: datetime | None
+    kind: Literal["sale", "return", "redemption"]
+    points: int = Field(description="Signed: earned > 0, clawed back or spent < 0")
+    reference: str
+
+
+class PointsOut(BaseModel):
+    member_id: str
+    balance: int
+    expiring_30d: int = Field(description="Points that expire within the next 30 days")
+    lots: dict[str, int] = Field(description="Month earned -> points left (expire at the end of month + lifetime)")
+    recent: list[PointsMovement]
+
+
+class RedemptionIn(_Input):
+    redemption_id: TxnId = Field(description="Idempotency key: the same redemption twice spends once")
+    points: int = Field(gt=0, le=10_000_000)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class RedemptionOut(BaseModel):
+    member_id: str
+    redemption_id: str
+    points: int
+    balance: int
+    redeemed_at: datetime

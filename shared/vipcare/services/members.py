@@ -19,7 +19,9 @@ from ..domain.members import (
 )
 from ..domain.phone import normalise_phone
 from ..store.directory import DirectoryRepository, Missing
+from ..store.ledger import LedgerRepository
 from ..store.members import MemberMissing, MemberRepository, PhoneAlreadyClaimed
+from . import figures
 from .brands import brand_settings
 
 
@@ -107,12 +109,18 @@ def enroll(
     return member
 
 
-def get_member(caller: Caller, member_id: str, *, members: MemberRepository | None = None) -> Member:
+def get_member(caller: Caller, member_id: str, *, members: MemberRepository | None = None,
+               ledger: LedgerRepository | None = None, with_figures: bool = True,
+               now: datetime | None = None) -> Member:
+    """The member's card; with its figures (points, spend, purchases) as of `now` by default."""
     member = (members or MemberRepository()).get(caller.brand_id, member_id)
     if member is None:
         raise NotFound("member not found")
     ensure_visible(caller, brand_id=member.brand_id, store_id=member.store_id, what="member")
-    return member
+    if not with_figures:
+        return member
+    stats = (ledger or LedgerRepository()).stats(caller.brand_id, member_id)
+    return figures.with_figures(member, stats, now or datetime.now(UTC))
 
 
 def find_by_phone(
@@ -143,7 +151,7 @@ def update_profile(
     """Apply the fields present in `patch`; `null` clears an optional field."""
     now = now or datetime.now(UTC)
     members = members or MemberRepository()
-    member = get_member(caller, member_id, members=members)
+    member = get_member(caller, member_id, members=members, now=now)
     brand = brand_settings(caller.brand_id, directory)
     today = now.date()
 

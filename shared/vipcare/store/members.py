@@ -121,6 +121,18 @@ class MemberRepository:
         except DoesNotExist:
             return None
 
+    def member_ids_for_phones(self, brand_id: str, phones: list[str]) -> dict[str, str]:
+        """E.164 -> member id for the phones that are enrolled (one BatchGetItem per 100)."""
+        keys = [(phone_pk(brand_id, p), PHONE_SK) for p in dict.fromkeys(phones)]
+        prefix = phone_pk(brand_id, "")
+        return {c.pk.removeprefix(prefix): c.member_id for c in PhoneClaimItem.batch_get(keys)} if keys else {}
+
+    def existing_ids(self, brand_id: str, member_ids: list[str]) -> set[str]:
+        keys = [(member_pk(brand_id, m), PROFILE_SK) for m in dict.fromkeys(member_ids)]
+        if not keys:
+            return set()
+        return {i.member_id for i in MemberItem.batch_get(keys, attributes_to_get=["pk", "sk", "member_id"])}
+
     def add(self, member: Member) -> None:
         """Write the member and its phone claim in one transaction (both must be new)."""
         item = _to_item(member)

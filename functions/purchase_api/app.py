@@ -1,0 +1,107 @@
+"""Purchases API: intake from store apps and POS (validated, then queued), transaction
+status, and a member's points (balance, expiry, movements, redemptions)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
+from vipcare.api.models import (
+    PointsMovement,
+    PointsOut,
+    PurchaseIntakeResult,
+    PurchaseRowStatus,
+    PurchaseStatusOut,
+    RedemptionIn,
+    RedemptionOut,
+)
+from vipcare.domain.errors import ValidationFailed
+from vipcare.services import points, purchases
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = create_app(logger)
+
+_EXAMPLE = {"transaction_id": "POS7-20261123-0042", "store_id": "demo-001", "phone": "+8613800138000",
+            "kind": "sale", "amount": "1288.00", "currency": "CNY", "items": 2,
+            "occurred_at": "2026-11-23T15:04:05+08:00"}
+
+
+@app.post(
+    "/purchases",
+    summary="Record purchases and returns (one, or a batch of up to 100)",
+    description="The body is one purchase (schema PurchaseIn) or {\"purchases\": [PurchaseIn, ...]}. "
+    "Each row is validated on its own: valid rows are queued and applied exactly once; invalid rows are "
+    "reported by index with the fields at fault. 202 when any row was accepted, 422 when none was.",
+    tags=["purchases"],
+    security=SECURITY,
+    responses={202: {"description": "Accepted rows are queued",
+                     "content": {"application/json": {"model": PurchaseIntakeResult}}},
+               **error_responses(403)},
+)
+@tracer.capture_method
+def submit(body: Annotated[dict[str, Any], Body(description="PurchaseIn or {purchases: [PurchaseIn]}",
+                                                openapi_examples={"sale": {"value": _EXAMPLE}})]
+           ) -> Response[PurchaseIntakeResult]:
+    caller = current_caller(app)
+    _, is_batch = purchases.rows_of(body)
+    rows = purchases.submit(caller, body)
+    accepted = sum(r.status == "accepted" for r in rows)
+    metrics.add_metric(name="PurchasesAccepted", unit=MetricUnit.Count, value=accepted)
+    metrics.add_metric(name="PurchasesInvalid", unit=MetricUnit.Count, value=len(rows) - accepted)
+    if not is_batch and rows[0].status == "invalid":
+        first = rows[0].fields[0] if rows[0].fields else {"field": "body", "message": "invalid"}
+        raise ValidationFailed(first["message"], field=first["field"])
+    result = PurchaseIntakeResult(
+        accepted=accepted, invalid=len(rows) - accepted,
+        results=[PurchaseRowStatus(index=r.index, transaction_id=r.transaction_id, status=r.status,  # type: ignore[arg-type]
+                                   fields=r.fields) for r in rows])  # type: ignore[arg-type]
+    return json_response(202 if accepted else 422, result.model_dump(mode="json"))
+
+
+@app.get("/purchases/<store_id>/<transaction_id>", summary="Status of a transaction: applied, held or rejected",
+         tags=["purchases"], security=SECURITY, responses=error_responses(404))
+@tracer.capture_method
+def purchase_status(store_id: str, transaction_id: str) -> PurchaseStatusOut:
+    e = purchases.status_of(current_caller(app), store_id, transaction_id)
+    return PurchaseStatusOut(
+        store_id=e.store_id, transaction_id=e.transaction_id, status=e.status.value,  # type: ignore[arg-type]
+        reason=e.reason, kind=e.kind.value if e.kind else None, member_id=e.member_id,
+        amount=f"{e.amount:.2f}" if e.amount is not None else None, points=e.points,
+        returned=f"{e.returned:.2f}" if e.kind and e.kind.value == "sale" else None,
+        received_at=e.received_at, applied_at=e.applied_at, conflicting_submissions=len(e.conflicts))
+
+
+@app.get("/members/<member_id>/points", summary="Points balance, expiring soon and recent movements",
+         tags=["points"], security=SECURITY, responses=error_responses(404))
+@tracer.capture_method
+def member_points(member_id: str) -> PointsOut:
+    v = points.points_view(current_caller(app), member_id)
+    return PointsOut(member_id=v.member_id, balance=v.balance, expiring_30d=v.expiring_30d, lots=v.lots,
+                     recent=[PointsMovement(at=m.at, kind=m.kind, points=m.points,  # type: ignore[arg-type]
+                                            reference=m.reference) for m in v.recent])
+
+
+@app.post("/members/<member_id>/redemptions", summary="Spend points (oldest first); once per redemption_id",
+          tags=["points"], security=SECURITY,
+          responses={201: {"description": "Redeemed (or the first result of this redemption_id)"},
+                     **error_responses(404, 409)})
+@tracer.capture_method
+def redeem(member_id: str, request: RedemptionIn) -> Response[RedemptionOut]:
+    r = points.redeem(current_caller(app), member_id, request)
+    metrics.add_metric(name="PointsRedeemed", unit=MetricUnit.Count, value=r.points)
+    logger.info("points redeemed", extra={"member_id": member_id, "redemption_id": r.redemption_id})
+    out = RedemptionOut(member_id=r.member_id, redemption_id=r.redemption_id, points=r.points, balance=r.balance,
+                        redeemed_at=r.redeemed_at)
+    return json_response(201, out.model_dump(mode="json"))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return resolve(app, event, context)

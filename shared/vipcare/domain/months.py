@@ -1,0 +1,27 @@
+"""Calendar months as the buckets of the rolling windows (`YYYY-MM`, in the brand's zone)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+
+def month_of(moment: datetime, timezone: str) -> str:
+    """The business month of a moment, in the brand's time zone."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
+
+
+def shift(month: str, delta: int) -> str:
+    """`shift("2026-01", -1) == "2025-12"`."""
+    year, mon = int(month[:4]), int(month[5:7])
+    index = year * 12 + (mon - 1) + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def window(current: str, months: int) -> list[str]:
+    """The `months` months ending with `current`, oldest first."""
+    return [shift(current, -i) for i in range(months - 1, -1, -1)]
+
+
+def months_between(earlier: str, later: str) -> int:
+    return (int(later[:4]) * 12 + int(later[5:7])) - (int(earlier[:4]) * 12 + int(earlier[5:7]))

@@ -1,0 +1,43 @@
+"""A member's running figures, kept in one small item so a sale costs one small write:
+net spend per month, purchases per month, point lots, last purchase, recent movements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from .months import window
+from .points import PointsLedger
+
+SPEND_WINDOW_MONTHS = 12
+PURCHASE_WINDOW_MONTHS = 6
+RECENT_MOVEMENTS = 8
+
+
+@dataclass
+class MemberStats:
+    spend: dict[str, Decimal] = field(default_factory=dict)  # month -> net spend (sales - returns)
+    purchases: dict[str, int] = field(default_factory=dict)  # month -> sales not fully returned
+    points: PointsLedger = field(default_factory=PointsLedger)
+    last_purchase_at: datetime | None = None
+    recent: list[str] = field(default_factory=list)  # movement references, newest first
+    version: int = 0  # optimistic concurrency: every write is conditioned on it
+
+    def spend_12m(self, current_month: str) -> Decimal:
+        return sum((self.spend.get(m, Decimal(0)) for m in window(current_month, SPEND_WINDOW_MONTHS)),
+                   Decimal(0))
+
+    def purchases_6m(self, current_month: str) -> int:
+        return sum(self.purchases.get(m, 0) for m in window(current_month, PURCHASE_WINDOW_MONTHS))
+
+    def remember(self, reference: str) -> None:
+        self.recent = [reference, *[r for r in self.recent if r != reference]][:RECENT_MOVEMENTS]
+
+    def prune(self, current_month: str, points_lifetime_months: int) -> None:
+        """Forget months no window can see any more: the item stays small forever."""
+        keep_spend = set(window(current_month, SPEND_WINDOW_MONTHS + 1))
+        keep_count = set(window(current_month, PURCHASE_WINDOW_MONTHS + 1))
+        self.spend = {m: v for m, v in self.spend.items() if m in keep_spend or m > current_month}
+        self.purchases = {m: v for m, v in self.purchases.items() if m in keep_count or m > current_month}
+        self.points.drop_expired(current_month, points_lifetime_months)

@@ -1,0 +1,31 @@
+"""The purchases queue: intake enqueues validated purchases; purchase_ingestion consumes."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from ..config import settings
+
+_SQS_BATCH = 10  # SendMessageBatch limit
+
+
+@cache
+def _client() -> Any:
+    import boto3
+
+    return boto3.client("sqs")
+
+
+class PurchaseQueue:
+    def send(self, messages: list[dict[str, Any]]) -> list[int]:
+        """Enqueue messages; returns the indexes (into `messages`) that SQS refused."""
+        failed: list[int] = []
+        url = settings().purchases_queue_url
+        for start in range(0, len(messages), _SQS_BATCH):
+            chunk = messages[start:start + _SQS_BATCH]
+            response = _client().send_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(start + i), "MessageBody": json.dumps(m)} for i, m in enumerate(chunk)])
+            failed += [int(f["Id"]) for f in response.get("Failed", [])]
+        return failed

@@ -1,0 +1,115 @@
+"""A member's points: balance, what expires soon, recent movements, redemptions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ..api.models import RedemptionIn
+from ..domain.access import Caller
+from ..domain.errors import Conflict
+from ..domain.months import month_of
+from ..domain.stats import MemberStats
+from ..store.ledger import Conflict as WriteConflict
+from ..store.ledger import LedgerRepository, RedemptionItem, member_pk, redemption_sk
+from .brands import brand_settings
+from .limits import purchase_limits
+from .members import get_member
+
+MAX_ATTEMPTS = 6
+
+
+@dataclass
+class Movement:
+    at: datetime | None
+    kind: str
+    points: int
+    reference: str
+
+
+@dataclass
+class PointsView:
+    member_id: str
+    balance: int
+    expiring_30d: int
+    lots: dict[str, int]
+    recent: list[Movement]
+
+
+def points_view(caller: Caller, member_id: str, *, now: datetime | None = None,
+                ledger: LedgerRepository | None = None) -> PointsView:
+    now = now or datetime.now(UTC)
+    ledger = ledger or LedgerRepository()
+    get_member(caller, member_id, with_figures=False)  # scope: 404 outside the caller's brand or store
+    stats = ledger.stats(caller.brand_id, member_id)
+    timezone = brand_settings(caller.brand_id).timezone
+    lifetime = purchase_limits(caller.brand_id).points_lifetime_months
+    month = month_of(now, timezone)
+    stats.points.drop_expired(month, lifetime)
+    soon = month_of(now + timedelta(days=30), timezone)
+    return PointsView(
+        member_id=member_id,
+        balance=stats.points.balance(month, lifetime),
+        expiring_30d=stats.points.expiring_by(soon, month, lifetime),
+        lots=dict(sorted(stats.points.lots.items())),
+        recent=_movements(caller.brand_id, member_id, stats, ledger),
+    )
+
+
+def _movements(brand_id: str, member_id: str, stats: MemberStats, ledger: LedgerRepository) -> list[Movement]:
+    txn_refs = [r.removeprefix("txn:") for r in stats.recent if r.startswith("txn:")]
+    redeem_ids = [r.removeprefix("redeem:") for r in stats.recent if r.startswith("redeem:")]
+    by_ref: dict[str, Movement] = {}
+    for e in ledger.entries(brand_id, [tuple(r.split("#", 1)) for r in txn_refs]):  # type: ignore[misc]
+        sign = 1 if e.kind and e.kind.value == "sale" else -1
+        by_ref[f"txn:{e.store_id}#{e.transaction_id}"] = Movement(
+            e.occurred_at, e.kind.value if e.kind else "sale", sign * int(e.points or 0),
+            f"{e.store_id}/{e.transaction_id}")
+    for r in ledger.redemptions(brand_id, member_id, redeem_ids):
+        by_ref[f"redeem:{r.redemption_id}"] = Movement(r.redeemed_at, "redemption", -int(r.points), r.redemption_id)
+    return [by_ref[r] for r in stats.recent if r in by_ref]
+
+
+@dataclass
+class Redemption:
+    member_id: str
+    redemption_id: str
+    points: int
+    balance: int
+    redeemed_at: datetime
+
+
+def redeem(caller: Caller, member_id: str, request: RedemptionIn, *, now: datetime | None = None,
+           ledger: LedgerRepository | None = None) -> Redemption:
+    """Spend points oldest first. The redemption id makes it happen once: a repeat returns
+    the first result; the same id with other points or reason is a 409."""
+    now = now or datetime.now(UTC)
+    ledger = ledger or LedgerRepository()
+    get_member(caller, member_id, with_figures=False)
+    timezone = brand_settings(caller.brand_id).timezone
+    lifetime = purchase_limits(caller.brand_id).points_lifetime_months
+    month = month_of(now, timezone)
+    fingerprint = f"{request.points}|{request.reason}"
+    for _ in range(MAX_ATTEMPTS):
+        previous = ledger.redemptions(caller.brand_id, member_id, [request.redemption_id])
+        stats = ledger.stats(caller.brand_id, member_id)
+        if previous:
+            done = previous[0]
+            if done.fingerprint != fingerprint:
+                raise Conflict("this redemption_id was already used for another redemption",
+                               field="redemption_id", code="redemption_id_reused")
+            return Redemption(member_id, done.redemption_id, int(done.points), stats.points.balance(month, lifetime),
+                              done.redeemed_at)
+        if not stats.points.spend(request.points, month, lifetime):
+            raise Conflict(f"insufficient points: balance {stats.points.balance(month, lifetime)}",
+                           field="points", code="insufficient_points")
+        stats.remember(f"redeem:{request.redemption_id}")
+        item = RedemptionItem(member_pk(caller.brand_id, member_id), redemption_sk(request.redemption_id),
+                              redemption_id=request.redemption_id, points=request.points, reason=request.reason,
+                              redeemed_at=now, by=caller.staff_id, fingerprint=fingerprint)
+        try:
+            ledger.commit(brand_id=caller.brand_id, member_id=member_id, stats=stats, entries=[], redemption=item)
+        except WriteConflict:
+            continue  # a concurrent purchase or the same redemption won: re-read and decide again
+        return Redemption(member_id, request.redemption_id, request.points, stats.points.balance(month, lifetime), now)
+    raise Conflict("the member's points are changing too fast; retry", code="busy")

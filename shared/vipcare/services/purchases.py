@@ -1,0 +1,187 @@
+"""Purchase intake (validate, resolve the member, enqueue) and the status of a transaction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..api.errors import field_errors
+from ..api.models import PurchaseIn
+from ..domain.access import Caller, ensure_can_act_for_store, ensure_visible
+from ..domain.errors import DomainError, NotFound, ValidationFailed
+from ..domain.phone import normalise_phone
+from ..domain.purchases import Kind, Purchase, Status, check_rules, hold_expired
+from ..notify.queues import PurchaseQueue
+from ..store.directory import DirectoryRepository
+from ..store.ledger import LedgerEntry, LedgerRepository
+from ..store.members import MemberRepository
+from .brands import brand_settings
+from .limits import purchase_limits
+
+MAX_BATCH = 100
+
+
+@dataclass
+class RowResult:
+    index: int
+    transaction_id: str | None
+    status: str  # accepted | invalid | retry
+    fields: list[dict[str, str]] = field(default_factory=list)
+
+
+def rows_of(body: Any) -> tuple[list[Any], bool]:
+    """A body is one purchase, or {"purchases": [...]} with 1..100 rows. Returns (rows, is_batch)."""
+    if not isinstance(body, dict):
+        raise ValidationFailed("expected a JSON object", field="body")
+    if "purchases" not in body:
+        return [body], False
+    rows = body["purchases"]
+    if set(body) != {"purchases"}:
+        extra = sorted(set(body) - {"purchases"})[0]
+        raise ValidationFailed(f"unknown field {extra}", field=extra)
+    if not isinstance(rows, list) or not rows:
+        raise ValidationFailed("must be a non-empty list", field="purchases")
+    if len(rows) > MAX_BATCH:
+        raise ValidationFailed(f"at most {MAX_BATCH} purchases per request", field="purchases")
+    return rows, True
+
+
+def submit(caller: Caller, body: Any, *, now: datetime | None = None, members: MemberRepository | None = None,
+           directory: DirectoryRepository | None = None, queue: PurchaseQueue | None = None) -> list[RowResult]:
+    """Validate each row on its own; enqueue the valid ones. Nothing is written to the ledger
+    here: the consumer applies each queued purchase exactly once."""
+    now = now or datetime.now(UTC)
+    members = members or MemberRepository()
+    directory = directory or DirectoryRepository()
+    queue = queue or PurchaseQueue()
+    rows, _ = rows_of(body)
+    limits = purchase_limits(caller.brand_id)
+    region = brand_settings(caller.brand_id, directory).phone_region
+    known_stores: dict[str, bool] = {}
+
+    results: list[RowResult] = []
+    accepted: list[tuple[int, Purchase]] = []
+    parsed: list[tuple[int, PurchaseIn]] = []
+    for index, row in enumerate(rows):
+        txn = row.get("transaction_id") if isinstance(row, dict) else None
+        try:
+            parsed.append((index, PurchaseIn.model_validate(row)))
+        except ValidationError as exc:
+            results.append(RowResult(index, txn if isinstance(txn, str) else None, "invalid",
+                                     field_errors(exc.errors())))
+
+    phones = {i: normalise_or_none(r.phone, region) for i, r in parsed if r.phone}
+    claimed = members.member_ids_for_phones(caller.brand_id, [p for p in phones.values() if p])
+    existing = members.existing_ids(caller.brand_id, [r.member_id for _, r in parsed if r.member_id])
+
+    for index, row in parsed:
+        try:
+            if row.store_id not in known_stores:
+                known_stores[row.store_id] = directory.store(caller.brand_id, row.store_id) is not None
+            if not known_stores[row.store_id]:
+                raise ValidationFailed(f"unknown store {row.store_id}", field="store_id")
+            ensure_can_act_for_store(caller, row.store_id)
+            if row.phone:
+                e164 = phones.get(index)
+                if e164 is None:
+                    raise ValidationFailed("not a valid phone number", field="phone")
+                member_id = claimed.get(e164)
+                if member_id is None:
+                    raise ValidationFailed("no member with this phone number", field="phone")
+            else:
+                member_id = row.member_id or ""
+                if member_id not in existing:
+                    raise ValidationFailed("unknown member", field="member_id")
+            purchase = Purchase(
+                brand_id=caller.brand_id, store_id=row.store_id, transaction_id=row.transaction_id,
+                member_id=member_id, kind=Kind(row.kind), amount=Decimal(row.amount), currency=row.currency,
+                items=row.items, occurred_at=row.occurred_at, original_transaction_id=row.original_transaction_id,
+            )
+            check_rules(purchase, now, limits)
+        except DomainError as exc:
+            results.append(RowResult(index, row.transaction_id, "invalid",
+                                     [{"field": exc.field or "body", "message": exc.message}]))
+            continue
+        accepted.append((index, purchase))
+
+    messages = [{**p.to_message(), "received_at": now.isoformat(), "submitted_by": caller.staff_id}
+                for _, p in accepted]
+    refused = set(queue.send(messages)) if messages else set()
+    for position, (index, p) in enumerate(accepted):
+        if position in refused:
+            results.append(RowResult(index, p.transaction_id, "retry",
+                                     [{"field": "body", "message": "could not be queued; send it again"}]))
+        else:
+            results.append(RowResult(index, p.transaction_id, "accepted"))
+    return sorted(results, key=lambda r: r.index)
+
+
+def normalise_or_none(raw: str, region: str) -> str | None:
+    try:
+        return normalise_phone(raw, region)
+    except ValidationFailed:
+        return None
+
+
+# ---- the queue message -------------------------------------------------------------------
+
+
+def parse_message(body: str) -> tuple[Purchase, datetime]:
+    """An SQS body: our intake's message, or an EventBridge `Purchase` event (POS systems
+    publish those; `detail` carries the purchase and its brand). Raises ValidationFailed."""
+    try:
+        data = json.loads(body)
+    except (TypeError, ValueError):
+        raise ValidationFailed("message body is not JSON", field="body") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed("message body is not an object", field="body")
+    received_at = data.get("received_at")
+    if "detail-type" in data:  # EventBridge envelope
+        received_at = data.get("time")
+        data = data.get("detail")
+        if not isinstance(data, dict):
+            raise ValidationFailed("event has no detail object", field="detail")
+    try:
+        return _purchase(data), _moment(received_at) if received_at else datetime.now(UTC)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise ValidationFailed(f"malformed purchase: {type(exc).__name__}", field="body") from None
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("naive time")
+    return moment
+
+
+def _purchase(d: dict[str, Any]) -> Purchase:
+    kind = Kind(d["kind"])
+    amount = Decimal(str(d["amount"]))
+    if not amount.is_finite():
+        raise ValueError("amount")
+    return Purchase(brand_id=str(d["brand_id"]), store_id=str(d["store_id"]), transaction_id=str(d["transaction_id"]),
+                    member_id=str(d["member_id"]), kind=kind, amount=amount, currency=str(d["currency"]),
+                    items=int(d["items"]), occurred_at=_moment(d["occurred_at"]),
+                    original_transaction_id=d.get("original_transaction_id") or None)
+
+
+# ---- status --------------------------------------------------------------------------------
+
+
+def status_of(caller: Caller, store_id: str, transaction_id: str, *, now: datetime | None = None,
+              ledger: LedgerRepository | None = None) -> LedgerEntry:
+    now = now or datetime.now(UTC)
+    ensure_visible(caller, brand_id=caller.brand_id, store_id=store_id, what="transaction")
+    entry = (ledger or LedgerRepository()).entry(caller.brand_id, store_id, transaction_id)
+    if entry is None or entry.status == Status.AWAITING:
+        raise NotFound("no such transaction has been processed (it may still be queued)")
+    limits = purchase_limits(caller.brand_id)
+    if entry.status == Status.HELD and entry.received_at and hold_expired(entry.received_at, now, limits):
+        # Reported lazily: no job sweeps expired holds; a late sale rejects them too.
+        entry.status, entry.reason = Status.REJECTED, "the sale did not arrive within the hold window"
+    return entry

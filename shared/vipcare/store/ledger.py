@@ -1,0 +1,348 @@
+"""The purchase ledger and member figures: every effect is one TransactWriteItems whose
+conditions make it happen once (the transaction id item must be new, the figures item must
+be at the version that was read).
+
+Items (MembersTable):
+  BRAND#<b>#TXN#<store>#<txn> / TXN         one per (brand, store, transaction id): the dedup key,
+                                            the ledger entry and the status the API reports
+  BRAND#<b>#TXN#<store>#<txn> / REJECTED#<f> a conflicting resubmission of that id (payload f)
+  BRAND#<b>#MEMBER#<id>        / STATS      the member's figures (domain.stats.MemberStats)
+  BRAND#<b>#MEMBER#<id>        / REDEEM#<r> a redemption (its id is the idempotency key)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from ..config import settings
+from ..domain.points import PointsLedger
+from ..domain.purchases import Kind, Purchase, Status
+from ..domain.stats import MemberStats
+from .attributes import DecimalAttribute
+from .clients import REGION, dynamodb_client
+from .models import PROFILE_SK, MemberItem, _SharedClientModel, member_pk
+
+STATS_SK = "STATS"
+TXN_SK = "TXN"
+
+
+def txn_pk(brand_id: str, store_id: str, transaction_id: str) -> str:
+    return f"BRAND#{brand_id}#TXN#{store_id}#{transaction_id}"
+
+
+def redemption_sk(redemption_id: str) -> str:
+    return f"REDEEM#{redemption_id}"
+
+
+class TxnItem(_SharedClientModel):
+    class Meta:
+        table_name = settings().members_table
+        region = REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    brand_id = UnicodeAttribute()
+    store_id = UnicodeAttribute()
+    transaction_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    member_id = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
+    amount = DecimalAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    items = NumberAttribute(null=True)
+    occurred_at = UTCDateTimeAttribute(null=True)
+    original_transaction_id = UnicodeAttribute(null=True)
+    fingerprint = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    received_at = UTCDateTimeAttribute(null=True)
+    applied_at = UTCDateTimeAttribute(null=True)
+    month = UnicodeAttribute(null=True)  # business month: spend, count and points lot
+    points = NumberAttribute(null=True)  # sale: earned; return: clawed back
+    multiplier = DecimalAttribute(null=True)
+    tier = UnicodeAttribute(null=True)  # the member's tier when the sale was applied
+    returned = DecimalAttribute(null=True)  # sale: total returned so far
+    points_clawed = NumberAttribute(null=True)  # sale: total clawed back so far
+    held_returns = ListAttribute(of=UnicodeAttribute, null=True)  # awaiting placeholder
+    tier_change = MapAttribute(null=True)  # {from, to, spend_12m, purchases_6m, policy_version}
+    event_pending = BooleanAttribute(null=True)  # TierChanged not yet published
+    revision = NumberAttribute(default=1)  # every replacement is conditioned on the one read
+
+
+class RejectionItem(_SharedClientModel):
+    class Meta:
+        table_name = settings().members_table
+        region = REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    reason = UnicodeAttribute()
+    received_at = UTCDateTimeAttribute()
+
+
+class StatsItem(_SharedClientModel):
+    class Meta:
+        table_name = settings().members_table
+        region = REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    spend = MapAttribute(default=dict)  # month -> decimal string
+    purchases = MapAttribute(default=dict)  # month -> count
+    lots = MapAttribute(default=dict)  # month earned -> points left
+    debt = NumberAttribute(default=0)
+    last_purchase_at = UTCDateTimeAttribute(null=True)
+    recent = ListAttribute(of=UnicodeAttribute, default=list)
+    version = NumberAttribute(default=0)
+
+
+class RedemptionItem(_SharedClientModel):
+    class Meta:
+        table_name = settings().members_table
+        region = REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    redemption_id = UnicodeAttribute()
+    points = NumberAttribute()
+    reason = UnicodeAttribute()
+    redeemed_at = UTCDateTimeAttribute()
+    by = UnicodeAttribute()
+    fingerprint = UnicodeAttribute()
+
+
+# ---- plain records handed to services ------------------------------------------------------
+
+
+@dataclass
+class LedgerEntry:
+    """A transaction id's record: applied sale/return, held return, awaiting sale, rejection."""
+
+    brand_id: str
+    store_id: str
+    transaction_id: str
+    status: Status
+    member_id: str | None = None
+    kind: Kind | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    items: int | None = None
+    occurred_at: datetime | None = None
+    original_transaction_id: str | None = None
+    fingerprint: str | None = None
+    reason: str | None = None
+    received_at: datetime | None = None
+    applied_at: datetime | None = None
+    month: str | None = None
+    points: int | None = None
+    multiplier: Decimal | None = None
+    tier: str | None = None
+    returned: Decimal = Decimal(0)
+    points_clawed: int = 0
+    held_returns: list[str] = field(default_factory=list)
+    tier_change: dict[str, Any] | None = None
+    event_pending: bool = False
+    revision: int = 0  # 0: not stored yet
+    conflicts: list[str] = field(default_factory=list)
+
+    def as_purchase(self) -> Purchase:
+        assert self.member_id and self.kind and self.amount is not None and self.occurred_at
+        return Purchase(brand_id=self.brand_id, store_id=self.store_id, transaction_id=self.transaction_id,
+                        member_id=self.member_id, kind=self.kind, amount=self.amount,
+                        currency=self.currency or "", items=int(self.items or 0), occurred_at=self.occurred_at,
+                        original_transaction_id=self.original_transaction_id)
+
+
+def entry_from_purchase(p: Purchase, status: Status, **values: Any) -> LedgerEntry:
+    return LedgerEntry(brand_id=p.brand_id, store_id=p.store_id, transaction_id=p.transaction_id, status=status,
+                       member_id=p.member_id, kind=p.kind, amount=p.amount, currency=p.currency, items=p.items,
+                       occurred_at=p.occurred_at, original_transaction_id=p.original_transaction_id,
+                       fingerprint=p.fingerprint(), **values)
+
+
+_ENTRY_FIELDS = ("member_id", "kind", "amount", "currency", "items", "occurred_at", "original_transaction_id",
+                 "fingerprint", "reason", "received_at", "applied_at", "month", "points", "multiplier", "tier",
+                 "returned", "points_clawed", "held_returns", "tier_change", "event_pending")
+
+
+def _entry(item: TxnItem) -> LedgerEntry:
+    values = {name: getattr(item, name) for name in _ENTRY_FIELDS}
+    values["kind"] = Kind(item.kind) if item.kind else None
+    values["items"] = int(item.items) if item.items is not None else None
+    values["points"] = int(item.points) if item.points is not None else None
+    values["returned"] = item.returned or Decimal(0)
+    values["points_clawed"] = int(item.points_clawed or 0)
+    values["held_returns"] = [str(h) for h in item.held_returns or []]
+    values["tier_change"] = item.tier_change.as_dict() if item.tier_change else None
+    values["event_pending"] = bool(item.event_pending)
+    values["revision"] = int(item.revision or 1)
+    return LedgerEntry(brand_id=item.brand_id, store_id=item.store_id, transaction_id=item.transaction_id,
+                       status=Status(item.status), **values)
+
+
+def _txn_item(e: LedgerEntry) -> TxnItem:
+    values = {name: getattr(e, name) for name in _ENTRY_FIELDS}
+    values["kind"] = e.kind.value if e.kind else None
+    values["held_returns"] = e.held_returns or None
+    values["event_pending"] = e.event_pending or None
+    if e.kind != Kind.SALE:
+        values["returned"] = None
+        values["points_clawed"] = None
+    return TxnItem(txn_pk(e.brand_id, e.store_id, e.transaction_id), TXN_SK, brand_id=e.brand_id,
+                   store_id=e.store_id, transaction_id=e.transaction_id, status=e.status.value,
+                   revision=e.revision + 1, **values)
+
+
+def _stats(item: StatsItem | None) -> MemberStats:
+    if item is None:
+        return MemberStats()
+    return MemberStats(
+        spend={m: Decimal(str(v)) for m, v in (item.spend.as_dict() if item.spend else {}).items()},
+        purchases={m: int(v) for m, v in (item.purchases.as_dict() if item.purchases else {}).items()},
+        points=PointsLedger(lots={m: int(v) for m, v in (item.lots.as_dict() if item.lots else {}).items()},
+                            debt=int(item.debt or 0)),
+        last_purchase_at=item.last_purchase_at,
+        recent=[str(r) for r in item.recent or []],
+        version=int(item.version or 0),
+    )
+
+
+def _stats_item(brand_id: str, member_id: str, s: MemberStats) -> StatsItem:
+    return StatsItem(member_pk(brand_id, member_id), STATS_SK,
+                     spend={m: str(v) for m, v in s.spend.items()},
+                     purchases=dict(s.purchases), lots=dict(s.points.lots), debt=s.points.debt,
+                     last_purchase_at=s.last_purchase_at, recent=list(s.recent), version=s.version + 1)
+
+
+@dataclass
+class PurchaseSnapshot:
+    """Everything one purchase needs, read in a single BatchGetItem."""
+
+    member_exists: bool
+    tier: str | None
+    stats: MemberStats
+    entries: dict[tuple[str, str], LedgerEntry | None]
+
+
+class Conflict(Exception):
+    """A condition failed: someone else wrote first. Re-read and try again."""
+
+
+class LedgerRepository:
+    def snapshot(self, brand_id: str, member_id: str, txns: list[tuple[str, str]]) -> PurchaseSnapshot:
+        """One consistent BatchGetItem: the member's tier, figures and the given ledger entries."""
+        table = settings().members_table
+        keys = [{"pk": {"S": member_pk(brand_id, member_id)}, "sk": {"S": PROFILE_SK}},
+                {"pk": {"S": member_pk(brand_id, member_id)}, "sk": {"S": STATS_SK}}]
+        keys += [{"pk": {"S": txn_pk(brand_id, store, txn)}, "sk": {"S": TXN_SK}} for store, txn in txns]
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True,
+                                           "ProjectionExpression": "pk, sk, tier, #s, spend, purchases, lots, debt,"
+                                           " last_purchase_at, recent, version, brand_id, store_id, transaction_id,"
+                                           " member_id, kind, amount, currency, #i, occurred_at,"
+                                           " original_transaction_id, fingerprint, reason, received_at, applied_at,"
+                                           " #m, points, multiplier, returned, points_clawed, held_returns,"
+                                           " tier_change, event_pending, revision",
+                                           "ExpressionAttributeNames": {"#s": "status", "#i": "items", "#m": "month"}}}
+        while request:
+            response = dynamodb_client().batch_get_item(RequestItems=request)
+            for raw in response["Responses"].get(table, []):
+                found[(raw["pk"]["S"], raw["sk"]["S"])] = raw
+            request = response.get("UnprocessedKeys") or {}
+        profile = found.get((member_pk(brand_id, member_id), PROFILE_SK))
+        stats_raw = found.get((member_pk(brand_id, member_id), STATS_SK))
+        entries = {}
+        for store, txn in txns:
+            raw = found.get((txn_pk(brand_id, store, txn), TXN_SK))
+            entries[(store, txn)] = _entry(TxnItem.from_raw_data(raw)) if raw else None
+        return PurchaseSnapshot(
+            member_exists=profile is not None,
+            tier=profile["tier"]["S"] if profile and "tier" in profile else None,
+            stats=_stats(StatsItem.from_raw_data(stats_raw) if stats_raw else None),
+            entries=entries,
+        )
+
+    def entry(self, brand_id: str, store_id: str, transaction_id: str) -> LedgerEntry | None:
+        """The status API's read: the entry plus any conflicting resubmissions (one Query)."""
+        items = list(TxnItem.query(txn_pk(brand_id, store_id, transaction_id)))
+        main = next((i for i in items if i.sk == TXN_SK), None)
+        if main is None:
+            return None
+        entry = _entry(main)
+        entry.conflicts = [i.sk.removeprefix("REJECTED#") for i in items if i.sk.startswith("REJECTED#")]
+        return entry
+
+    def entries(self, brand_id: str, keys: list[tuple[str, str]]) -> list[LedgerEntry]:
+        if not keys:
+            return []
+        found = TxnItem.batch_get([(txn_pk(brand_id, s, t), TXN_SK) for s, t in keys])
+        return [_entry(i) for i in found]
+
+    def stats(self, brand_id: str, member_id: str) -> MemberStats:
+        try:
+            return _stats(StatsItem.get(member_pk(brand_id, member_id), STATS_SK, consistent_read=True))
+        except StatsItem.DoesNotExist:
+            return MemberStats()
+
+    def redemptions(self, brand_id: str, member_id: str, ids: list[str]) -> list[RedemptionItem]:
+        if not ids:
+            return []
+        return list(RedemptionItem.batch_get([(member_pk(brand_id, member_id), redemption_sk(r)) for r in ids]))
+
+    def commit(self, *, brand_id: str, entries: list[LedgerEntry], member_id: str | None = None,
+               stats: MemberStats | None = None, tier: tuple[str, datetime] | None = None,
+               redemption: RedemptionItem | None = None) -> None:
+        """Write everything one purchase changes in one transaction, each item conditioned on
+        what was read: a ledger entry on its revision (absent when new), the figures on
+        their version, a redemption on being new. Raises Conflict when another writer won."""
+        try:
+            with TransactWrite(connection=dynamodb_client_connection()) as tx:
+                for e in entries:
+                    condition = TxnItem.pk.does_not_exist() if e.revision == 0 else TxnItem.revision == e.revision
+                    tx.save(_txn_item(e), condition=condition)
+                if stats is not None and member_id is not None:
+                    item = _stats_item(brand_id, member_id, stats)
+                    condition = StatsItem.version.does_not_exist() if stats.version == 0 else (
+                        StatsItem.version == stats.version)
+                    tx.save(item, condition=condition)
+                if tier is not None and member_id is not None:
+                    tx.update(MemberItem(member_pk(brand_id, member_id), PROFILE_SK),
+                              actions=[MemberItem.tier.set(tier[0]), MemberItem.updated_at.set(tier[1])],
+                              condition=MemberItem.pk.exists())
+                if redemption is not None:
+                    tx.save(redemption, condition=RedemptionItem.pk.does_not_exist())
+        except TransactWriteError as exc:
+            if is_condition_failure(exc):
+                raise Conflict() from None
+            raise
+
+    def add_rejection(self, brand_id: str, store_id: str, transaction_id: str, fingerprint: str, reason: str,
+                      at: datetime) -> None:
+        RejectionItem(txn_pk(brand_id, store_id, transaction_id), f"REJECTED#{fingerprint}", reason=reason,
+                      received_at=at).save()
+
+    def clear_event_pending(self, brand_id: str, store_id: str, transaction_id: str) -> None:
+        TxnItem(txn_pk(brand_id, store_id, transaction_id), TXN_SK).update(actions=[TxnItem.event_pending.remove()])
+
+
+def dynamodb_client_connection() -> Any:
+    """pynamodb's low-level Connection bound to the shared client (for transactions)."""
+    return TxnItem._get_connection().connection
+
+
+def is_condition_failure(exc: TransactWriteError) -> bool:
+    return any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
+               for r in exc.cancellation_reasons) or exc.cause_response_code == "TransactionConflictException"
