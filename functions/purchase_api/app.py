@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
 from vipcare.api.models import (
     PointsMovement,
@@ -53,7 +54,9 @@ def submit(body: Annotated[dict[str, Any], Body(description="PurchaseIn or {purc
     accepted = sum(r.status == "accepted" for r in rows)
     metrics.add_metric(name="PurchasesAccepted", unit=MetricUnit.Count, value=accepted)
     metrics.add_metric(name="PurchasesInvalid", unit=MetricUnit.Count, value=len(rows) - accepted)
-    if not is_batch and rows[0].status == "invalid":
+    if not is_batch and rows[0].status == "invalid":  # a lone purchase answers like any request
+        if rows[0].error is not None:
+            raise rows[0].error
         first = rows[0].fields[0] if rows[0].fields else {"field": "body", "message": "invalid"}
         raise ValidationFailed(first["message"], field=first["field"])
     result = PurchaseIntakeResult(

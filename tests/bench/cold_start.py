@@ -20,8 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # What each function's first request touches (pynamodb models and other lazily-built clients).
 FIRST_REQUEST = {
-    "enrollment": {"models": ["MemberItem", "PhoneClaimItem", "StoreItem", "BrandItem"], "idempotency": True},
-    "directory": {"models": ["StoreItem", "StaffItem", "BrandItem"], "idempotency": False},
+    "enrollment": {"models": ["MemberItem"], "idempotency": True},
+    "directory": {"models": ["StoreItem"], "idempotency": False},
+    "purchase_api": {"models": ["MemberItem"], "idempotency": False},
+    "purchase_ingestion": {"models": ["MemberItem"], "idempotency": False},
 }
 
 PROBE = r"""

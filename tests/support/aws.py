@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 
 import boto3
 from moto import mock_aws
@@ -40,12 +41,18 @@ def _atomic_moto_writes() -> Iterator[None]:
             setattr(DynamoDBBackend, name, fn)
 
 
+@cache
+def client(service: str):
+    """Clients are built once per test run: moto intercepts them inside every mock."""
+    return boto3.client(service, region_name="us-east-1")
+
+
 @contextmanager
 def mocked_aws() -> Iterator[None]:
     from vipcare.services.brands import forget_cached_brands
 
     with mock_aws(), _atomic_moto_writes():
-        resources.create_all(lambda service: boto3.client(service, region_name="us-east-1"))
+        resources.create_all(client)
         forget_cached_brands()
         yield
     forget_cached_brands()
@@ -54,5 +61,4 @@ def mocked_aws() -> Iterator[None]:
 def count_items(logical_table: str) -> int:
     """Test-only census of a table (a Scan is fine here, never in product code)."""
     name = template.table_definitions()[logical_table]["TableName"]
-    client = boto3.client("dynamodb", region_name="us-east-1")
-    return sum(page["Count"] for page in client.get_paginator("scan").paginate(TableName=name))
+    return sum(page["Count"] for page in client("dynamodb").get_paginator("scan").paginate(TableName=name))

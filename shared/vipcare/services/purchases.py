@@ -32,6 +32,7 @@ class RowResult:
     transaction_id: str | None
     status: str  # accepted | invalid | retry
     fields: list[dict[str, str]] = field(default_factory=list)
+    error: DomainError | None = None  # why a row is invalid (a lone purchase answers with it)
 
 
 def rows_of(body: Any) -> tuple[list[Any], bool]:
@@ -105,7 +106,7 @@ def submit(caller: Caller, body: Any, *, now: datetime | None = None, members: M
             check_rules(purchase, now, limits)
         except DomainError as exc:
             results.append(RowResult(index, row.transaction_id, "invalid",
-                                     [{"field": exc.field or "body", "message": exc.message}]))
+                                     [{"field": exc.field or "body", "message": exc.message}], error=exc))
             continue
         accepted.append((index, purchase))
 

@@ -249,14 +249,8 @@ class LedgerRepository:
                 {"pk": {"S": member_pk(brand_id, member_id)}, "sk": {"S": STATS_SK}}]
         keys += [{"pk": {"S": txn_pk(brand_id, store, txn)}, "sk": {"S": TXN_SK}} for store, txn in txns]
         found: dict[tuple[str, str], dict[str, Any]] = {}
-        request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True,
-                                           "ProjectionExpression": "pk, sk, tier, #s, spend, purchases, lots, debt,"
-                                           " last_purchase_at, recent, version, brand_id, store_id, transaction_id,"
-                                           " member_id, kind, amount, currency, #i, occurred_at,"
-                                           " original_transaction_id, fingerprint, reason, received_at, applied_at,"
-                                           " #m, points, multiplier, returned, points_clawed, held_returns,"
-                                           " tier_change, event_pending, revision",
-                                           "ExpressionAttributeNames": {"#s": "status", "#i": "items", "#m": "month"}}}
+        # No projection: DynamoDB bills reads on whole items anyway, and these are small.
+        request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
         while request:
             response = dynamodb_client().batch_get_item(RequestItems=request)
             for raw in response["Responses"].get(table, []):
