@@ -380,7 +380,7 @@ class ComplaintRepository:
         before, after = step.before, step.after
         item = ComplaintItem(case_pk(after.brand_id, after.complaint_id), CASE_SK)
         actions: list[UpdateAction] = [ComplaintItem.version.set(before.version + 1),
-                                       ComplaintItem.history.append([_history(step.entry)])]
+                                       ComplaintItem.history.set(ComplaintItem.history.append([_history(step.entry)]))]
         for name in _MUTABLE:
             value = getattr(after, name)
             if value == getattr(before, name):
