@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
+
+from pydantic import BaseModel
 
 from ..domain.complaints import Complaint
 from ..domain.directory import Staff, Store
@@ -47,7 +50,7 @@ def complaint_out(c: Complaint) -> ComplaintOut:
     return ComplaintOut(**values)
 
 
-def _complaint_values(c: Complaint, model: type) -> dict:
+def _complaint_values(c: Complaint, model: type[BaseModel]) -> dict[str, Any]:
     values = {name: getattr(c, name) for name in model.model_fields if hasattr(c, name) and name != "history"}
     values["order_value"] = f"{c.order_value:.2f}" if c.order_value is not None else None
     values["next_escalation_check_at"] = c.next_check_at

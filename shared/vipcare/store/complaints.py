@@ -225,7 +225,7 @@ class MemberComplaintsItem(_SharedClientModel):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    count = NumberAttribute(null=True)
+    total = NumberAttribute(null=True)
 
 
 class RevisitTaskItem(_SharedClientModel):
@@ -341,7 +341,7 @@ def _kpi_update(tx: TransactWrite, brand_id: str, period: str, store_id: str, co
 
 def _member_count(tx: TransactWrite, brand_id: str, member_id: str, sk: str, delta: int) -> None:
     tx.update(MemberComplaintsItem(member_pk(brand_id, member_id), sk),
-              actions=[MemberComplaintsItem.count.add(delta)])
+              actions=[MemberComplaintsItem.total.add(delta)])
 
 
 class ComplaintRepository:
@@ -471,7 +471,7 @@ class ComplaintRepository:
 
     def member_counts(self, brand_id: str, member_id: str) -> dict[str, int]:
         """`OPEN` -> open now; `YYYY-MM` -> complaints opened that month."""
-        return {i.sk.removeprefix("COMPLAINTS#"): int(i.count or 0)
+        return {i.sk.removeprefix("COMPLAINTS#"): int(i.total or 0)
                 for i in MemberComplaintsItem.query(member_pk(brand_id, member_id),
                                                     MemberComplaintsItem.sk.startswith("COMPLAINTS#"))}
 
