@@ -52,6 +52,8 @@ from .brands import brand_settings
 log = logging.getLogger("vipcare.complaints")
 
 MAX_CHAIN = 10
+# Notes stop here so a case item stays far below DynamoDB's 400 KB (2,000-character notes).
+MAX_HISTORY = 150
 SYSTEM = "system:escalation"
 
 
@@ -284,6 +286,9 @@ def add_note(caller: Caller, complaint_id: str, text: str, *, now: datetime | No
     complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
     case = _for_action(caller, complaint_id, complaints, directory)
     status = transition(case.status, Action.NOTE)
+    if len(case.history) >= MAX_HISTORY:
+        raise Conflict(f"this case has {MAX_HISTORY} history entries; no more notes can be added",
+                       field="text", code="history_full")
     after = dataclasses.replace(case, history=[])
     entry = HistoryEntry(at=now, actor=caller.source, action=Action.NOTE, status=status, assignee=case.assignee,
                          text=text)
