@@ -49,8 +49,9 @@ build: $(STAMP) ## sam build (offline; the layer's deps come from PyPI)
 openapi: $(STAMP) ## regenerate docs/openapi.json from the code
 	$(PY) -m infra.openapi_doc
 
-bench: $(STAMP) ## measured figures (cold init per function against a boto3 baseline)
+bench: $(STAMP) ## measured figures (cold init per function against a boto3 baseline; escalation job cost)
 	$(PY) -m tests.bench.cold_start --runs 9
+	$(PY) -m tests.bench.escalation_job --cases 300
 
 invoke: $(STAMP) ## run handlers with sample events: make invoke EVENT="events/enrollment/enrol.json ..."
 	$(PY) -m infra.local.invoke $(EVENT)

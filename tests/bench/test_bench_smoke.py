@@ -11,3 +11,13 @@ def test_cold_start_bench_measures_every_function_and_the_baseline(capsys):
     assert "baseline" in out
     for name in cold_start.FIRST_REQUEST:
         assert f"\n{name} " in out
+
+
+def test_escalation_bench_escalates_every_case_once_and_the_rerun_reads_only_the_index():
+    from tests.bench import escalation_job
+
+    r = escalation_job.measure(12)
+    assert (r["first"]["due"], r["first"]["escalated"]) == (12, 12)
+    assert (r["second"]["due"], r["second"]["escalated"]) == (0, 0)
+    assert r["second_calls"] == {"Query": 10}  # one Query per shard of the sparse index, nothing else
+    assert "Scan" not in r["first_calls"]

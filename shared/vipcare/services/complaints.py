@@ -384,6 +384,28 @@ def _with(after: Complaint, before: Complaint, entry: HistoryEntry) -> Complaint
 # ---- the escalation job --------------------------------------------------------------------
 
 
+class _RunDirectory(DirectoryRepository):
+    """The directory as one job run sees it: staff and store rosters read once per run (many
+    due cases share a supervisor chain and a store)."""
+
+    def __init__(self, inner: DirectoryRepository) -> None:
+        self._inner = inner
+        self._staff: dict[tuple[str, str], Staff | None] = {}
+        self._rosters: dict[tuple[str, str, Role | None], list[Staff]] = {}
+
+    def staff(self, brand_id: str, staff_id: str) -> Staff | None:
+        key = (brand_id, staff_id)
+        if key not in self._staff:
+            self._staff[key] = self._inner.staff(brand_id, staff_id)
+        return self._staff[key]
+
+    def staff_of_store(self, brand_id: str, store_id: str, role: Role | None = None) -> list[Staff]:
+        key = (brand_id, store_id, role)
+        if key not in self._rosters:
+            self._rosters[key] = self._inner.staff_of_store(brand_id, store_id, role)
+        return self._rosters[key]
+
+
 @dataclass(slots=True)
 class EscalationRun:
     now: datetime
@@ -407,7 +429,8 @@ def run_escalations(now: datetime, *, complaints: ComplaintRepository | None = N
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
+    complaints = complaints or ComplaintRepository()
+    directory = _RunDirectory(directory or DirectoryRepository())  # one read per staff/store per run
     notifier, policy = notifier or SnsNotifier(), policy or complaint_policy()
     run = EscalationRun(now=now)
     for shard in range(DUE_SHARDS):
