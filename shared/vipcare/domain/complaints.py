@@ -415,15 +415,6 @@ def breach(c: Complaint, now: datetime) -> str | None:
     return "no_response" if c.status in (Status.ASSIGNED, Status.REOPENED) else "not_resolved"
 
 
-def check_description(text: str) -> str:
-    stripped = text.strip()
-    if not stripped:
-        raise ValidationFailed("description cannot be empty", field="description")
-    if len(stripped) > 2000:
-        raise ValidationFailed("description is longer than 2000 characters", field="description")
-    return stripped
-
-
 def check_order_value(raw: str | None) -> Decimal | None:
     if raw is None:
         return None
