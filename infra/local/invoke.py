@@ -5,7 +5,9 @@
 Events run in order against an in-process moto holding the template's tables and the demo
 directory (brand demo, stores, staff). The placeholder member id `m_0123456789abcdef` in a
 later event is replaced by the member an earlier event enrolled, so
-`enrol.json get-member.json` shows the card just created.
+`enrol.json get-member.json` shows the card just created. A scheduled event (EventBridge
+`Scheduled Event`) runs the scheduled function of its folder, e.g.
+`events/complaint_routing/escalation-run.json`.
 """
 
 from __future__ import annotations
@@ -51,6 +53,15 @@ def main(paths: list[str]) -> int:
             if member_id:
                 text = text.replace(PLACEHOLDER_MEMBER, member_id)
             event = json.loads(text)
+            if event.get("source") == "aws.events":  # a scheduled event: the folder names the function
+                props = scheduled_function(Path(path).parent.name)
+                if props is None:
+                    print(f"{path}: no scheduled function {Path(path).parent.name!r} in template.yaml")
+                    return 1
+                result = handler_for(props["CodeUri"], props["Handler"])(event, LambdaContext())
+                print(f"== {path} -> scheduled run at {event['time']}")
+                print(json.dumps(result, indent=2, ensure_ascii=False))
+                continue
             route = next((r for r in template.routes()
                           if r.method == event["httpMethod"] and r.path == event["resource"]), None)
             if route is None:
@@ -62,6 +73,17 @@ def main(paths: list[str]) -> int:
             print(f"== {path} -> {route.function} {route.method} {route.path}: {result['statusCode']}")
             print(json.dumps(body, indent=2, ensure_ascii=False))
     return 0
+
+
+def scheduled_function(folder: str) -> dict | None:
+    from . import template
+
+    for props in template.functions().values():
+        events = (props.get("Events") or {}).values()
+        if props["CodeUri"].rstrip("/").endswith(f"/{folder}") and any(
+                e["Type"] in ("Schedule", "ScheduleV2") for e in events):
+            return props
+    return None
 
 
 if __name__ == "__main__":

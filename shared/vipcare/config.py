@@ -16,6 +16,9 @@ class Settings:
     members_table: str
     directory_table: str
     idempotency_table: str
+    complaints_table: str
+    # SNS topic that tells staff about cases assigned or escalated to them.
+    staff_topic_arn: str
     # Brand defaults used when a brand has no settings document of its own.
     default_phone_region: str
     default_timezone: str
@@ -29,6 +32,8 @@ class Settings:
     backdating_days: int
     return_hold_days: int
     points_lifetime_months: int
+    # Optional JSON overrides of the complaint policy (SLA, value bands, technical categories).
+    complaint_policy_json: str | None = None
 
 
 @cache
@@ -38,6 +43,8 @@ def settings() -> Settings:
         members_table=env("MEMBERS_TABLE", "vipcare-members"),
         directory_table=env("DIRECTORY_TABLE", "vipcare-directory"),
         idempotency_table=env("IDEMPOTENCY_TABLE", "vipcare-idempotency"),
+        complaints_table=env("COMPLAINTS_TABLE", "vipcare-complaints"),
+        staff_topic_arn=env("STAFF_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:vipcare-staff"),
         default_phone_region=env("DEFAULT_PHONE_REGION", "CN"),
         default_timezone=env("DEFAULT_TIMEZONE", "Asia/Shanghai"),
         default_currency=env("DEFAULT_CURRENCY", "CNY"),
@@ -49,4 +56,5 @@ def settings() -> Settings:
         backdating_days=int(env("PURCHASE_BACKDATING_DAYS", "90")),
         return_hold_days=int(env("RETURN_HOLD_DAYS", "7")),
         points_lifetime_months=int(env("POINTS_LIFETIME_MONTHS", "24")),
+        complaint_policy_json=env("COMPLAINT_POLICY") or None,
     )

@@ -24,6 +24,7 @@ FIRST_REQUEST = {
     "directory": {"models": ["StoreItem"], "idempotency": False},
     "purchase_api": {"models": ["MemberItem"], "idempotency": False},
     "purchase_ingestion": {"models": ["MemberItem"], "idempotency": False},
+    "complaint_routing": {"models": ["ComplaintItem"], "idempotency": True, "sns": True},
 }
 
 PROBE = r"""
@@ -42,12 +43,15 @@ else:
     m = importlib.util.module_from_spec(s)
     s.loader.exec_module(m)
     t_import = time.perf_counter()
-    from vipcare.store import models
+    from vipcare.store import complaints, models
     for name in spec["models"]:
-        getattr(models, name)._get_connection().connection.client
+        (getattr(models, name, None) or getattr(complaints, name))._get_connection().connection.client
     if spec["idempotency"]:
         from vipcare.api import idempotency
         idempotency._persistence()
+    if spec.get("sns"):
+        from vipcare.notify.sns import sns_client
+        sns_client()
 t1 = time.perf_counter()
 rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": t1 - t0, "rss_mb": rss_mb}))

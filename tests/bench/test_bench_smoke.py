@@ -21,3 +21,11 @@ def test_cost_per_event_bench_meters_a_sale_within_target(capsys):
     sale = next(line for line in out.splitlines() if line.startswith("sale applied"))
     requests, rcu, wcu = sale.split()[3:6]
     assert int(requests) == 2 and float(wcu) <= 4.0
+def test_escalation_bench_escalates_every_case_once_and_the_rerun_reads_only_the_index():
+    from tests.bench import escalation_job
+
+    r = escalation_job.measure(12)
+    assert (r["first"]["due"], r["first"]["escalated"]) == (12, 12)
+    assert (r["second"]["due"], r["second"]["escalated"]) == (0, 0)
+    assert r["second_calls"] == {"Query": 10}  # one Query per shard of the sparse index, nothing else
+    assert "Scan" not in r["first_calls"]

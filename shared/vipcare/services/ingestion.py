@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from ..domain.errors import ValidationFailed
@@ -210,8 +211,9 @@ class Ingestor:
         if sale.kind != Kind.SALE:
             return self._reject(p, existing, received_at, now, "the original transaction is not a sale")
         stats = snap.stats
-        record = SaleRecord(member_id=sale.member_id or "", amount=sale.amount or 0, points=int(sale.points or 0),
-                            earn_month=sale.month or "", returned=sale.returned, points_clawed=sale.points_clawed)
+        record = SaleRecord(member_id=sale.member_id or "", amount=sale.amount or Decimal(0),
+                            points=int(sale.points or 0), earn_month=sale.month or "", returned=sale.returned,
+                            points_clawed=sale.points_clawed)
         try:
             effect = apply_return(stats, p, record)
         except ValidationFailed as exc:

@@ -77,7 +77,7 @@ class TxnItem(_SharedClientModel):
     returned = DecimalAttribute(null=True)  # sale: total returned so far
     points_clawed = NumberAttribute(null=True)  # sale: total clawed back so far
     held_returns = ListAttribute(of=UnicodeAttribute, null=True)  # awaiting placeholder
-    tier_change = MapAttribute(null=True)  # {from, to, spend_12m, purchases_6m, policy_version}
+    tier_change: MapAttribute[str, Any] = MapAttribute(null=True)  # {from, to, spend_12m, purchases_6m, policy_version}
     event_pending = BooleanAttribute(null=True)  # TierChanged not yet published
     revision = NumberAttribute(default=1)  # every replacement is conditioned on the one read
 
@@ -100,9 +100,9 @@ class StatsItem(_SharedClientModel):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    spend = MapAttribute(default=dict)  # month -> decimal string
-    purchases = MapAttribute(default=dict)  # month -> count
-    lots = MapAttribute(default=dict)  # month earned -> points left
+    spend: MapAttribute[str, Any] = MapAttribute(default=dict)  # month -> decimal string
+    purchases: MapAttribute[str, Any] = MapAttribute(default=dict)  # month -> count
+    lots: MapAttribute[str, Any] = MapAttribute(default=dict)  # month earned -> points left
     debt = NumberAttribute(default=0)
     last_purchase_at = UTCDateTimeAttribute(null=True)
     recent = ListAttribute(of=UnicodeAttribute, default=list)

@@ -1,0 +1,175 @@
+"""Complaint routing: intake and routing, the case lifecycle, queue views, timeliness figures,
+and (on its 15-minute schedule) the escalation job.
+
+Thin by design: API Gateway events go to the resolver, scheduled events to the job; both
+call vipcare.services.complaints.
+"""
+
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from vipcare.api import idempotency
+from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
+from vipcare.api.models import (
+    AcknowledgeRequest,
+    ComplaintCreate,
+    ComplaintOut,
+    ComplaintReport,
+    ComplaintSummary,
+    FeedbackRequest,
+    NoteRequest,
+    ResolveRequest,
+)
+from vipcare.api.presenters import complaint_out, complaint_summary
+from vipcare.domain.complaints import Status
+from vipcare.services import complaints
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = create_app(logger)
+
+TAGS = ["complaints"]
+CASE_ERRORS = error_responses(403, 404, 409)
+
+
+@app.post(
+    "/complaints",
+    summary="File a complaint: priority, fixed deadlines and an assignee",
+    description="Priority from the member's tier and the severity; respond_by and resolve_by are fixed now. "
+    "Routed to the dedicated manager (gold+), their supervisor when on leave, technical support, or the "
+    "store's service queue; high order values start higher up the ladder. The assignee is told through the "
+    "staff topic and the member gets a service SMS. Send an `Idempotency-Key` header to make retries safe.",
+    tags=TAGS,
+    security=SECURITY,
+    responses={201: {"description": "Filed"}, **error_responses(403, 409)},
+)
+@tracer.capture_method
+def file_complaint(
+    request: ComplaintCreate,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias=idempotency.HEADER, max_length=128, description="Makes a retried POST return the first response"),
+    ] = None,
+) -> Response[ComplaintOut]:
+    caller = current_caller(app)
+
+    def work() -> dict[str, Any]:
+        filed = complaints.file_complaint(caller, request)
+        case = filed.complaint
+        metrics.add_metric(name="ComplaintsFiled", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=f"ComplaintsFiled{case.priority.value}", unit=MetricUnit.Count, value=1)
+        logger.info("complaint filed", extra={"complaint_id": case.complaint_id, "priority": case.priority.value,
+                                              "assignee": case.assignee, "reason": filed.reason,
+                                              "sms_sent": filed.sms_sent, "staff_told": filed.staff_told})
+        return {"status": 201, "body": complaint_out(case).model_dump(mode="json")}
+
+    result = idempotency.run_once(idempotency_key, scope=f"{caller.brand_id}#complaint",
+                                  payload=request.model_dump(mode="json"), compute=work)
+    return json_response(result["status"], result["body"])
+
+
+@app.get("/complaints/<complaint_id>", summary="A complaint with its full history", tags=TAGS,
+         security=SECURITY, responses=error_responses(404))
+@tracer.capture_method
+def get_complaint(complaint_id: str) -> ComplaintOut:
+    return complaint_out(complaints.get_complaint(current_caller(app), complaint_id))
+
+
+@app.get("/complaints", summary="Queue views: by status, assignee or store, newest deadline first", tags=TAGS,
+         security=SECURITY, responses=error_responses(403))
+@tracer.capture_method
+def list_complaints(
+    status: Annotated[Status | None, Query()] = None,
+    assignee: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    store_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[ComplaintSummary]:
+    found = complaints.list_complaints(current_caller(app), status=status, assignee=assignee, store_id=store_id,
+                                       limit=limit)
+    return [complaint_summary(c) for c in found]
+
+
+@app.post("/complaints/<complaint_id>/acknowledge", summary="First response (records the time)", tags=TAGS,
+          security=SECURITY, responses=CASE_ERRORS)
+@tracer.capture_method
+def acknowledge(complaint_id: str,
+                request: Annotated[AcknowledgeRequest | None, Body()] = None) -> ComplaintOut:
+    case = complaints.acknowledge(current_caller(app), complaint_id, request.note if request else None)
+    metrics.add_metric(name="ComplaintsAcknowledged", unit=MetricUnit.Count, value=1)
+    logger.info("complaint acknowledged", extra={"complaint_id": complaint_id, "assignee": case.assignee})
+    return complaint_out(case)
+
+
+@app.post("/complaints/<complaint_id>/notes", summary="Add a note to the case history", tags=TAGS,
+          security=SECURITY, responses=CASE_ERRORS)
+@tracer.capture_method
+def add_note(complaint_id: str, request: NoteRequest) -> ComplaintOut:
+    return complaint_out(complaints.add_note(current_caller(app), complaint_id, request.text))
+
+
+@app.post("/complaints/<complaint_id>/resolve", summary="Resolve (raises a revisit task for the member's manager)",
+          tags=TAGS, security=SECURITY, responses=CASE_ERRORS)
+@tracer.capture_method
+def resolve_complaint(complaint_id: str, request: ResolveRequest) -> ComplaintOut:
+    case = complaints.resolve(current_caller(app), complaint_id, request.resolution)
+    metrics.add_metric(name="ComplaintsResolved", unit=MetricUnit.Count, value=1)
+    logger.info("complaint resolved", extra={"complaint_id": complaint_id})
+    return complaint_out(case)
+
+
+@app.post("/complaints/<complaint_id>/feedback",
+          summary="The member's answer: satisfied closes; not satisfied reopens and escalates one level",
+          tags=TAGS, security=SECURITY, responses=CASE_ERRORS)
+@tracer.capture_method
+def feedback(complaint_id: str, request: FeedbackRequest) -> ComplaintOut:
+    case = complaints.record_feedback(current_caller(app), complaint_id, request.satisfied, request.nps,
+                                      request.comment)
+    metrics.add_metric(name="ComplaintsClosed" if request.satisfied else "ComplaintsReopened",
+                       unit=MetricUnit.Count, value=1)
+    logger.info("complaint feedback", extra={"complaint_id": complaint_id, "status": case.status.value})
+    return complaint_out(case)
+
+
+@app.get("/reports/complaints", summary="Complaint timeliness figures per store for a month", tags=["reports"],
+         security=SECURITY, responses=error_responses(403))
+@tracer.capture_method
+def complaint_report(
+    period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM (store time)")],
+    store_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> ComplaintReport:
+    return ComplaintReport(**complaints.complaint_report(current_caller(app), period, store_id))
+
+
+def _scheduled(event: dict[str, Any]) -> bool:
+    return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
+
+
+@tracer.capture_method
+def escalate(event: dict[str, Any]) -> dict[str, Any]:
+    now = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+    run = complaints.run_escalations(now)
+    metrics.add_metric(name="ComplaintsEscalated", unit=MetricUnit.Count, value=run.escalated)
+    metrics.add_metric(name="SlaBreaches", unit=MetricUnit.Count, value=run.due)
+    logger.info("escalation run", extra=run.as_dict())
+    return run.as_dict()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if "httpMethod" in event:
+        idempotency.register_context(context)
+        return resolve(app, event, context)
+    if _scheduled(event):
+        return escalate(event)
+    logger.warning("unexpected event", extra={"keys": sorted(event)[:10]})
+    raise ValueError("complaint_routing handles API Gateway requests and its schedule only")

@@ -1,0 +1,85 @@
+"""Complaints over plain HTTP against the local stack: intake -> job two hours later ->
+escalation -> not satisfied reopens and escalates."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import boto3
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def _moto_endpoint(stack) -> str:
+    for line in stack.output:
+        m = re.search(r"AWS \(moto\)\s+(http://\S+)", line)
+        if m:
+            return m.group(1)
+    raise AssertionError("the local stack did not print its moto endpoint")
+
+
+def _make_diamond(stack, member_id: str, manager_id: str) -> None:
+    """The tier issue owns tier and manager: set them in the table, as it will."""
+    client = boto3.client("dynamodb", endpoint_url=_moto_endpoint(stack), region_name="us-east-1",
+                          aws_access_key_id="local", aws_secret_access_key="local")
+    client.update_item(
+        TableName="vipcare-MembersTable", Key={"pk": {"S": f"BRAND#demo#MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}},
+        UpdateExpression="SET tier = :t, manager_id = :m", ExpressionAttributeValues={
+            ":t": {"S": "diamond"}, ":m": {"S": manager_id}})
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_diamond_critical_complaint_escalates_once_after_two_hours_over_http(stack):
+    admin = stack.token()
+    member = stack.request("POST", "/members", admin, json={
+        "name": "E2E Diamond", "phone": "+86 137 0000 0601", "store_id": "demo-001"})
+    assert member.status_code == 201, member.text
+    member_id = member.json()["member_id"]
+    _make_diamond(stack, member_id, "demo-001-manager")
+
+    hotline = stack.token(role="store_staff")
+    filed = stack.request("POST", "/complaints", hotline, headers={"Idempotency-Key": "e2e-complaint-1"}, json={
+        "member_id": member_id, "store_id": "demo-001", "channel": "hotline", "category": "service_attitude",
+        "severity": "critical", "description": "Kept waiting for an hour at the counter."})
+    assert filed.status_code == 201, filed.text
+    case = filed.json()
+    cid, opened = case["complaint_id"], _at(case["opened_at"])
+    assert case["priority"] == "P1" and case["assignee"] == "demo-001-manager"
+    assert _at(case["respond_by"]) - opened == timedelta(hours=1)
+    assert _at(case["resolve_by"]) - opened == timedelta(hours=24)
+
+    outbox = stack.request("GET", "/_local/outbox").json()["messages"]
+    assert any(m["phone"] == "+8613700000601" and cid in m["message"] for m in outbox)
+
+    later = (opened + timedelta(hours=2)).isoformat()
+    run = stack.request("POST", "/_local/jobs/complaint_routing", json={"time": later})
+    assert run.status_code == 200, run.text
+    assert run.json()["result"]["escalated"] >= 1
+    manager = stack.token(role="manager")
+    escalated = stack.request("GET", f"/complaints/{cid}", manager).json()
+    assert (escalated["assignee"], escalated["level"]) == ("demo-001-supervisor", 1)
+    assert escalated["history"][-1]["actor"] == "system:escalation"
+
+    rerun = stack.request("POST", "/_local/jobs/complaint_routing", json={"time": later})
+    assert rerun.json()["result"]["escalated"] == 0
+    assert stack.request("GET", f"/complaints/{cid}", manager).json() == escalated
+
+    supervisor = stack.token(role="supervisor")
+    assert stack.request("POST", f"/complaints/{cid}/acknowledge", supervisor, json={}).status_code == 200
+    assert stack.request("POST", f"/complaints/{cid}/resolve", supervisor,
+                         json={"resolution": "Apologised, voucher"}).status_code == 200
+    reopened = stack.request("POST", f"/complaints/{cid}/feedback", supervisor, json={"satisfied": False, "nps": 4})
+    assert reopened.status_code == 200, reopened.text
+    body = reopened.json()
+    assert (body["status"], body["assignee"], body["level"]) == ("reopened", "demo-001-department-head", 2)
+
+    clerk_other_store = stack.token(role="store_staff", store_id="demo-002")
+    assert stack.request("POST", f"/complaints/{cid}/notes", clerk_other_store, json={"text": "x"}).status_code \
+        == 404  # outside their store and not on the case's ladder: not even visible
+    acme = stack.token(brand_id="acme", store_id="acme-001")
+    assert stack.request("GET", f"/complaints/{cid}", acme).status_code == 404
