@@ -34,6 +34,10 @@ class Settings:
     points_lifetime_months: int
     # Optional JSON overrides of the complaint policy (SLA, value bands, technical categories).
     complaint_policy_json: str | None = None
+    # Tier re-evaluation: the queue that fans a run out into shard workers, and how many due
+    # members one worker invocation takes before it hands the rest of its shard on.
+    tier_review_queue_url: str = ""
+    tier_review_page: int = 200
 
 
 @cache
@@ -57,4 +61,6 @@ def settings() -> Settings:
         return_hold_days=int(env("RETURN_HOLD_DAYS", "7")),
         points_lifetime_months=int(env("POINTS_LIFETIME_MONTHS", "24")),
         complaint_policy_json=env("COMPLAINT_POLICY") or None,
+        tier_review_queue_url=env("TIER_REVIEW_QUEUE_URL", ""),
+        tier_review_page=int(env("TIER_REVIEW_PAGE", "200")),
     )

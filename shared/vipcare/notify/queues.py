@@ -29,3 +29,17 @@ class PurchaseQueue:
                 {"Id": str(start + i), "MessageBody": json.dumps(m)} for i, m in enumerate(chunk)])
             failed += [int(f["Id"]) for f in response.get("Failed", [])]
         return failed
+
+
+class TierReviewQueue:
+    """Fan-out of a tier re-evaluation run: one message per review shard (and a follow-up
+    message when a shard holds more due members than one worker takes)."""
+
+    def send(self, messages: list[dict[str, Any]]) -> None:
+        url = settings().tier_review_queue_url
+        for start in range(0, len(messages), _SQS_BATCH):
+            chunk = messages[start:start + _SQS_BATCH]
+            response = _client().send_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(chunk)])
+            if response.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(response['Failed'])} tier review message(s)")

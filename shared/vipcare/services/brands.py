@@ -31,5 +31,8 @@ def brand_settings(brand_id: str, directory: DirectoryRepository | None = None) 
 
 
 def forget_cached_brands() -> None:
-    """For tests and the local stack after reseeding."""
+    """For tests and the local stack after reseeding (tier policies too)."""
     _cache.clear()
+    from .limits import forget_cached_policies
+
+    forget_cached_policies()

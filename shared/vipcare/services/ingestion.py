@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from ..domain.errors import ValidationFailed
+from ..domain.members import Tier
 from ..domain.months import month_of
 from ..domain.purchases import (
     Kind,
@@ -27,9 +28,11 @@ from ..domain.purchases import (
     apply_sale,
     hold_expired,
 )
-from ..domain.tiers import TierPolicy, qualifying_tier, upgrade_on_purchase
+from ..domain.tiers import Figures, TierPolicy, TierState, local_day, next_review, purchase_upgrade, start_of
 from ..notify.events import EventPublisher
 from ..store.ledger import Conflict, LedgerEntry, LedgerRepository, PurchaseSnapshot, entry_from_purchase
+from ..store.models import MemberItem
+from ..store.tiers import decision_item, review_keys, state_from_raw, tier_actions
 from .brands import brand_settings
 from .limits import purchase_limits, tier_policy
 
@@ -72,7 +75,8 @@ def original_store(p: Purchase) -> str:
 class Ingestor:
     def __init__(self, *, ledger: LedgerRepository | None = None, events: EventPublisher | None = None,
                  limits: PurchaseLimits | None = None, policy: TierPolicy | None = None,
-                 timezone: str | None = None) -> None:
+                 timezone: str | None = None, assign_managers: bool = True) -> None:
+        self.assign_managers = assign_managers
         self.ledger = ledger or LedgerRepository()
         self.events = events or EventPublisher()
         self._limits = limits
@@ -135,8 +139,6 @@ class Ingestor:
     def _apply_sale(self, p: Purchase, snap: PurchaseSnapshot, existing: LedgerEntry | None,
                     received_at: datetime, now: datetime, limits: PurchaseLimits, policy: TierPolicy,
                     timezone: str) -> Result:
-        from ..domain.members import Tier
-
         stats = snap.stats
         tier = Tier(snap.tier or Tier.REGULAR)
         multiplier = policy.multiplier(tier)
@@ -151,18 +153,29 @@ class Ingestor:
             entries += self._settle_held_returns(p, sale, existing.held_returns, stats, now, limits)
 
         current_month = month_of(now, timezone)
-        upgrade = upgrade_on_purchase(tier, qualifying_tier(policy, stats.spend_12m(current_month),
-                                                            stats.purchases_6m(current_month)))
-        if upgrade is not None:
+        state = state_from_raw(snap.profile) if snap.profile else TierState(tier=tier)
+        today = local_day(now, timezone)
+        decision = purchase_upgrade(policy, state, Figures(spend=stats.spend, purchases=stats.purchases), today)
+        upgrade = decision.after.tier if decision is not None else None
+        profile_update = None
+        extra = []
+        if decision is not None and upgrade is not None:
             sale.tier_change = {
                 "event_id": str(uuid.uuid4()), "from": tier.value, "to": upgrade.value,
                 "spend_12m": str(stats.spend_12m(current_month)), "purchases_6m": stats.purchases_6m(current_month),
                 "policy_version": policy.version, "actor": "purchase", "at": now.isoformat(),
+                "store_id": str((snap.profile or {}).get("store_id", {}).get("S", "")),
+                "manager_id": (snap.profile or {}).get("manager_id", {}).get("S"),
             }
             sale.event_pending = True
+            keys = review_keys(p.brand_id, p.member_id,
+                               start_of(decision.review_on, timezone) if decision.review_on else None)
+            profile_update = (tier_actions(state, decision.after, keys, now), MemberItem.tier == tier.value)
+            decision.explanation["transaction_id"] = p.transaction_id
+            extra.append(decision_item(p.brand_id, p.member_id, decision, policy, now))
         stats.prune(current_month, limits.points_lifetime_months)
         self.ledger.commit(brand_id=p.brand_id, member_id=p.member_id, stats=stats, entries=entries,
-                           tier=(upgrade.value, now) if upgrade else None)
+                           profile_update=profile_update, extra_puts=extra)
         if upgrade is not None:
             self._publish_tier_change(sale)
         return Result(Outcome.APPLIED, tier_changed_to=upgrade.value if upgrade else None)
@@ -225,8 +238,28 @@ class Ingestor:
         ret.revision = existing.revision if existing else 0
         stats.remember(f"txn:{_ref(p.store_id, p.transaction_id)}")
         stats.prune(month_of(now, timezone), limits.points_lifetime_months)
-        self.ledger.commit(brand_id=p.brand_id, member_id=p.member_id, stats=stats, entries=[ret, sale])
+        self.ledger.commit(brand_id=p.brand_id, member_id=p.member_id, stats=stats, entries=[ret, sale],
+                           profile_update=self._review_moved(p, snap, stats, now, timezone))
         return Result(Outcome.APPLIED)
+
+    def _review_moved(self, p: Purchase, snap: PurchaseSnapshot, stats, now: datetime,
+                      timezone: str) -> tuple[list, object] | None:
+        """A return lowers the figures, so a downgrade (or its warning) may come sooner: move
+        the member's review date when it changes (one more item in the same transaction, only
+        then). Never a tier change: returns cannot downgrade at once."""
+        if not snap.profile:
+            return None
+        state = state_from_raw(snap.profile)
+        if state.tier.value == "regular":
+            return None
+        policy = self._policy or tier_policy(p.brand_id)
+        day = next_review(policy, state, Figures(spend=stats.spend, purchases=stats.purchases),
+                          local_day(now, timezone))
+        keys = review_keys(p.brand_id, p.member_id, start_of(day, timezone) if day else None)
+        current = snap.profile.get("review_sk", {}).get("S")
+        if (keys[1] if keys else None) == current:
+            return None
+        return (tier_actions(state, state, keys, now), MemberItem.tier == state.tier.value)
 
     def _hold(self, p: Purchase, sale: LedgerEntry | None, existing: LedgerEntry | None, received_at: datetime,
               now: datetime) -> Result:
@@ -245,7 +278,20 @@ class Ingestor:
         return Result(Outcome.HELD, "waiting for the original sale")
 
     def _publish_tier_change(self, entry: LedgerEntry) -> None:
+        """After the sale's transaction: the dedicated manager (when the new tier has one), then
+        the TierChanged event, then the pending flag is cleared. A crash anywhere here leaves
+        the flag, and the redelivery finishes the job (the assignment is conditional on the
+        member having no manager, so it happens once)."""
         change = entry.tier_change or {}
+        if self.assign_managers and entry.member_id and change.get("to"):
+            from .tiers import ensure_manager
+
+            assigned = ensure_manager(entry.brand_id, entry.member_id, str(change.get("store_id") or entry.store_id),
+                                      Tier(change["to"]), now=datetime.now(UTC),
+                                      current_manager=change.get("manager_id"))
+            if assigned is not None and assigned.manager_id:
+                change = {**change, "manager_id": assigned.manager_id}
         self.events.publish("TierChanged", {**change, "brand_id": entry.brand_id, "member_id": entry.member_id,
-                                            "transaction_id": entry.transaction_id, "store_id": entry.store_id})
+                                            "transaction_id": entry.transaction_id,
+                                            "store_id": change.get("store_id") or entry.store_id})
         self.ledger.clear_event_pending(entry.brand_id, entry.store_id, entry.transaction_id)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 from ..config import settings
 from ..domain.purchases import PurchaseLimits
 from ..domain.tiers import DEFAULT_POLICY, TierPolicy
+from ..store.tiers import TierRepository
 from .brands import brand_settings
 
 
@@ -21,6 +23,20 @@ def purchase_limits(brand_id: str) -> PurchaseLimits:
     )
 
 
-def tier_policy(brand_id: str) -> TierPolicy:
-    """The brand's tier policy (per-brand versioned documents arrive with the tier issue)."""
-    return DEFAULT_POLICY
+_POLICY_TTL_SECONDS = 60.0
+_policies: dict[str, tuple[float, TierPolicy]] = {}
+
+
+def tier_policy(brand_id: str, *, repo: TierRepository | None = None, cached: bool = True) -> TierPolicy:
+    """The brand's current tier policy document (the defaults, version 1, until an admin
+    stores one), cached briefly per process like the brand settings."""
+    hit = _policies.get(brand_id)
+    if cached and hit and hit[0] > time.monotonic():
+        return hit[1]
+    found = (repo or TierRepository()).current_policy(brand_id) or DEFAULT_POLICY
+    _policies[brand_id] = (time.monotonic() + _POLICY_TTL_SECONDS, found)
+    return found
+
+
+def forget_cached_policies() -> None:
+    _policies.clear()

@@ -26,6 +26,9 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from ..config import settings
@@ -235,6 +238,7 @@ class PurchaseSnapshot:
     tier: str | None
     stats: MemberStats
     entries: dict[tuple[str, str], LedgerEntry | None]
+    profile: dict[str, Any] | None = None  # the raw PROFILE item (tier state, store, manager)
 
 
 class Conflict(Exception):
@@ -267,6 +271,7 @@ class LedgerRepository:
             tier=profile["tier"]["S"] if profile and "tier" in profile else None,
             stats=_stats(StatsItem.from_raw_data(stats_raw) if stats_raw else None),
             entries=entries,
+            profile=profile,
         )
 
     def entry(self, brand_id: str, store_id: str, transaction_id: str) -> LedgerEntry | None:
@@ -297,8 +302,8 @@ class LedgerRepository:
         return list(RedemptionItem.batch_get([(member_pk(brand_id, member_id), redemption_sk(r)) for r in ids]))
 
     def commit(self, *, brand_id: str, entries: list[LedgerEntry], member_id: str | None = None,
-               stats: MemberStats | None = None, tier: tuple[str, datetime] | None = None,
-               redemption: RedemptionItem | None = None) -> None:
+               stats: MemberStats | None = None, profile_update: tuple[list[Action], Condition] | None = None,
+               redemption: RedemptionItem | None = None, extra_puts: list[Model] | None = None) -> None:
         """Write everything one purchase changes in one transaction, each item conditioned on
         what was read: a ledger entry on its revision (absent when new), the figures on
         their version, a redemption on being new. Raises Conflict when another writer won."""
@@ -312,10 +317,13 @@ class LedgerRepository:
                     condition = StatsItem.version.does_not_exist() if stats.version == 0 else (
                         StatsItem.version == stats.version)
                     tx.save(item, condition=condition)
-                if tier is not None and member_id is not None:
+                if profile_update is not None and member_id is not None:
+                    # the tier state and review date (only when a sale upgrades or a return
+                    # moves the review), conditioned on the tier that was read
                     tx.update(MemberItem(member_pk(brand_id, member_id), PROFILE_SK),
-                              actions=[MemberItem.tier.set(tier[0]), MemberItem.updated_at.set(tier[1])],
-                              condition=MemberItem.pk.exists())
+                              actions=profile_update[0], condition=profile_update[1])
+                for extra in extra_puts or []:
+                    tx.save(extra, condition=extra.__class__.pk.does_not_exist())  # type: ignore[attr-defined]
                 if redemption is not None:
                     tx.save(redemption, condition=RedemptionItem.pk.does_not_exist())
         except TransactWriteError as exc:

@@ -15,7 +15,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..config import settings
@@ -75,6 +75,18 @@ class FamilyMap(MapAttribute):
     birthday = DateAttribute(null=True)
 
 
+class ReviewIndex(GlobalSecondaryIndex["MemberItem"]):
+    """Sparse, keys only: members whose tier must be looked at, by review instant, sharded
+    REVIEW#0..15 (the nightly job reads only what is due)."""
+
+    class Meta:
+        index_name = "review"
+        projection = KeysOnlyProjection()
+
+    review_pk = UnicodeAttribute(hash_key=True)
+    review_sk = UnicodeAttribute(range_key=True)
+
+
 class MemberItem(_SharedClientModel):
     """The member's card plus the figures VIP Care owns (tier, points, spend)."""
 
@@ -112,6 +124,16 @@ class MemberItem(_SharedClientModel):
     manager_id = UnicodeAttribute(null=True)
     enrolled_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    # Tier state (docs/tiers.md): validity, manual floor, the warning already given, and the
+    # next review as keys of the sparse `review` index (absent: nothing to review).
+    tier_since = DateAttribute(null=True)
+    tier_valid_until = DateAttribute(null=True)
+    tier_floor = UnicodeAttribute(null=True)
+    tier_floor_until = DateAttribute(null=True)
+    tier_warned_for = DateAttribute(null=True)
+    review_pk = UnicodeAttribute(null=True)
+    review_sk = UnicodeAttribute(null=True)
+    review = ReviewIndex()
 
 
 class PhoneClaimItem(_SharedClientModel):

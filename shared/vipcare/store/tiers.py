@@ -1,0 +1,373 @@
+"""Tiers in DynamoDB: policy versions, the member's tier state and review keys, decisions,
+manual-tier applications and account managers' member counts. Layout in docs/data-model.md.
+
+  DirectoryTable  BRAND#<b> / TIERPOLICY#<version:06d>   one item per policy version (never changed)
+  DirectoryTable  BRAND#<b> / MGRLOAD#<staff_id>          members a manager owns (`members`, ADD)
+  MembersTable    BRAND#<b>#MEMBER#<m> / PROFILE          tier state + review_pk/review_sk (sparse GSI)
+  MembersTable    BRAND#<b>#MEMBER#<m> / TIER#<at>#<kind> one decision with its explanation
+  MembersTable    BRAND#<b>#TIERAPP#<id> / APPLICATION    a manual-tier application
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from ..config import settings
+from ..domain.members import Tier
+from ..domain.tiers import Decision, Figures, TierPolicy, TierState, policy_from_document
+from .attributes import DateAttribute
+from .clients import REGION, dynamodb_client
+from .ledger import STATS_SK, StatsItem, _stats
+from .models import PROFILE_SK, MemberItem, _SharedClientModel, brand_pk, member_pk
+
+REVIEW_SHARDS = 16
+POLICY_PREFIX = "TIERPOLICY#"
+DECISION_PREFIX = "TIER#"
+APPLICATION_SK = "APPLICATION"
+
+
+def review_shard(member_id: str) -> int:
+    return int(hashlib.sha256(member_id.encode()).hexdigest()[:8], 16) % REVIEW_SHARDS
+
+
+def review_pk(shard: int) -> str:
+    return f"REVIEW#{shard}"
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def review_keys(brand_id: str, member_id: str, at: datetime | None) -> tuple[str, str] | None:
+    if at is None:
+        return None
+    return review_pk(review_shard(member_id)), f"{iso(at)}#{brand_id}#{member_id}"
+
+
+def application_pk(brand_id: str, application_id: str) -> str:
+    return f"BRAND#{brand_id}#TIERAPP#{application_id}"
+
+
+class PolicyItem(_SharedClientModel):
+    class Meta:
+        table_name = settings().directory_table
+        region = REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    version = NumberAttribute()
+    document = UnicodeAttribute()  # the policy document as JSON (domain.tiers.as_document)
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+
+
+class ManagerLoadItem(_SharedClientModel):
+    class Meta:
+        table_name = settings().directory_table
+        region = REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    members = NumberAttribute(default=0)
+
+
+class DecisionItem(_SharedClientModel):
+    class Meta:
+        table_name = settings().members_table
+        region = REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    outcome = UnicodeAttribute()
+    tier_from = UnicodeAttribute()
+    tier_to = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    policy_version = NumberAttribute()
+    at = UTCDateTimeAttribute()
+    explanation = UnicodeAttribute()  # JSON: inputs, window, thresholds, text
+
+
+class ApplicationItem(_SharedClientModel):
+    class Meta:
+        table_name = settings().members_table
+        region = REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    application_id = UnicodeAttribute()
+    brand_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    store_id = UnicodeAttribute()
+    target = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    requested_by = UnicodeAttribute()
+    requested_at = UTCDateTimeAttribute()
+    status = UnicodeAttribute()
+    expires_on = DateAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    decided_at = UTCDateTimeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+
+
+# ---- plain records ------------------------------------------------------------------------
+
+
+@dataclass
+class MemberTier:
+    """What a tier decision needs of one member (PROFILE + STATS, read together)."""
+
+    brand_id: str
+    member_id: str
+    store_id: str
+    manager_id: str | None
+    state: TierState
+    figures: Figures
+    review_sk: str | None
+
+
+@dataclass
+class StoredDecision:
+    outcome: str
+    tier_from: str
+    tier_to: str
+    actor: str
+    policy_version: int
+    at: datetime
+    explanation: dict[str, Any]
+
+
+@dataclass
+class Application:
+    application_id: str
+    brand_id: str
+    member_id: str
+    store_id: str
+    target: Tier
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    status: str
+    expires_on: date | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    note: str | None = None
+
+
+class StaleMember(Exception):
+    """The member's tier or review moved since it was read (another run or a purchase won)."""
+
+
+class PolicyVersionTaken(Exception):
+    """Two policy updates raced for the same version number."""
+
+
+def state_from_raw(raw: dict[str, Any]) -> TierState:
+    item = MemberItem.from_raw_data(raw)
+    return TierState(tier=Tier(item.tier or "regular"), since=item.tier_since, valid_until=item.tier_valid_until,
+                     floor=Tier(item.tier_floor) if item.tier_floor else None, floor_until=item.tier_floor_until,
+                     warned_for=item.tier_warned_for)
+
+
+def tier_actions(before: TierState, after: TierState, keys: tuple[str, str] | None, now: datetime) -> list[Action]:
+    """Update actions for the PROFILE: the tier fields that changed and the review keys."""
+    actions: list[Action] = [MemberItem.updated_at.set(now)]
+    pairs = (("tier", before.tier, after.tier), ("tier_since", before.since, after.since),
+             ("tier_valid_until", before.valid_until, after.valid_until),
+             ("tier_floor", before.floor, after.floor), ("tier_floor_until", before.floor_until, after.floor_until),
+             ("tier_warned_for", before.warned_for, after.warned_for))
+    for name, old, new in pairs:
+        if old == new and name != "tier":
+            continue
+        attr = getattr(MemberItem, name)
+        value = new.value if isinstance(new, Tier) else new
+        actions.append(attr.remove() if value is None else attr.set(value))
+    if keys is None:
+        actions += [MemberItem.review_pk.remove(), MemberItem.review_sk.remove()]
+    else:
+        actions += [MemberItem.review_pk.set(keys[0]), MemberItem.review_sk.set(keys[1])]
+    return actions
+
+
+def decision_item(brand_id: str, member_id: str, decision: Decision, policy: TierPolicy, now: datetime) -> DecisionItem:
+    return DecisionItem(member_pk(brand_id, member_id), f"{DECISION_PREFIX}{iso(now)}#{decision.outcome.value}",
+                        outcome=decision.outcome.value, tier_from=decision.before.tier.value,
+                        tier_to=decision.after.tier.value, actor=str(decision.explanation.get("actor", "schedule")),
+                        policy_version=policy.version, at=now,
+                        explanation=json.dumps(decision.explanation, sort_keys=True, default=str))
+
+
+def _connection() -> Any:
+    return MemberItem._get_connection().connection
+
+
+def _condition_failed(exc: TransactWriteError) -> bool:
+    return any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
+               for r in exc.cancellation_reasons or []) or exc.cause_response_code == "TransactionConflictException"
+
+
+class TierRepository:
+    # ---- policy versions
+    def current_policy(self, brand_id: str) -> TierPolicy | None:
+        for item in PolicyItem.query(brand_pk(brand_id), PolicyItem.sk.startswith(POLICY_PREFIX),
+                                     scan_index_forward=False, limit=1):
+            return policy_from_document(json.loads(item.document))
+        return None
+
+    def policy_versions(self, brand_id: str) -> list[int]:
+        return [int(i.version) for i in PolicyItem.query(brand_pk(brand_id), PolicyItem.sk.startswith(POLICY_PREFIX),
+                                                         attributes_to_get=["version"])]
+
+    def add_policy(self, brand_id: str, policy: TierPolicy) -> None:
+        item = PolicyItem(brand_pk(brand_id), f"{POLICY_PREFIX}{policy.version:06d}", version=policy.version,
+                          document=json.dumps(policy.as_document()), created_at=policy.created_at or datetime.now(UTC),
+                          created_by=policy.created_by or "system")
+        try:
+            item.save(condition=PolicyItem.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise PolicyVersionTaken() from None
+            raise
+
+    # ---- the review index
+    def due(self, shard: int, now: datetime, *, limit: int) -> list[tuple[str, str, str]]:
+        """(brand, member, review_sk) of members due at `now` in one shard (keys only)."""
+        out = []
+        for item in MemberItem.review.query(review_pk(shard), MemberItem.review_sk <= f"{iso(now)}#~", limit=limit):
+            rest = item.pk.removeprefix("BRAND#")
+            brand_id, _, member_id = rest.partition("#MEMBER#")
+            out.append((brand_id, member_id, item.review_sk or ""))
+        return out
+
+    def load(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], MemberTier]:
+        """PROFILE and STATS of many members: BatchGetItem, 100 keys (50 members) per request."""
+        table = settings().members_table
+        wanted = [(member_pk(b, m), sk) for b, m in dict.fromkeys(keys) for sk in (PROFILE_SK, STATS_SK)]
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(wanted), 100):
+            request: dict[str, Any] = {table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}}
+                                                        for pk, sk in wanted[start:start + 100]],
+                                               "ConsistentRead": True}}
+            while request:
+                response = dynamodb_client().batch_get_item(RequestItems=request)
+                for raw in response["Responses"].get(table, []):
+                    found[(raw["pk"]["S"], raw["sk"]["S"])] = raw
+                request = response.get("UnprocessedKeys") or {}
+        out = {}
+        for brand_id, member_id in dict.fromkeys(keys):
+            profile = found.get((member_pk(brand_id, member_id), PROFILE_SK))
+            if profile is None:
+                continue
+            stats_raw = found.get((member_pk(brand_id, member_id), STATS_SK))
+            stats = _stats(StatsItem.from_raw_data(stats_raw) if stats_raw else None)
+            out[(brand_id, member_id)] = MemberTier(
+                brand_id=brand_id, member_id=member_id, store_id=profile["store_id"]["S"],
+                manager_id=profile.get("manager_id", {}).get("S"), state=state_from_raw(profile),
+                figures=Figures(spend=dict(stats.spend), purchases=dict(stats.purchases)),
+                review_sk=profile.get("review_sk", {}).get("S"))
+        return out
+
+    def one(self, brand_id: str, member_id: str) -> MemberTier | None:
+        return self.load([(brand_id, member_id)]).get((brand_id, member_id))
+
+    # ---- decisions
+    def apply(self, m: MemberTier, decision: Decision, policy: TierPolicy, keys: tuple[str, str] | None,
+              now: datetime, *, extra: list[tuple[str, Any]] | None = None) -> None:
+        """The decision, the new state and the next review, in one transaction, conditioned on
+        the tier and review the decision was made from (a rerun or a racing run changes nothing)."""
+        condition: Condition = MemberItem.tier == m.state.tier.value
+        condition &= (MemberItem.review_sk == m.review_sk) if m.review_sk else MemberItem.review_sk.does_not_exist()
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(MemberItem(member_pk(m.brand_id, m.member_id), PROFILE_SK),
+                          actions=tier_actions(decision.before, decision.after, keys, now), condition=condition)
+                tx.save(decision_item(m.brand_id, m.member_id, decision, policy, now),
+                        condition=DecisionItem.pk.does_not_exist())
+                for kind, item in extra or []:
+                    if kind == "application":
+                        tx.update(item, actions=[ApplicationItem.status.set(item.status),
+                                                 ApplicationItem.decided_by.set(item.decided_by),
+                                                 ApplicationItem.decided_at.set(item.decided_at),
+                                                 ApplicationItem.note.set(item.note),
+                                                 ApplicationItem.expires_on.set(item.expires_on)],
+                                  condition=ApplicationItem.status == "pending")
+        except TransactWriteError as exc:
+            if _condition_failed(exc):
+                raise StaleMember(m.member_id) from None
+            raise
+
+    def decisions(self, brand_id: str, member_id: str, *, limit: int = 20) -> list[StoredDecision]:
+        items = DecisionItem.query(member_pk(brand_id, member_id), DecisionItem.sk.startswith(DECISION_PREFIX),
+                                   scan_index_forward=False, limit=limit)
+        return [StoredDecision(outcome=i.outcome, tier_from=i.tier_from, tier_to=i.tier_to, actor=i.actor,
+                               policy_version=int(i.policy_version), at=i.at, explanation=json.loads(i.explanation))
+                for i in items]
+
+    # ---- account managers
+    def manager_loads(self, brand_id: str, staff_ids: list[str]) -> dict[str, int]:
+        if not staff_ids:
+            return {}
+        found = ManagerLoadItem.batch_get([(brand_pk(brand_id), f"MGRLOAD#{s}") for s in staff_ids])
+        return {i.sk.removeprefix("MGRLOAD#"): int(i.members or 0) for i in found}
+
+    def assign_manager(self, brand_id: str, member_id: str, staff_id: str, capacity: int, now: datetime) -> bool:
+        """Set the member's manager (only if it has none) and count the member against the
+        manager's capacity, in one transaction. False when the member already has one or the
+        manager filled up meanwhile."""
+        load = ManagerLoadItem(brand_pk(brand_id), f"MGRLOAD#{staff_id}")
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(MemberItem(member_pk(brand_id, member_id), PROFILE_SK),
+                          actions=[MemberItem.manager_id.set(staff_id), MemberItem.updated_at.set(now)],
+                          condition=MemberItem.pk.exists() & MemberItem.manager_id.does_not_exist())
+                tx.update(load, actions=[ManagerLoadItem.members.add(1)],
+                          condition=ManagerLoadItem.members.does_not_exist() | (ManagerLoadItem.members < capacity))
+        except TransactWriteError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    # ---- manual-tier applications
+    def add_application(self, a: Application) -> None:
+        ApplicationItem(application_pk(a.brand_id, a.application_id), APPLICATION_SK, application_id=a.application_id,
+                        brand_id=a.brand_id, member_id=a.member_id, store_id=a.store_id, target=a.target.value,
+                        reason=a.reason, requested_by=a.requested_by, requested_at=a.requested_at,
+                        status=a.status).save(condition=ApplicationItem.pk.does_not_exist())
+
+    def application(self, brand_id: str, application_id: str) -> Application | None:
+        try:
+            i = ApplicationItem.get(application_pk(brand_id, application_id), APPLICATION_SK, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Application(application_id=i.application_id, brand_id=i.brand_id, member_id=i.member_id,
+                           store_id=i.store_id, target=Tier(i.target), reason=i.reason, requested_by=i.requested_by,
+                           requested_at=i.requested_at, status=i.status, expires_on=i.expires_on,
+                           decided_by=i.decided_by, decided_at=i.decided_at, note=i.note)
+
+    def reject_application(self, a: Application) -> bool:
+        item = ApplicationItem(application_pk(a.brand_id, a.application_id), APPLICATION_SK)
+        try:
+            item.update(actions=[ApplicationItem.status.set(a.status), ApplicationItem.decided_by.set(a.decided_by),
+                                 ApplicationItem.decided_at.set(a.decided_at), ApplicationItem.note.set(a.note)],
+                        condition=ApplicationItem.status == "pending")
+        except Exception as exc:  # noqa: BLE001 - pynamodb's UpdateError
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def application_item(a: Application) -> ApplicationItem:
+        return ApplicationItem(application_pk(a.brand_id, a.application_id), APPLICATION_SK, status=a.status,
+                               decided_by=a.decided_by, decided_at=a.decided_at, note=a.note,
+                               expires_on=a.expires_on)
