@@ -343,26 +343,32 @@ def evaluate(policy: TierPolicy, state: TierState, figures: Figures, today: date
                         f"raised to the approved manual tier {floor.value}")
 
     down = downgrade_date(policy, state, figures, today)
-    if down is not None and down <= today and rank(state.tier) > rank(floor):
+    warned = state.warned_for is not None and down is not None and state.warned_for >= down
+    if down is not None and down <= today and rank(state.tier) > rank(floor) and (
+            policy.warning_days == 0 or (warned and state.warned_for is not None and state.warned_for <= today)):
         lower = step_down(state.tier)
         after = renewed(policy, state, lower, today)
-        after = replace(after, warned_for=None)
         rule = policy.rule(state.tier)
-        text = (f"dropped one step to {lower.value}: validity ended {state.valid_until} and 12-month spend "
-                f"{spend} / 6-month purchases {count} are below the keep thresholds {rule.keep_spend} / "
-                f"{rule.keep_purchases}")
+        text = (f"dropped one step to {lower.value}: validity ended {state.valid_until}, the member was warned for "
+                f"{state.warned_for}, and 12-month spend {spend} / 6-month purchases {count} are below the keep "
+                f"thresholds {rule.keep_spend} / {rule.keep_purchases}")
         return _decided(policy, Outcome.DOWNGRADE, state, after, figures, today, base, text)
-    if down is not None and down - timedelta(days=policy.warning_days) <= today and state.warned_for != down:
+    if down is not None and down - timedelta(days=policy.warning_days) <= today and not warned:
+        # Never a downgrade without `warning_days` notice: a late warning moves the date.
+        effective = max(down, today + timedelta(days=policy.warning_days))
         lower = step_down(state.tier)
-        needed = what_keeps(policy, state, figures, down)
-        after = replace(state, warned_for=down)
+        needed = what_keeps(policy, state, figures, effective)
+        after = replace(state, warned_for=effective)
         joiner = "or" if policy.combinator == Combinator.ANY else "and"
-        text = (f"will drop to {lower.value} on {down.isoformat()} unless you spend {needed['spend_needed']} more "
-                f"{joiner} make {needed['purchases_needed']} more purchases")
+        text = (f"will drop to {lower.value} on {effective.isoformat()} unless you spend {needed['spend_needed']} "
+                f"more {joiner} make {needed['purchases_needed']} more purchases")
         decision = _decided(policy, Outcome.WARN, state, after, figures, today, base, text)
-        decision.explanation.update({"downgrade_on": down.isoformat(), "to": lower.value, **needed})
+        decision.explanation.update({"downgrade_on": effective.isoformat(), "to": lower.value, **needed})
         return decision
-    return _decided(policy, Outcome.KEEP, state, state, figures, today, base,
+    after = state
+    if state.warned_for is not None and (down is None or state.warned_for < down):
+        after = replace(state, warned_for=None)  # purchases since the warning made it moot
+    return _decided(policy, Outcome.KEEP, state, after, figures, today, base,
                     f"keeps {state.tier.value}" + (f" until at least {down.isoformat()}" if down else ""))
 
 
@@ -384,16 +390,18 @@ def what_keeps(policy: TierPolicy, state: TierState, figures: Figures, on: date)
 
 def next_review(policy: TierPolicy, state: TierState, figures: Figures, today: date) -> date | None:
     """When this member must next be looked at (the sparse index's date): the warning date,
-    the downgrade date, or the manual floor's expiry, whichever comes first and is after today."""
+    the announced downgrade date, or the manual floor's expiry, whichever comes first. None:
+    nothing can change without a purchase (a regular member), so the member leaves the index."""
     candidates: list[date] = []
     down = downgrade_date(policy, state, figures, today + timedelta(days=1))
     if down is not None:
-        warn_on = down - timedelta(days=policy.warning_days)
-        candidates.append(warn_on if state.warned_for != down and warn_on > today else down)
+        if state.warned_for is not None and state.warned_for >= down:
+            candidates.append(state.warned_for)
+        else:
+            candidates.append(down - timedelta(days=policy.warning_days))
     if state.floor is not None and state.floor_until is not None and state.floor_until > today:
         candidates.append(state.floor_until)
-    future = [c for c in candidates if c > today]
-    return min(future) if future else (min(candidates) if candidates else None)
+    return min(candidates) if candidates else None
 
 
 def _decided(policy: TierPolicy, outcome: Outcome, before: TierState, after: TierState, figures: Figures,
