@@ -343,9 +343,10 @@ def evaluate(policy: TierPolicy, state: TierState, figures: Figures, today: date
                         f"raised to the approved manual tier {floor.value}")
 
     down = downgrade_date(policy, state, figures, today)
-    warned = state.warned_for is not None and down is not None and state.warned_for >= down
+    announced = state.warned_for  # the downgrade date a warning announced, if any
+    warned = announced is not None and down is not None and announced >= down
     if down is not None and down <= today and rank(state.tier) > rank(floor) and (
-            policy.warning_days == 0 or (warned and state.warned_for is not None and state.warned_for <= today)):
+            policy.warning_days == 0 or (announced is not None and announced <= today)):
         lower = step_down(state.tier)
         after = renewed(policy, state, lower, today)
         rule = policy.rule(state.tier)

@@ -329,7 +329,8 @@ def decide_application(caller: Caller, application_id: str, approve: bool, note:
         raise NotFound("member not found")
     state = replace(m.state, floor=a.target, floor_until=expiry)
     if rank(a.target) > rank(m.state.tier):
-        after = renewed(policy, state, a.target, today)
+        # a manual tier is valid until its expiry; then the ordinary rules apply
+        after = replace(renewed(policy, state, a.target, today), valid_until=expiry)
         outcome = Outcome.FLOOR
     else:
         after, outcome = state, Outcome.KEEP

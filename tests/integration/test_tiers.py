@@ -1,0 +1,325 @@
+"""Tiers in-process against moto: the policy document, purchase-time upgrades with a dedicated
+manager, the daily job (warn, then downgrade one step; reruns write nothing), manual tiers
+with approval, the member's tier view. Every route, and the bad inputs, through the handlers."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import boto3
+import pytest
+
+from infra.local import resources
+from infra.local.lambdas import LambdaContext, handler_for
+from infra.local.local_routes import scheduled_event
+from tests.support.api import ADMIN, CLERK_001, OTHER_BRAND_ADMIN, call, claims_for, enrol
+from tests.support.aws import count_items
+from tests.support.queues import drain
+from vipcare.domain.purchases import Kind, Purchase
+from vipcare.services.ingestion import Ingestor
+from vipcare.store.models import MemberItem, member_pk
+
+pytestmark = pytest.mark.usefixtures("directory")
+
+T0 = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+SUPERVISOR = claims_for(role="supervisor", store_id="demo-001", staff_id="sup-1")
+MANAGER = claims_for(role="manager", store_id="demo-001", staff_id="mgr-1")
+
+
+def months_later(n: int, days: int = 0) -> datetime:
+    year, month = divmod(T0.month - 1 + n, 12)
+    return T0.replace(year=T0.year + year, month=month + 1) + timedelta(days=days)
+
+
+def buy(member_id: str, amount: str, *, at: datetime = T0, txn: str | None = None) -> None:
+    p = Purchase(brand_id="demo", store_id="demo-001", transaction_id=txn or uuid.uuid4().hex[:12],
+                 member_id=member_id, kind=Kind.SALE, amount=Decimal(amount), currency="CNY", items=2,
+                 occurred_at=at - timedelta(minutes=5))
+    Ingestor().ingest(p, received_at=at, now=at)
+
+
+def run_job(at: datetime) -> dict:
+    result = handler_for("functions/tier_reevaluation/", "app.handler")(scheduled_event(at), LambdaContext())
+    drain()
+    return result
+
+
+def tier(member_id: str, claims=ADMIN) -> dict:
+    r = call("GET", f"/members/{member_id}/tier", claims=claims)
+    assert r.status == 200, r.body
+    return r.body
+
+
+def profile(member_id: str) -> MemberItem:
+    return MemberItem.get(member_pk("demo", member_id), "PROFILE")
+
+
+@pytest.fixture
+def bus_events():
+    """Everything the project's bus receives, through a rule into a test queue."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    events = boto3.client("events", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="tier-bus-test")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = resources.physical_names()["VipBus"]
+    events.put_rule(Name="tier-bus-test", EventBusName=bus,
+                    EventPattern=json.dumps({"detail-type": ["TierChanged", "TierDowngradeWarning"]}))
+    events.put_targets(Rule="tier-bus-test", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+
+    def read() -> list[tuple[str, dict]]:
+        out = []
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return out
+            for m in got:
+                body = json.loads(m["Body"])
+                out.append((body["detail-type"], body["detail"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return read
+
+
+@pytest.fixture
+def member_id() -> str:
+    return enrol().body["member_id"]
+
+
+def add_manager(staff_id: str, capacity: int) -> None:
+    body = {"staff_id": staff_id, "name": staff_id, "role": "manager", "store_id": "demo-001",
+            "supervisor_id": "sup-1", "capacity": capacity}
+    assert call("POST", "/staff", body, claims=ADMIN).status == 201
+
+
+# ---- policy -----------------------------------------------------------------------------------
+
+
+def policy_body(**changes) -> dict:
+    tiers = [
+        {"tier": "regular", "upgrade_spend_12m": "0", "upgrade_purchases_6m": 0, "points_multiplier": "1.0"},
+        {"tier": "silver", "upgrade_spend_12m": "3000", "upgrade_purchases_6m": 5, "points_multiplier": "1.2"},
+        {"tier": "gold", "upgrade_spend_12m": "10000", "upgrade_purchases_6m": 10, "points_multiplier": "1.5",
+         "dedicated_manager": True},
+        {"tier": "diamond", "upgrade_spend_12m": "30000", "upgrade_purchases_6m": 20, "points_multiplier": "2.0",
+         "dedicated_manager": True, "keep_spend_12m": "20000"},
+    ]
+    body = {"combinator": "any", "tiers": tiers, "validity_months": 12, "warning_days": 30}
+    for path, value in changes.items():
+        if path.startswith("tier"):
+            index, name = path[4:].split("__")
+            tiers[int(index)][name] = value
+        else:
+            body[path] = value
+    return body
+
+
+def test_default_policy_is_version_one_from_domain_defaults():
+    r = call("GET", "/brands/demo/tier-policy", claims=ADMIN)
+    assert r.status == 200 and r.body["version"] == 1
+    gold = r.body["tiers"][2]
+    assert (gold["upgrade_spend_12m"], gold["keep_spend_12m"], gold["points_multiplier"]) == ("20000", "16000.0",
+                                                                                              "1.5")
+
+
+def test_put_policy_creates_a_new_version_and_keeps_the_old(member_id):
+    r = call("PUT", "/brands/demo/tier-policy", policy_body(), claims=ADMIN)
+    assert r.status == 200, r.body
+    assert r.body["version"] == 2 and r.body["tiers"][3]["keep_spend_12m"] == "20000"
+    assert r.body["created_by"] == "staff:demo-001-admin"
+    r = call("PUT", "/brands/demo/tier-policy", policy_body(warning_days=14), claims=ADMIN)
+    assert r.body["version"] == 3
+    got = call("GET", "/brands/demo/tier-policy", claims=ADMIN).body
+    assert got["version"] == 3 and got["warning_days"] == 14 and got["versions"] == [1, 2, 3] or got["versions"] == [2, 3]
+    # the new thresholds apply to purchases, and the decision names the version
+    buy(member_id, "10000")
+    decisions = tier(member_id)["decisions"]
+    assert tier(member_id)["tier"] == "gold" and decisions[0]["policy_version"] == 3
+
+
+@pytest.mark.parametrize("changes,field", [
+    ({"tier2__upgrade_spend_12m": "2000"}, "tiers.2.upgrade_spend_12m"),
+    ({"tier1__keep_spend_12m": "3500"}, "tiers.1.keep_spend_12m"),
+    ({"tier1__upgrade_purchases_6m": -1}, "tiers.1.upgrade_purchases_6m"),
+    ({"tier2__tier": "platinum"}, "tiers.2.tier"),
+    ({"tier3__tier": "gold"}, "tiers"),
+    ({"warning_days": -3}, "warning_days"),
+    ({"combinator": "most"}, "combinator"),
+])
+def test_bad_policies_are_422_naming_the_field_and_store_nothing(changes, field):
+    r = call("PUT", "/brands/demo/tier-policy", policy_body(**changes), claims=ADMIN)
+    assert r.status == 422, r.body
+    assert field in r.field_names()
+    assert call("GET", "/brands/demo/tier-policy", claims=ADMIN).body["version"] == 1
+
+
+def test_policy_is_admin_only_and_own_brand_only():
+    assert call("GET", "/brands/demo/tier-policy", claims=CLERK_001).status == 403
+    assert call("PUT", "/brands/demo/tier-policy", policy_body(), claims=SUPERVISOR).status == 403
+    assert call("GET", "/brands/demo/tier-policy", claims=OTHER_BRAND_ADMIN).status == 404
+    assert call("PUT", "/brands/demo/tier-policy", policy_body(), claims=OTHER_BRAND_ADMIN).status == 404
+
+
+# ---- purchase-time upgrade ------------------------------------------------------------------------
+
+
+def test_crossing_gold_upgrades_at_once_assigns_the_least_loaded_manager(member_id, bus_events):
+    add_manager("mgr-a", capacity=1)
+    add_manager("mgr-b", capacity=5)
+    other = enrol(phone="13900139000").body["member_id"]
+    buy(other, "20000")  # takes mgr-a (both empty; ties go by id)
+    buy(member_id, "4999.99")
+    buy(member_id, "15000.01")
+    assert profile(other).manager_id == "mgr-a"
+    assert profile(member_id).manager_id == "mgr-b"  # mgr-a is full
+    view = tier(member_id)
+    assert view["tier"] == "gold" and view["valid_until"] == "2027-11-23"
+    assert view["next_review"] == "2027-10-24"  # the warning date
+    d = view["decisions"][0]
+    assert (d["outcome"], d["actor"], d["tier_to"]) == ("upgrade", "purchase", "gold")
+    assert d["explanation"]["inputs"]["spend_12m"] == "20000.00"
+    changed = [e for kind, e in bus_events() if kind == "TierChanged" and e["member_id"] == member_id]
+    assert len(changed) == 1 and changed[0]["manager_id"] == "mgr-b"
+
+
+def test_no_manager_free_tells_the_store_supervisor(member_id):
+    sns = boto3.client("sns", region_name="us-east-1")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="staff-test")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=resources.physical_names()["StaffNotificationsTopic"], Protocol="sqs", Endpoint=arn)
+    buy(member_id, "20000")  # mgr-1 has capacity 0
+    assert profile(member_id).manager_id is None
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    told = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
+    assert [(t["event"], t["assignee"], t["member_id"]) for t in told] == [
+        ("tier.manager_needed", "sup-1", member_id)]
+
+
+# ---- the job -------------------------------------------------------------------------------------
+
+
+def test_thirteen_months_without_purchases_warns_then_downgrades_one_step(member_id, bus_events):
+    buy(member_id, "20000")
+    bus_events()
+    run_job(months_later(13))
+    view = tier(member_id)
+    assert view["tier"] == "gold"
+    warn = view["decisions"][0]
+    assert warn["outcome"] == "warn" and warn["actor"] == "schedule"
+    assert warn["explanation"]["text"] == ("will drop to silver on 2028-01-22 unless you spend 16000.00 more "
+                                           "or make 10 more purchases")
+    assert warn["explanation"]["thresholds"] == {"tier": "gold", "keep_spend_12m": "16000.0", "keep_purchases_6m": 10}
+    warnings = [e for kind, e in bus_events() if kind == "TierDowngradeWarning"]
+    assert [(w["to"], w["downgrade_on"], w["spend_needed"]) for w in warnings] == [("silver", "2028-01-22",
+                                                                                    "16000.00")]
+
+    before = count_items("MembersTable")
+    run_job(months_later(13, days=1))  # a run before the announced date changes nothing
+    assert count_items("MembersTable") == before and tier(member_id)["tier"] == "gold"
+
+    run_job(months_later(14))  # 2028-01-23
+    view = tier(member_id)
+    assert view["tier"] == "silver" and view["valid_until"] == "2029-01-23"
+    down = view["decisions"][0]
+    assert (down["outcome"], down["tier_from"], down["tier_to"]) == ("downgrade", "gold", "silver")
+    assert "below the keep thresholds" in down["explanation"]["text"]
+    assert [(e["from"], e["to"], e["actor"]) for k, e in bus_events() if k == "TierChanged"] == [
+        ("gold", "silver", "schedule")]
+
+
+def test_rerun_of_the_same_day_writes_nothing(member_id):
+    buy(member_id, "20000")
+    run_job(months_later(13))
+    before = count_items("MembersTable")
+    decisions = len(tier(member_id)["decisions"])
+    result = run_job(months_later(13))
+    assert result["shards"] == 16
+    assert count_items("MembersTable") == before and len(tier(member_id)["decisions"]) == decisions
+
+
+def test_a_member_who_kept_buying_keeps_the_tier(member_id):
+    buy(member_id, "20000")
+    for month in range(1, 12):
+        buy(member_id, "1500", at=months_later(month), txn=f"k{month}")
+    run_job(months_later(11, days=2))  # the warning date has come: the figures still keep gold
+    view = tier(member_id)
+    assert view["tier"] == "gold" and view["decisions"][0]["outcome"] == "keep"
+    # with no more purchases, December 2027 drops below keep (2026-12 leaves the window)
+    keep = view["progress"]["keep"]
+    assert (keep["spend_needed"], keep["purchases_needed"], keep["keep_until_at_least"]) == (
+        "1000.00", 6, "2027-12-01")
+    assert view["next_review"] == "2027-11-01"
+
+
+# ---- manual tiers ---------------------------------------------------------------------------------
+
+
+def test_approved_manual_tier_holds_until_its_expiry(member_id):
+    r = call("POST", f"/members/{member_id}/tier-applications", {"target_tier": "gold", "reason": "key account"},
+             claims=MANAGER)
+    assert r.status == 201 and r.body["status"] == "pending"
+    app_id = r.body["application_id"]
+    assert tier(member_id)["tier"] == "regular"
+    r = call("POST", f"/tier-applications/{app_id}/decision",
+             {"decision": "approve", "note": "agreed", "expires_on": "2027-06-01"}, claims=SUPERVISOR)
+    assert r.status == 200, r.body
+    assert (r.body["status"], r.body["decided_by"], r.body["expires_on"]) == ("approved", "sup-1", "2027-06-01")
+    view = tier(member_id)
+    assert (view["tier"], view["manual_floor"], view["manual_floor_until"]) == ("gold", "gold", "2027-06-01")
+    assert view["decisions"][0]["actor"] == "supervisor:sup-1"
+
+    run_job(datetime(2027, 3, 1, tzinfo=UTC))  # nothing bought: the floor holds
+    assert tier(member_id)["tier"] == "gold"
+    run_job(datetime(2027, 5, 2, tzinfo=UTC))  # 30 days before the expiry: warned
+    warn = tier(member_id)["decisions"][0]
+    assert warn["outcome"] == "warn" and warn["explanation"]["downgrade_on"] == "2027-06-01"
+    run_job(datetime(2027, 6, 1, tzinfo=UTC))  # expired: one step down
+    assert tier(member_id)["tier"] == "silver"
+
+
+def test_manual_tier_is_a_floor_but_merit_upgrades_above_it(member_id):
+    app_id = call("POST", f"/members/{member_id}/tier-applications", {"target_tier": "silver", "reason": "vip"},
+                  claims=MANAGER).body["application_id"]
+    assert call("POST", f"/tier-applications/{app_id}/decision", {"decision": "approve", "note": "ok"},
+                claims=SUPERVISOR).status == 200
+    buy(member_id, "20000", at=datetime.now(UTC))
+    assert tier(member_id)["tier"] == "gold"
+
+
+def test_bad_applications_and_decisions_are_refused_and_change_nothing(member_id):
+    buy(member_id, "5000", at=datetime.now(UTC))  # silver
+    r = call("POST", f"/members/{member_id}/tier-applications", {"target_tier": "silver", "reason": "x"},
+             claims=MANAGER)
+    assert r.status == 422 and r.field_names() == ["target_tier"]
+    r = call("POST", f"/members/{member_id}/tier-applications", {"target_tier": "regular", "reason": "x"},
+             claims=MANAGER)
+    assert r.status == 422 and r.field_names() == ["target_tier"]
+    r = call("POST", f"/members/{member_id}/tier-applications", {"target_tier": "platinum", "reason": "x"},
+             claims=MANAGER)
+    assert r.status == 422 and r.field_names() == ["target_tier"]
+    assert call("POST", f"/members/{member_id}/tier-applications", {"target_tier": "gold", "reason": "x"},
+                claims=OTHER_BRAND_ADMIN).status == 404
+
+    app_id = call("POST", f"/members/{member_id}/tier-applications", {"target_tier": "gold", "reason": "x"},
+                  claims=SUPERVISOR).body["application_id"]
+    decide = f"/tier-applications/{app_id}/decision"
+    r = call("POST", decide, {"decision": "approve", "note": "me"}, claims=SUPERVISOR)
+    assert r.status == 403 and r.field_names() == ["decided_by"]  # the requester
+    assert call("POST", decide, {"decision": "approve", "note": "n"}, claims=MANAGER).status == 403  # below
+    assert call("POST", decide, {"decision": "approve", "note": "n"}, claims=OTHER_BRAND_ADMIN).status == 404
+    assert tier(member_id)["tier"] == "silver"
+    assert call("POST", decide, {"decision": "reject", "note": "no"}, claims=ADMIN).status == 200
+    r = call("POST", decide, {"decision": "approve", "note": "again"}, claims=ADMIN)
+    assert r.status == 409 and r.field_names() == ["status"]
+    assert tier(member_id)["tier"] == "silver"
+
+
+def test_member_tier_view_is_scoped_like_the_card(member_id):
+    assert call("GET", f"/members/{member_id}/tier", claims=OTHER_BRAND_ADMIN).status == 404
+    other_store = claims_for(role="store_staff", store_id="demo-002", staff_id="clerk-2")
+    assert call("GET", f"/members/{member_id}/tier", claims=other_store).status == 404
+    view = tier(member_id, claims=CLERK_001)
+    assert view["tier"] == "regular" and view["next_review"] is None
+    assert view["progress"]["next_tier"]["spend_needed"] == "5000"
