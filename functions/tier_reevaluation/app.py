@@ -8,10 +8,12 @@ records are shard work; everything else is vipcare.services.tiers.
 
 import json
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -20,6 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
 from vipcare.api.models import (
     MemberTierOut,
+    ThresholdAdviceOut,
     TierApplicationDecisionIn,
     TierApplicationIn,
     TierApplicationOut,
@@ -120,6 +123,20 @@ def decide(application_id: str, request: TierApplicationDecisionIn) -> TierAppli
                                  expires_on=request.expires_on)
     logger.info("tier application decided", extra={"application_id": application_id, "status": a.status})
     return _application_out(a)
+
+
+@app.get("/reports/threshold-advice",
+         summary="Suggested tier thresholds from real purchases (base line and per tier, with the figures used)",
+         description="DOMAIN.md §2's method: base line = average item price x items per transaction, plus the "
+         "intended growth (15-30%); per tier, the suggested upgrade threshold = the tier's average 12-month spend "
+         "plus the growth. Computed from a bounded sample (members with a tier and their recent sales), never a "
+         "scan of the brand's purchases.",
+         tags=["reports"], security=SECURITY, responses=error_responses(403))
+@tracer.capture_method
+def threshold_advice(
+    growth: Annotated[Decimal, Query(description="Intended growth, 0.15 to 0.30")] = Decimal("0.2"),
+) -> ThresholdAdviceOut:
+    return ThresholdAdviceOut(**tiers.threshold_advice(current_caller(app), growth=growth))
 
 
 # ---- the job -----------------------------------------------------------------------------------

@@ -520,3 +520,14 @@ class MemberTierOut(BaseModel):
                                                     "purchases_needed}, keep {spend_needed, purchases_needed, "
                                                     "keep_until_at_least, days_left}")
     decisions: list[TierDecisionOut]
+
+
+class ThresholdAdviceOut(BaseModel):
+    brand_id: str
+    growth: str
+    policy_version: int
+    sample: dict[str, object] = Field(description="members, transactions and how they were chosen")
+    base_line: dict[str, str | None] = Field(description="average_item_price, items_per_transaction, "
+                                                         "average_ticket, suggested (with the growth)")
+    tiers: list[dict[str, object]] = Field(description="per tier: members_sampled, average_spend_12m, "
+                                                       "average_ticket, current and suggested upgrade spend")

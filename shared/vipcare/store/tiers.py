@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -199,7 +200,10 @@ def tier_actions(before: TierState, after: TierState, keys: tuple[str, str] | No
 
 
 def decision_item(brand_id: str, member_id: str, decision: Decision, policy: TierPolicy, now: datetime) -> DecisionItem:
-    return DecisionItem(member_pk(brand_id, member_id), f"{DECISION_PREFIX}{iso(now)}#{decision.outcome.value}",
+    # Unique even for two decisions in the same instant; once-only comes from the PROFILE
+    # update's condition in the same transaction, not from this key.
+    sk = f"{DECISION_PREFIX}{now.astimezone(UTC).isoformat()}#{decision.outcome.value}#{uuid.uuid4().hex[:8]}"
+    return DecisionItem(member_pk(brand_id, member_id), sk,
                         outcome=decision.outcome.value, tier_from=decision.before.tier.value,
                         tier_to=decision.after.tier.value, actor=str(decision.explanation.get("actor", "schedule")),
                         policy_version=policy.version, at=now,
@@ -245,6 +249,15 @@ class TierRepository:
         for item in MemberItem.review.query(review_pk(shard), MemberItem.review_sk <= f"{iso(now)}#~", limit=limit):
             rest = item.pk.removeprefix("BRAND#")
             brand_id, _, member_id = rest.partition("#MEMBER#")
+            out.append((brand_id, member_id, item.review_sk or ""))
+        return out
+
+    def sample(self, shard: int, limit: int) -> list[tuple[str, str, str]]:
+        """The first `limit` members of a shard of the review index, whatever their date (a
+        bounded sample of members with a tier, for threshold advice)."""
+        out = []
+        for item in MemberItem.review.query(review_pk(shard), limit=limit):
+            brand_id, _, member_id = item.pk.removeprefix("BRAND#").partition("#MEMBER#")
             out.append((brand_id, member_id, item.review_sk or ""))
         return out
 
