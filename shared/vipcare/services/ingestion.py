@@ -15,6 +15,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
 from ..domain.errors import ValidationFailed
 from ..domain.members import Tier
 from ..domain.months import month_of
@@ -243,7 +246,7 @@ class Ingestor:
         return Result(Outcome.APPLIED)
 
     def _review_moved(self, p: Purchase, snap: PurchaseSnapshot, stats, now: datetime,
-                      timezone: str) -> tuple[list, object] | None:
+                      timezone: str) -> tuple[list[Action], Condition] | None:
         """A return lowers the figures, so a downgrade (or its warning) may come sooner: move
         the member's review date when it changes (one more item in the same transaction, only
         then). Never a tier change: returns cannot downgrade at once."""

@@ -12,6 +12,7 @@ Items (MembersTable):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -311,7 +312,7 @@ class LedgerRepository:
 
     def commit(self, *, brand_id: str, entries: list[LedgerEntry], member_id: str | None = None,
                stats: MemberStats | None = None, profile_update: tuple[list[Action], Condition] | None = None,
-               redemption: RedemptionItem | None = None, extra_puts: list[Model] | None = None) -> None:
+               redemption: RedemptionItem | None = None, extra_puts: Sequence[Model] | None = None) -> None:
         """Write everything one purchase changes in one transaction, each item conditioned on
         what was read: a ledger entry on its revision (absent when new), the figures on
         their version, a redemption on being new. Raises Conflict when another writer won."""

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -368,13 +368,14 @@ class TierRepository:
                            decided_by=i.decided_by, decided_at=i.decided_at, note=i.note)
 
     def reject_application(self, a: Application) -> bool:
+        assert a.decided_by is not None and a.decided_at is not None
         item = ApplicationItem(application_pk(a.brand_id, a.application_id), APPLICATION_SK)
         try:
             item.update(actions=[ApplicationItem.status.set(a.status), ApplicationItem.decided_by.set(a.decided_by),
-                                 ApplicationItem.decided_at.set(a.decided_at), ApplicationItem.note.set(a.note)],
+                                 ApplicationItem.decided_at.set(a.decided_at), ApplicationItem.note.set(a.note or "")],
                         condition=ApplicationItem.status == "pending")
-        except Exception as exc:  # noqa: BLE001 - pynamodb's UpdateError
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise
         return True
