@@ -282,7 +282,8 @@ class LedgerRepository:
     def entries(self, brand_id: str, keys: list[tuple[str, str]]) -> list[LedgerEntry]:
         if not keys:
             return []
-        found = TxnItem.batch_get([(txn_pk(brand_id, s, t), TXN_SK) for s, t in keys])
+        # consistent: held returns are settled from this read, a stale one could miss one
+        found = TxnItem.batch_get([(txn_pk(brand_id, s, t), TXN_SK) for s, t in keys], consistent_read=True)
         return [_entry(i) for i in found]
 
     def stats(self, brand_id: str, member_id: str) -> MemberStats:
