@@ -295,7 +295,8 @@ class LedgerRepository:
     def redemptions(self, brand_id: str, member_id: str, ids: list[str]) -> list[RedemptionItem]:
         if not ids:
             return []
-        return list(RedemptionItem.batch_get([(member_pk(brand_id, member_id), redemption_sk(r)) for r in ids]))
+        keys = [(member_pk(brand_id, member_id), redemption_sk(r)) for r in ids]
+        return list(RedemptionItem.batch_get(keys, consistent_read=True))
 
     def commit(self, *, brand_id: str, entries: list[LedgerEntry], member_id: str | None = None,
                stats: MemberStats | None = None, tier: tuple[str, datetime] | None = None,
