@@ -63,8 +63,9 @@ bench: $(STAMP) ## measured figures: cold init per function, DynamoDB cost per e
 	$(PY) -m tests.bench.cost_per_event
 	$(PY) -m tests.bench.escalation_job --cases 300
 
-soak: $(STAMP) ## the property-based exactly-once test with many more examples
+soak: $(STAMP) ## the exactly-once property test and the API fuzzing with many more examples
 	VIPCARE_PROPERTY_EXAMPLES=1000 $(PY) -m pytest -q -p no:cacheprovider tests/integration/test_exactly_once.py
+	VIPCARE_FUZZ_EXAMPLES=100 $(PY) -m pytest -q -s -p no:cacheprovider tests/e2e/test_fuzz_api.py
 
 invoke: $(STAMP) ## run handlers with sample events: make invoke EVENT="events/enrollment/enrol.json ..."
 	$(PY) -m infra.local.invoke $(EVENT)
