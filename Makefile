@@ -7,6 +7,9 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# checkov lives in its own environment: its pins clash with aws-sam-cli's.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 
 # AWS tools here only ever talk to moto: fake credentials, a region, no telemetry.
 export AWS_ACCESS_KEY_ID     ?= testing
@@ -39,9 +42,15 @@ lint-fast: $(STAMP)
 lint: lint-fast ## ruff and mypy
 	$(VENV)/bin/mypy
 
-validate: $(STAMP) ## cfn-lint and sam validate --lint
+validate: $(STAMP) $(CHECKOV_STAMP) ## cfn-lint, sam validate --lint, checkov (skips carry their reasons in template.yaml)
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template-file template.yaml
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
+
+$(CHECKOV_STAMP):
+	@bash .ci/bootstrap-venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov>=3.2,<4'
+	@touch $(CHECKOV_STAMP)
 
 build: $(STAMP) ## sam build (offline; the layer's deps come from PyPI)
 	$(VENV)/bin/sam build --template-file template.yaml --build-dir .aws-sam/build
@@ -54,11 +63,12 @@ bench: $(STAMP) ## measured figures: cold init per function, DynamoDB cost per e
 	$(PY) -m tests.bench.cost_per_event
 	$(PY) -m tests.bench.escalation_job --cases 300
 
-soak: $(STAMP) ## the property-based exactly-once test with many more examples
+soak: $(STAMP) ## the exactly-once property test and the API fuzzing with many more examples
 	VIPCARE_PROPERTY_EXAMPLES=1000 $(PY) -m pytest -q -p no:cacheprovider tests/integration/test_exactly_once.py
+	VIPCARE_FUZZ_EXAMPLES=100 $(PY) -m pytest -q -s -p no:cacheprovider tests/e2e/test_fuzz_api.py
 
 invoke: $(STAMP) ## run handlers with sample events: make invoke EVENT="events/enrollment/enrol.json ..."
 	$(PY) -m infra.local.invoke $(EVENT)
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .hypothesis .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .hypothesis .ruff_cache .mypy_cache

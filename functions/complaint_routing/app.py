@@ -49,7 +49,7 @@ CASE_ERRORS = error_responses(403, 404, 409)
     "staff topic and the member gets a service SMS. Send an `Idempotency-Key` header to make retries safe.",
     tags=TAGS,
     security=SECURITY,
-    responses={201: {"description": "Filed"}, **error_responses(403, 409)},
+    responses=error_responses(403, 409, success=201, description="Filed"),
 )
 @tracer.capture_method
 def file_complaint(

@@ -18,7 +18,7 @@ app = create_app(logger)
 
 
 @app.post("/stores", summary="Add a store (admin)", tags=["directory"], security=SECURITY,
-          responses={201: {"description": "Created"}, **error_responses(403, 409)})
+          responses=error_responses(403, 409, success=201, description="Created"))
 @tracer.capture_method
 def add_store(request: StoreCreate) -> Response[StoreOut]:
     store = directory.create_store(current_caller(app), request)
@@ -34,7 +34,7 @@ def list_stores() -> list[StoreOut]:
 
 
 @app.post("/staff", summary="Add a staff member (admin)", tags=["directory"], security=SECURITY,
-          responses={201: {"description": "Created"}, **error_responses(403, 409)})
+          responses=error_responses(403, 409, success=201, description="Created"))
 @tracer.capture_method
 def add_staff(request: StaffCreate) -> Response[StaffOut]:
     staff = directory.create_staff(current_caller(app), request)

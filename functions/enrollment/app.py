@@ -31,7 +31,7 @@ app = create_app(logger)
     "Send an `Idempotency-Key` header to make retries safe.",
     tags=["members"],
     security=SECURITY,
-    responses={201: {"description": "Enrolled"}, **error_responses(403, 409)},
+    responses=error_responses(403, 409, success=201, description="Enrolled"),
 )
 @tracer.capture_method
 def enrol(

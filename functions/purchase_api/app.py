@@ -42,7 +42,7 @@ _EXAMPLE = {"transaction_id": "POS7-20261123-0042", "store_id": "demo-001", "pho
     security=SECURITY,
     responses={202: {"description": "Accepted rows are queued",
                      "content": {"application/json": {"model": PurchaseIntakeResult}}},
-               **error_responses(403)},
+               **error_responses(403, success=None)},
 )
 @tracer.capture_method
 def submit(body: Annotated[dict[str, Any], Body(description="PurchaseIn or {purchases: [PurchaseIn]}",
@@ -91,8 +91,8 @@ def member_points(member_id: str) -> PointsOut:
 
 @app.post("/members/<member_id>/redemptions", summary="Spend points (oldest first); once per redemption_id",
           tags=["points"], security=SECURITY,
-          responses={201: {"description": "Redeemed (or the first result of this redemption_id)"},
-                     **error_responses(404, 409)})
+          responses=error_responses(404, 409, success=201,
+                                    description="Redeemed (or the first result of this redemption_id)"))
 @tracer.capture_method
 def redeem(member_id: str, request: RedemptionIn) -> Response[RedemptionOut]:
     r = points.redeem(current_caller(app), member_id, request)

@@ -67,8 +67,40 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7) -> dict[str, int]
                 consent={"sms_marketing": rng.random() < 0.7},
             )
             try:
-                members.enroll(admin, request)
+                member = members.enroll(admin, request)
                 counts["members"] += 1
             except Conflict:
-                pass  # a random phone repeated: one member per phone, as in production
+                continue  # a random phone repeated: one member per phone, as in production
+            counts["purchases"] = counts.get("purchases", 0) + _purchases(rng, member.member_id, brand_id,
+                                                                          member.store_id, i)
     return counts
+
+
+def _purchases(rng: random.Random, member_id: str, brand_id: str, store_id: str, index: int) -> int:
+    """A few months of purchases, applied through the real ingestion (so tiers follow): most
+    members buy a little, some a lot, a few return something."""
+    from decimal import Decimal
+
+    from vipcare.domain.purchases import Kind, Purchase
+    from vipcare.services.ingestion import Ingestor
+
+    ingestor = Ingestor()
+    now = datetime.now(UTC)
+    big = rng.random() < 0.05  # a few big spenders reach silver and gold
+    sales = []
+    for n in range(rng.choice([0, 0, 1, 1, 2, 3]) + (8 if big else 0)):
+        amount = Decimal(rng.randint(80, 9000 if big else 2500)) + Decimal(rng.randint(0, 99)) / 100
+        sale = Purchase(brand_id=brand_id, store_id=store_id, transaction_id=f"DEMO-{index:05d}-{n:02d}",
+                        member_id=member_id, kind=Kind.SALE, amount=amount, currency="CNY",
+                        items=rng.randint(1, 4), occurred_at=now - timedelta(days=rng.randint(1, 85), hours=3))
+        ingestor.ingest(sale, received_at=sale.occurred_at, now=now)
+        sales.append(sale)
+    if sales and rng.random() < 0.15:
+        original = rng.choice(sales)
+        ret = Purchase(brand_id=brand_id, store_id=store_id, transaction_id=f"{original.transaction_id}-R",
+                       member_id=member_id, kind=Kind.RETURN, amount=(original.amount / 2).quantize(Decimal("0.01")),
+                       currency="CNY", items=1, occurred_at=original.occurred_at + timedelta(days=2),
+                       original_transaction_id=original.transaction_id)
+        ingestor.ingest(ret, received_at=ret.occurred_at, now=now)
+        return len(sales) + 1
+    return len(sales)

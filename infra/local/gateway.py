@@ -83,10 +83,12 @@ class Gateway:
             for k, values in (result.get("multiValueHeaders") or {}).items():
                 out_headers.setdefault(k, ", ".join(map(str, values)))
             return int(result["statusCode"]), out_headers, result.get("body") or ""
-        known_path = any(r.pattern.fullmatch(path) for r in self.routes)
-        status = 405 if known_path else 404
+        allowed = sorted({r.method for r in self.routes if r.pattern.fullmatch(path)})
         # API Gateway answers unknown routes with 403 "Missing Authentication Token"; we say it plainly.
-        return status, {"Content-Type": "application/json"}, json.dumps(
+        if allowed:
+            return 405, {"Content-Type": "application/json", "Allow": ", ".join(allowed)}, json.dumps(
+                {"error": "method_not_allowed", "message": f"{method} is not allowed on {path}", "fields": []})
+        return 404, {"Content-Type": "application/json"}, json.dumps(
             {"error": "no_route", "message": f"no route {method} {path}", "fields": []})
 
 
@@ -160,4 +162,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle  # noqa: N815 - stdlib naming
+    def __getattr__(self, name: str) -> Any:
+        # Every HTTP method reaches the router (TRACE, OPTIONS, HEAD...): an undeclared method
+        # on a known path is a JSON 405, as clients expect, never the stdlib's HTML 501.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)

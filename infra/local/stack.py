@@ -41,6 +41,10 @@ class LocalStack:
         the template's resources and set the functions' environment."""
         from moto.server import ThreadedMotoServer
 
+        from .moto_speedups import install
+
+        install()  # transactions cost what they touch, not the whole table
+
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         os.environ.update(FAKE_AWS_ENV)
         os.environ["AWS_ENDPOINT_URL"] = self.endpoint

@@ -22,10 +22,34 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+PERSONAL_FIELDS = ("name", "phone", "email", "address")
+
+
 class Stack:
     def __init__(self, url: str, output: list[str]) -> None:
         self.url = url
         self.output = output
+        self.personal: set[str] = set()  # every personal value the tests sent
+
+    def _remember_personal(self, body: object) -> None:
+        if isinstance(body, dict):
+            for key, value in body.items():
+                if key in PERSONAL_FIELDS and isinstance(value, str):
+                    digits = "".join(ch for ch in value if ch.isdigit())
+                    if key == "phone" and len(digits) >= 8:
+                        # searched by the last 8 digits, whatever format was logged
+                        self.personal.add(digits[-8:])
+                    elif key != "phone" and len(value.strip()) >= 4:  # shorter strings match anything
+                        self.personal.add(value.strip())
+                else:
+                    self._remember_personal(value)
+        elif isinstance(body, list):
+            for item in body:
+                self._remember_personal(item)
+
+    def leaked(self) -> list[str]:
+        text = "".join(self.output)
+        return sorted(v for v in self.personal if v in text)
 
     def token(self, brand_id: str = "demo", role: str = "admin", store_id: str | None = "demo-001",
               **extra: str) -> str:
@@ -36,6 +60,7 @@ class Stack:
 
     def request(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
         headers = kwargs.pop("headers", {})
+        self._remember_personal(kwargs.get("json"))
         if token:
             headers["Authorization"] = token
         return requests.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
@@ -67,11 +92,15 @@ def stack() -> Iterator[Stack]:
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             pytest.fail("local stack did not start:\n" + "".join(output[-40:]))
+    stack = Stack(f"http://127.0.0.1:{api_port}", output)
     try:
-        yield Stack(f"http://127.0.0.1:{api_port}", output)
+        yield stack
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+    # Every log line of the whole e2e run (functions at INFO) is checked for personal data.
+    leaked = stack.leaked()
+    assert not leaked, f"personal data in the local stack's log: {leaked}"

@@ -24,6 +24,13 @@ def _drained(stack, timeout: float = 60) -> None:
 
 def test_gold_at_once_with_a_manager_then_warned_and_downgraded_by_the_job(stack):
     admin = stack.token()
+    # the session's stack is shared (the API fuzzer may have stored a policy): back to the defaults
+    policy = {"combinator": "any", "tiers": [
+        {"tier": t, "upgrade_spend_12m": s, "upgrade_purchases_6m": n, "points_multiplier": m,
+         "dedicated_manager": t in ("gold", "diamond")}
+        for t, s, n, m in (("regular", "0", 0, "1.0"), ("silver", "5000", 6, "1.2"), ("gold", "20000", 12, "1.5"),
+                           ("diamond", "50000", 24, "2.0"))]}
+    assert stack.request("PUT", "/brands/demo/tier-policy", admin, json=policy).status_code == 200
     member = stack.request("POST", "/members", admin, json={
         "name": "E2E Gold", "phone": "+86 137 0000 0701", "store_id": "demo-001"})
     assert member.status_code == 201, member.text

@@ -25,7 +25,7 @@ from vipcare.store.ledger import LedgerRepository, member_pk, redemption_sk
 from vipcare.store.members import MemberRepository
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-EXAMPLES = int(os.environ.get("VIPCARE_PROPERTY_EXAMPLES", "120"))
+EXAMPLES = int(os.environ.get("VIPCARE_PROPERTY_EXAMPLES", "200"))
 
 
 class RecordingEvents:

@@ -48,23 +48,6 @@ def _bulk_load() -> None:
                                  purchases={"2026-11": 1}, version=1))
 
 
-@pytest.fixture
-def lean_moto_transactions(monkeypatch):
-    """moto backs up every table touched by a transaction with a deep copy (20,000 members,
-    200 transactions: gigabytes and many minutes). Here no transaction is expected to fail,
-    so the backup is skipped; DynamoDB itself has no such cost. Test-speed shim only."""
-    import copy
-    import types
-
-    import moto.dynamodb.models as models
-    from moto.dynamodb.models.table import Table
-
-    def deepcopy(value, memo=None):  # type: ignore[no-untyped-def]
-        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
-
-    monkeypatch.setattr(models, "copy", types.SimpleNamespace(deepcopy=deepcopy, copy=copy.copy))
-
-
 def _run() -> tuple[dict, dict]:
     job = handler_for("functions/tier_reevaluation/", "app.handler")
     with metered(dynamodb_client()) as meter:
@@ -74,7 +57,7 @@ def _run() -> tuple[dict, dict]:
                                   "write_units": meter.write_units}
 
 
-@pytest.mark.usefixtures("directory", "lean_moto_transactions")
+@pytest.mark.usefixtures("directory")
 def test_job_reads_only_due_members_and_a_rerun_writes_nothing():
     _bulk_load()
     first_ops, first = _run()

@@ -10,7 +10,7 @@ from functools import cache
 import boto3
 from moto import mock_aws
 
-from infra.local import resources, template
+from infra.local import moto_speedups, resources, template
 
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "get_item")
 
@@ -51,6 +51,7 @@ def client(service: str):
 def mocked_aws() -> Iterator[None]:
     from vipcare.services.brands import forget_cached_brands
 
+    moto_speedups.install()
     with mock_aws(), _atomic_moto_writes():
         resources.create_all(client)
         forget_cached_brands()

@@ -106,18 +106,22 @@ _ERROR_TEXT = {
     404: "Not found, or outside the caller's brand or store",
     409: "Conflicts with existing data",
     413: "The body is too large",
+    415: "The body is not JSON (send application/json)",
     422: "A field is invalid; `fields` names it",
 }
 
 
-def error_responses(*statuses: int) -> dict[int, dict[str, Any]]:
-    """OpenAPI `responses` entries for the error statuses a route can answer."""
+def error_responses(*statuses: int, success: int | None = 200, description: str = "OK") -> dict[int, dict[str, Any]]:
+    """OpenAPI `responses` for a route: its success status (schema from the return annotation)
+    and the error statuses it can answer, all in the ErrorBody shape."""
     from .models import ErrorBody
 
-    return {
+    out: dict[int, dict[str, Any]] = {success: {"description": description}} if success else {}
+    out.update({
         s: {"description": _ERROR_TEXT[s], "content": {"application/json": {"model": ErrorBody}}}
-        for s in (401, 413, 422, *statuses)
-    }
+        for s in (400, 401, 413, 415, 422, *statuses)
+    })
+    return out
 
 
 def json_response(status: int, body: Any) -> Response:

@@ -288,7 +288,8 @@ class LedgerRepository:
     def entries(self, brand_id: str, keys: list[tuple[str, str]]) -> list[LedgerEntry]:
         if not keys:
             return []
-        found = TxnItem.batch_get([(txn_pk(brand_id, s, t), TXN_SK) for s, t in keys])
+        # consistent: held returns are settled from this read, a stale one could miss one
+        found = TxnItem.batch_get([(txn_pk(brand_id, s, t), TXN_SK) for s, t in keys], consistent_read=True)
         return [_entry(i) for i in found]
 
     def stats(self, brand_id: str, member_id: str) -> MemberStats:
@@ -308,7 +309,8 @@ class LedgerRepository:
     def redemptions(self, brand_id: str, member_id: str, ids: list[str]) -> list[RedemptionItem]:
         if not ids:
             return []
-        return list(RedemptionItem.batch_get([(member_pk(brand_id, member_id), redemption_sk(r)) for r in ids]))
+        keys = [(member_pk(brand_id, member_id), redemption_sk(r)) for r in ids]
+        return list(RedemptionItem.batch_get(keys, consistent_read=True))
 
     def commit(self, *, brand_id: str, entries: list[LedgerEntry], member_id: str | None = None,
                stats: MemberStats | None = None, profile_update: tuple[list[Action], Condition] | None = None,
