@@ -32,6 +32,11 @@ class Settings:
     backdating_days: int
     return_hold_days: int
     points_lifetime_months: int
+    # Care: reminders and manager tasks (brand defaults; a brand's care settings override them)
+    care_table: str = "vipcare-care"
+    sms_weekly_marketing_cap: int = 2
+    sms_daily_budget: int = 10000
+    holiday_country: str = "CN"
     # Optional JSON overrides of the complaint policy (SLA, value bands, technical categories).
     complaint_policy_json: str | None = None
 
@@ -57,4 +62,8 @@ def settings() -> Settings:
         return_hold_days=int(env("RETURN_HOLD_DAYS", "7")),
         points_lifetime_months=int(env("POINTS_LIFETIME_MONTHS", "24")),
         complaint_policy_json=env("COMPLAINT_POLICY") or None,
+        care_table=env("CARE_TABLE", "vipcare-care"),
+        sms_weekly_marketing_cap=int(env("SMS_WEEKLY_MARKETING_CAP", "2")),
+        sms_daily_budget=int(env("SMS_DAILY_BUDGET", "10000")),
+        holiday_country=env("HOLIDAY_COUNTRY", "CN"),
     )
