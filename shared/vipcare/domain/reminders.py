@@ -210,7 +210,7 @@ def lunar_keys_for(today: date) -> list[str]:
     from lunardate import LunarDate
 
     lunar = LunarDate.from_solar_date(today.year, today.month, today.day)
-    if lunar.isLeapMonth:
+    if lunar.is_leap_month:
         return []
     keys = [f"{lunar.month:02d}{lunar.day:02d}"]
     if lunar.day == 29:
