@@ -417,3 +417,19 @@ def test_completing_an_unknown_task_is_not_found(directory):
 def test_bad_contact_payload_is_422(directory, payload):
     mid = member("13800138028")
     assert call("POST", f"/members/{mid}/contacts", payload, claims=ADMIN).status == 422
+
+
+def test_complaint_revisit_task_shows_in_the_managers_task_list(directory):
+    mid = member("13800138029")
+    set_profile(mid, manager_id="mgr-1")
+    body = {"member_id": mid, "store_id": "demo-001", "channel": "hotline", "category": "service_attitude",
+            "severity": "medium", "description": "Rude."}
+    r = call("POST", "/complaints", body, claims=ADMIN)
+    assert r.status == 201, r.body
+    cid = r.body["complaint_id"]
+    assignee = r.body["assignee"]
+    staff = claims_for(role="manager", store_id="demo-001", staff_id=assignee)
+    assert call("POST", f"/complaints/{cid}/acknowledge", claims=staff).status == 200
+    assert call("POST", f"/complaints/{cid}/resolve", {"resolution": "Apologised"}, claims=staff).status == 200
+    revisits = [t for t in tasks_of("mgr-1") if t["kind"] == "revisit"]
+    assert [(t["task_id"], t["member_id"], t["status"]) for t in revisits] == [(f"revisit.{cid}", mid, "open")]

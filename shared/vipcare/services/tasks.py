@@ -245,7 +245,22 @@ def staff_tasks(caller: Caller, staff_id: str, *, limit: int = 100, care: CareRe
         raise NotFound("staff member not found")
     if caller.staff_id != staff_id and caller.store_scoped:
         raise NotFound("staff member not found")
-    return (care or CareRepository()).tasks_of(caller.brand_id, staff_id, limit)
+    care = care or CareRepository()
+    own = care.tasks_of(caller.brand_id, staff_id, limit)
+    revisits = [_revisit_view(r) for r in care.revisit_tasks(caller.brand_id, staff_id, limit)]
+    merged = [t for t in own if t.status == "open"] + [r for r in revisits if r.status == "open"] + \
+        [t for t in own if t.status != "open"] + [r for r in revisits if r.status != "open"]
+    return merged[:limit]
+
+
+def _revisit_view(item: Any) -> TaskItem:
+    """A complaint's revisit task (kept by the complaint service) shown in the task list."""
+    return TaskItem(member_pk(item.brand_id, item.member_id), f"TASK#revisit.{item.complaint_id}",
+                    brand_id=item.brand_id, member_id=item.member_id, task_id=f"revisit.{item.complaint_id}",
+                    kind=TaskKind.REVISIT.value, period=item.due_at.date().isoformat(),
+                    status="open" if item.status == "open" else "done", assignee=item.staff_id,
+                    reason=f"revisit after complaint {item.complaint_id} was resolved", created_at=item.created_at,
+                    escalated=0)
 
 
 def complete_task(caller: Caller, member_id: str, task_id: str, *, now: datetime | None = None,
