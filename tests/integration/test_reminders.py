@@ -433,3 +433,19 @@ def test_complaint_revisit_task_shows_in_the_managers_task_list(directory):
     assert call("POST", f"/complaints/{cid}/resolve", {"resolution": "Apologised"}, claims=staff).status == 200
     revisits = [t for t in tasks_of("mgr-1") if t["kind"] == "revisit"]
     assert [(t["task_id"], t["member_id"], t["status"]) for t in revisits] == [(f"revisit.{cid}", mid, "open")]
+
+
+def test_settings_updates_keep_the_fields_not_sent(directory):
+    assert call("PUT", "/care/settings", {"language": "en"}, claims=ADMIN).status == 200
+    r = call("PUT", "/care/settings", {"daily_budget": 5}, claims=ADMIN)
+    assert r.status == 200 and r.body["language"] == "en" and r.body["daily_budget"] == 5
+
+
+def test_event_without_event_id_is_dropped_not_retried(directory):
+    mid = member("13800138030")
+    event = tier_event(mid, "silver", at_shanghai(2026, 11, 23, 12))
+    body = json.loads(event["Records"][0]["body"])
+    del body["detail"]["event_id"]
+    event["Records"][0]["body"] = json.dumps(body)
+    assert consume(event) == {"batchItemFailures": []}
+    assert messages(mid) == []

@@ -162,7 +162,8 @@ def test_feb_29_birthdays_are_celebrated_on_feb_28_in_common_years():
 
 
 def test_holidays_of_the_brands_country_and_brand_dates():
-    assert r.holiday_today(date(2026, 10, 1), "CN") is not None
+    assert r.holiday_today(date(2026, 10, 1), "CN") == "National Day"
+    assert r.holiday_today(date(2026, 10, 1), "CN", language="zh") == "国庆节"
     assert r.holiday_today(date(2026, 10, 2), "CN") is None  # only the first day of Golden Week
     assert r.holiday_today(date(2026, 11, 23), "CN") is None
     assert r.holiday_today(date(2026, 11, 23), "CN", {"11-23": "会员日"}) == "会员日"

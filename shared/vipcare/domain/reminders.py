@@ -241,11 +241,14 @@ def lunar_birthday_this_year(birthday: date, year: int) -> date | None:
     return None
 
 
-def public_holidays(country: str, year: int) -> dict[date, str]:
+HOLIDAY_LOCALES = {"zh": "zh_CN", "en": "en_US"}
+
+
+def public_holidays(country: str, year: int, language: str = "en_US") -> dict[date, str]:
     import holidays
 
     try:
-        found = holidays.country_holidays(country, years=year, language="en_US")
+        found = holidays.country_holidays(country, years=year, language=language)
     except NotImplementedError:
         raise ValidationFailed(f"no public holiday calendar for {country!r}", field="country") from None
     except Exception:  # noqa: BLE001 - an unknown language falls back to the default names
@@ -259,12 +262,13 @@ def public_holidays(country: str, year: int) -> dict[date, str]:
     return out
 
 
-def holiday_today(today: date, country: str, brand_dates: dict[str, str] | None = None) -> str | None:
+def holiday_today(today: date, country: str, brand_dates: dict[str, str] | None = None,
+                  language: str = "en") -> str | None:
     """The holiday's name when `today` is a public holiday of the country or a brand date
     ('MM-DD' -> name). Only the first day of a multi-day holiday counts."""
     if brand_dates and f"{today.month:02d}-{today.day:02d}" in brand_dates:
         return brand_dates[f"{today.month:02d}-{today.day:02d}"]
-    found = public_holidays(country, today.year)
+    found = public_holidays(country, today.year, HOLIDAY_LOCALES.get(language, "en_US"))
     name = found.get(today)
     if name is None:
         return None

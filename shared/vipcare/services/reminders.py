@@ -151,7 +151,8 @@ class Dispatcher:
             if profile is None:
                 continue
             out.append((profile, Candidate(kind, f"{kind.value}#{day.year}", {})))
-            holiday = rules.holiday_today(day, self.policy(brand_id).country, self.policy(brand_id).brand_dates)
+            policy = self.policy(brand_id)
+            holiday = rules.holiday_today(day, policy.country, policy.brand_dates, policy.language)
             if holiday:
                 out.append((profile, Candidate(Kind.HOLIDAY, f"holiday#{day.isoformat()}", {"holiday": holiday})))
         return out
@@ -297,7 +298,7 @@ class Dispatcher:
         brand_id, member_id = str(detail["brand_id"]), str(detail["member_id"])
         event_id = str(detail.get("event_id") or "")
         if not event_id:
-            raise ValidationFailed("the event has no event_id", field="event_id")
+            return "no_event_id"  # unreadable: retrying cannot fix it (logged by the handler)
         profile = self.care.profile(brand_id, member_id)
         if profile is None:
             return "unknown_member"
@@ -377,7 +378,10 @@ def put_settings(caller: Caller, values: dict[str, Any], *, now: datetime | None
         rules.zone(values["timezone"])
     if values.get("country") is not None:
         rules.public_holidays(values["country"], (now or datetime.now(UTC)).year)
-    stored = {k: v for k, v in values.items() if v is not None}
-    (care or CareRepository()).put_brand_item(BrandCareItem(
+    care = care or CareRepository()
+    current: dict[str, Any] = next((i.settings.as_dict() for i in care.brand_items(caller.brand_id)
+                    if i.sk == "CARE#SETTINGS" and i.settings is not None), {})
+    stored = {**current, **{k: v for k, v in values.items() if v is not None}}  # fields sent replace
+    care.put_brand_item(BrandCareItem(
         brand_pk(caller.brand_id), "CARE#SETTINGS", settings=stored, updated_at=now or datetime.now(UTC)))
     return stored
