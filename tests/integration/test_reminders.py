@@ -449,3 +449,13 @@ def test_event_without_event_id_is_dropped_not_retried(directory):
     event["Records"][0]["body"] = json.dumps(body)
     assert consume(event) == {"batchItemFailures": []}
     assert messages(mid) == []
+
+
+def test_concurrent_runs_send_an_occasion_once(directory):
+    from concurrent.futures import ThreadPoolExecutor
+
+    mids = [member(f"1380013805{i}", birthday="1990-11-23") for i in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda _: run_job(at_shanghai(2026, 11, 23, 10)), range(4)))
+    assert sorted(p for p, _ in sms()) == sorted(f"+861380013805{i}" for i in range(4))
+    assert all([m["status"] for m in messages(mid)] == ["sent"] for mid in mids)
