@@ -352,12 +352,20 @@ def test_contact_completes_the_cadence_task_and_a_second_completion_is_a_conflic
     assert sorted(t["task_id"] for t in tasks_of("mgr-1")) == ["cadence.2026-11", "cadence.2026-12"]
 
 
-def test_contact_early_in_the_month_means_no_task_that_month(directory):
-    mid = gold_member("13800138022", moment=at_shanghai(2026, 10, 20, 12))
-    run_job(at_shanghai(2026, 10, 20, 13))  # October task raised
-    call("POST", f"/members/{mid}/contacts", {"contacted_on": "2026-10-25", "channel": "visit"}, claims=ADMIN)
-    assert call("POST", f"/members/{mid}/contacts", {"contacted_on": "2026-12-01", "channel": "visit"},
-                claims=ADMIN).status in (201, 422)
+def test_contact_before_the_review_means_no_task_that_month(directory):
+    from vipcare.domain.tasks import next_period_start
+
+    now = datetime.now(UTC)
+    mid = gold_member("13800138022", moment=now)  # review due today
+    today = (now + SHANGHAI).date()
+    r = call("POST", f"/members/{mid}/contacts", {"contacted_on": today.isoformat(), "channel": "visit"},
+             claims=ADMIN)
+    assert r.status == 201 and r.body["completed_task_id"] is None
+    run_job(now)
+    assert tasks_of("mgr-1") == []
+    following = next_period_start(today, 1)
+    run_job(at_shanghai(following.year, following.month, following.day, 10))
+    assert [t["task_id"] for t in tasks_of("mgr-1")] == [f"cadence.{following.year}-{following.month:02d}"]
 
 
 def test_contact_in_the_future_or_for_another_brand_is_refused(directory):
