@@ -58,10 +58,11 @@ build: $(STAMP) ## sam build (offline; the layer's deps come from PyPI)
 openapi: $(STAMP) ## regenerate docs/openapi.json from the code
 	$(PY) -m infra.openapi_doc
 
-bench: $(STAMP) ## measured figures: cold init per function, DynamoDB cost per event, escalation job cost
+bench: $(STAMP) ## measured figures: cold init per function, DynamoDB cost per event, escalation and reminder job cost
 	$(PY) -m tests.bench.cold_start --runs 9
 	$(PY) -m tests.bench.cost_per_event
 	$(PY) -m tests.bench.escalation_job --cases 300
+	$(PY) -m tests.bench.reminder_job --members 20000
 
 soak: $(STAMP) ## the exactly-once property test and the API fuzzing with many more examples
 	VIPCARE_PROPERTY_EXAMPLES=1000 $(PY) -m pytest -q -p no:cacheprovider tests/integration/test_exactly_once.py

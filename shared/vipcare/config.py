@@ -32,6 +32,11 @@ class Settings:
     backdating_days: int
     return_hold_days: int
     points_lifetime_months: int
+    # Care: reminders and manager tasks (brand defaults; a brand's care settings override them)
+    care_table: str = "vipcare-care"
+    sms_weekly_marketing_cap: int = 2
+    sms_daily_budget: int = 10000
+    holiday_country: str = "CN"
     # Optional JSON overrides of the complaint policy (SLA, value bands, technical categories).
     complaint_policy_json: str | None = None
     # Tier re-evaluation: the queue that fans a run out into shard workers, and how many due
@@ -63,4 +68,8 @@ def settings() -> Settings:
         complaint_policy_json=env("COMPLAINT_POLICY") or None,
         tier_review_queue_url=env("TIER_REVIEW_QUEUE_URL", ""),
         tier_review_page=int(env("TIER_REVIEW_PAGE", "200")),
+        care_table=env("CARE_TABLE", "vipcare-care"),
+        sms_weekly_marketing_cap=int(env("SMS_WEEKLY_MARKETING_CAP", "2")),
+        sms_daily_budget=int(env("SMS_DAILY_BUDGET", "10000")),
+        holiday_country=env("HOLIDAY_COUNTRY", "CN"),
     )

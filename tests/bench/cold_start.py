@@ -25,6 +25,7 @@ FIRST_REQUEST = {
     "purchase_api": {"models": ["MemberItem"], "idempotency": False},
     "purchase_ingestion": {"models": ["MemberItem"], "idempotency": False},
     "complaint_routing": {"models": ["ComplaintItem"], "idempotency": True, "sns": True},
+    "reminder_dispatch": {"models": ["MemberItem"], "idempotency": False, "sns": True},
 }
 
 PROBE = r"""

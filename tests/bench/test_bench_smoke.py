@@ -29,3 +29,16 @@ def test_escalation_bench_escalates_every_case_once_and_the_rerun_reads_only_the
     assert (r["second"]["due"], r["second"]["escalated"]) == (0, 0)
     assert r["second_calls"] == {"Query": 10}  # one Query per shard of the sparse index, nothing else
     assert "Scan" not in r["first_calls"]
+
+
+def test_reminder_job_reads_grow_with_the_days_occasions_not_the_member_count(capsys):
+    from tests.bench import reminder_job
+
+    small = reminder_job.measure(2_000, 20)
+    big = reminder_job.measure(20_000, 20)
+    with capsys.disabled():
+        print("\n" + reminder_job.report(small) + "\n" + reminder_job.report(big))
+    assert big["sent"] == small["sent"] == 20
+    assert (big["read_requests"], big["items_read"]) == (small["read_requests"], small["items_read"])
+    assert big["items_read"] == 2 * 20  # the index keys of today's birthdays, then their profiles
+    assert "Scan" not in big["requests"]

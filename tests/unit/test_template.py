@@ -63,3 +63,11 @@ def test_every_api_route_requires_the_cognito_authorizer():
     for props in template.functions().values():
         for event in (props.get("Events") or {}).values():
             assert "Auth" not in event["Properties"], "no route may opt out of the authorizer"
+
+
+def test_every_function_can_decrypt_its_environment_and_every_log_group_is_encrypted():
+    assert template.load()["Globals"]["Function"]["KmsKeyArn"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+    for name, props in template.functions().items():
+        assert any(isinstance(p, dict) and "KMSDecryptPolicy" in p for p in props.get("Policies", [])), name
+    for name, res in template.resources("AWS::Logs::LogGroup").items():
+        assert res["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["DataKey", "Arn"]}, name

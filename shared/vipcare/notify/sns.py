@@ -44,13 +44,20 @@ class SnsNotifier:
                                        Message=json.dumps(event, sort_keys=True), MessageAttributes=attributes)
         return str(response["MessageId"])
 
-    def send_sms(self, phone: str, text: str) -> str:
-        """A transactional (service) SMS: needs no marketing consent (DOMAIN.md §1)."""
+    def send_sms(self, phone: str, text: str, *, marketing: bool = False) -> str:
+        """A transactional (service) SMS needs no marketing consent (DOMAIN.md §1); marketing
+        SMS go as `Promotional` (cheaper, may be throttled by carriers)."""
         response = self.client.publish(
             PhoneNumber=phone, Message=text,
-            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+            MessageAttributes={"AWS.SNS.SMS.SMSType": {
+                "DataType": "String", "StringValue": "Promotional" if marketing else "Transactional"}},
         )
         return str(response["MessageId"])
+
+    def opted_out(self, phone: str) -> bool:
+        """SNS's record of a STOP reply from this phone."""
+        response = self.client.check_if_phone_number_is_opted_out(phoneNumber=phone)
+        return bool(response.get("isOptedOut"))
 
 
 def masked(phone: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain.members import Consent, FamilyMember, Gender, Member, Tier
+from ..domain.reminders import lunar_mmdd, mmdd
 from .models import (
     PHONE_SK,
     PROFILE_SK,
@@ -46,6 +47,7 @@ def _to_item(m: Member) -> MemberItem:
     values["family"] = [_family_map(f) for f in m.family]
     values["gender"] = m.gender.value if m.gender else None
     values["tier"] = m.tier.value
+    values["bday_key"], values["anniv_key"] = occasion_keys(m.birthday, m.birthday_lunar, m.anniversary)
     return MemberItem(member_pk(m.brand_id, m.member_id), PROFILE_SK, **values)
 
 
@@ -81,6 +83,16 @@ def _from_item(item: MemberItem) -> Member:
         purchases_6m=int(item.purchases_6m or 0),
         manager_id=item.manager_id,
     )
+
+
+def occasion_keys(birthday: date | None, lunar: bool, anniversary: date | None) -> tuple[str | None, str | None]:
+    """The by_birthday / by_anniversary index keys: the month and day celebrated (the lunar
+    month/day of the birth date when the member celebrates the lunar birthday)."""
+    bday = None
+    if birthday is not None:
+        bday = f"BDAY#L#{lunar_mmdd(birthday)}" if lunar else f"BDAY#S#{mmdd(birthday)}"
+    anniv = f"ANNIV#{mmdd(anniversary)}" if anniversary is not None else None
+    return bday, anniv
 
 
 def _consent_values(c: Consent) -> dict[str, Any]:
@@ -160,6 +172,12 @@ class MemberRepository:
             attr = getattr(MemberItem, name)
             stored = _storable(name, value)
             actions.append(attr.remove() if stored is None or stored == [] else attr.set(stored))
+        if {"birthday", "birthday_lunar", "anniversary"} & set(changes):
+            keys = occasion_keys(changes.get("birthday", member.birthday),
+                                 bool(changes.get("birthday_lunar", member.birthday_lunar)),
+                                 changes.get("anniversary", member.anniversary))
+            for attr, key in zip((MemberItem.bday_key, MemberItem.anniv_key), keys, strict=True):
+                actions.append(attr.remove() if key is None else attr.set(key))
         must_exist = MemberItem.pk.exists()
         new_phone = changes.get("phone")
         if new_phone is None or new_phone == old_phone:

@@ -122,6 +122,11 @@ class MemberItem(_SharedClientModel):
     spend_12m = DecimalAttribute(null=True)
     purchases_6m = NumberAttribute(default=0)
     manager_id = UnicodeAttribute(null=True)
+    # Sparse index keys for the reminder job (see occasion_keys): absent without the date.
+    bday_key = UnicodeAttribute(null=True)
+    anniv_key = UnicodeAttribute(null=True)
+    # Set when SNS reports the phone opted out of SMS (a STOP reply); marketing skips it.
+    sms_opted_out = BooleanAttribute(null=True)
     enrolled_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     # Tier state (docs/tiers.md): validity, manual floor, the warning already given, and the

@@ -1,0 +1,387 @@
+"""Care use cases: the hourly reminder job, tier notices from the bus, member messages,
+brand templates and care settings (docs/reminders.md).
+
+Every message has exactly one record per (member, occasion): `MSG#<occasion_key>`, written
+with a condition that it does not exist. The record is the dedup key, so however often or
+concurrently the job runs, an occasion is handled once; a deferred or failed record is
+claimed with a condition on its status before it is sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from ..config import settings
+from ..domain import reminders as rules
+from ..domain.access import Caller, ensure_visible
+from ..domain.errors import Forbidden, NotFound, ValidationFailed
+from ..domain.privacy import redact
+from ..domain.reminders import Candidate, Kind, Status
+from ..notify.sns import SnsNotifier
+from ..store.care import CareRepository, MessageItem, OverBudget, Taken, msg_due_pk
+from ..store.models import MemberItem
+from .brands import brand_settings
+
+_ = redact  # personal data never reaches a log line; nothing here logs member fields
+RETRY_AFTER = timedelta(hours=1)
+MAX_ATTEMPTS = 5
+TIER_NAMES = {"zh": {"regular": "普通", "silver": "银卡", "gold": "金卡", "diamond": "钻石"}}
+TIER_ORDER = ["regular", "silver", "gold", "diamond"]
+
+
+@dataclass(frozen=True)
+class CarePolicy:
+    """A brand's care settings (brand defaults from the environment when unset)."""
+
+    brand_id: str
+    brand_name: str
+    timezone: str
+    language: str
+    country: str
+    weekly_cap: int
+    daily_budget: int
+    brand_dates: dict[str, str]
+    templates: dict[tuple[str, str], str]
+
+    def template(self, kind: Kind) -> str:
+        own = self.templates.get((kind.value, self.language))
+        return own or rules.DEFAULT_TEMPLATES[kind][self.language]
+
+
+def care_policy(brand_id: str, *, care: CareRepository | None = None) -> CarePolicy:
+    care = care or CareRepository()
+    brand = brand_settings(brand_id)
+    cfg = settings()
+    values: dict[str, Any] = {}
+    templates: dict[tuple[str, str], str] = {}
+    for item in care.brand_items(brand_id):
+        if item.sk == "CARE#SETTINGS" and item.settings is not None:
+            values = item.settings.as_dict()
+        elif item.sk.startswith("CARE#TEMPLATE#") and item.text:
+            _, _, kind, lang = item.sk.split("#", 3)
+            templates[(kind, lang)] = item.text
+    return CarePolicy(
+        brand_id=brand_id, brand_name=brand.name, timezone=values.get("timezone") or brand.timezone,
+        language=values.get("language") or "zh", country=values.get("country") or cfg.holiday_country,
+        weekly_cap=int(values.get("weekly_cap", cfg.sms_weekly_marketing_cap)),
+        daily_budget=int(values.get("daily_budget", cfg.sms_daily_budget)),
+        brand_dates=dict(values.get("brand_dates") or {}), templates=templates)
+
+
+@dataclass
+class DispatchRun:
+    now: datetime
+    occasions: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    tasks_created: int = 0
+    tasks_escalated: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"time": self.now.isoformat(), "occasions": self.occasions, **dict(self.outcomes),
+                "tasks_created": self.tasks_created, "tasks_escalated": self.tasks_escalated}
+
+
+class Dispatcher:
+    """One run of the job (or one batch of bus events): caches brand policies and each
+    member's message history for the run."""
+
+    def __init__(self, now: datetime, *, care: CareRepository | None = None, sms: SnsNotifier | None = None) -> None:
+        self.now = now
+        self.care = care or CareRepository()
+        self.sms = sms or SnsNotifier()
+        self.run = DispatchRun(now)
+        self._policies: dict[str, CarePolicy] = {}
+        self._history: dict[tuple[str, str], list[MessageItem]] = {}
+
+    def policy(self, brand_id: str) -> CarePolicy:
+        if brand_id not in self._policies:
+            self._policies[brand_id] = care_policy(brand_id, care=self.care)
+        return self._policies[brand_id]
+
+    def history(self, brand_id: str, member_id: str) -> list[MessageItem]:
+        key = (brand_id, member_id)
+        if key not in self._history:
+            self._history[key] = self.care.messages(brand_id, member_id)
+        return self._history[key]
+
+    # ---- the hourly job -----------------------------------------------------------------
+    def dispatch(self) -> DispatchRun:
+        found = self.occasions()
+        self.run.occasions = len(found)
+        by_member: dict[str, list[Candidate]] = {}
+        profiles: dict[str, MemberItem] = {}
+        for profile, cand in found:
+            by_member.setdefault(profile.member_id, []).append(cand)
+            profiles[profile.member_id] = profile
+        for member_id, cands in by_member.items():
+            for cand in rules.by_priority(cands):  # birthday takes the cap's room before holidays
+                self.run.outcomes[self.offer(profiles[member_id], cand)] += 1
+        self.retry_due()
+        from .tasks import TaskRun
+
+        tasks = TaskRun(self.now, care=self.care, sms=self.sms)
+        self.run.tasks_created = tasks.review_cadence()
+        self.run.tasks_escalated = tasks.escalate()
+        return self.run
+
+    def occasions(self) -> list[tuple[MemberItem, Candidate]]:
+        """Today's birthdays and anniversaries, in every member's own time zone: the index keys
+        of yesterday, today and tomorrow (UTC) are read, then each member is kept only when
+        the day is today where the brand is."""
+        days = [(self.now + timedelta(days=d)).date() for d in (-1, 0, 1)]
+        hits: list[tuple[str, str, Kind, date]] = []
+        for day in days:
+            for key in rules.solar_keys_for(day):
+                hits += [(b, m, Kind.BIRTHDAY, day) for b, m in self.care.member_keys_for("by_birthday",
+                                                                                           f"BDAY#S#{key}")]
+                hits += [(b, m, Kind.ANNIVERSARY, day) for b, m in self.care.member_keys_for("by_anniversary",
+                                                                                              f"ANNIV#{key}")]
+            for key in rules.lunar_keys_for(day):
+                hits += [(b, m, Kind.BIRTHDAY, day) for b, m in self.care.member_keys_for("by_birthday",
+                                                                                           f"BDAY#L#{key}")]
+        todays = [h for h in hits if self._local_day(h[0]) == h[3]]
+        profiles = {(p.brand_id, p.member_id): p for p in self.care.profiles((b, m) for b, m, _, _ in todays)}
+        out = []
+        for brand_id, member_id, kind, day in todays:
+            profile = profiles.get((brand_id, member_id))
+            if profile is None:
+                continue
+            out.append((profile, Candidate(kind, f"{kind.value}#{day.year}", {})))
+            policy = self.policy(brand_id)
+            holiday = rules.holiday_today(day, policy.country, policy.brand_dates, policy.language)
+            if holiday:
+                out.append((profile, Candidate(Kind.HOLIDAY, f"holiday#{day.isoformat()}", {"holiday": holiday})))
+        return out
+
+    def _local_day(self, brand_id: str) -> date:
+        return self.now.astimezone(rules.zone(self.policy(brand_id).timezone)).date()
+
+    # ---- one message ----------------------------------------------------------------------
+    def offer(self, profile: MemberItem, cand: Candidate) -> str:
+        """Decide and record one occasion for one member; returns the outcome."""
+        history = self.history(profile.brand_id, profile.member_id)
+        if any(m.occasion_key == cand.occasion_key for m in history):
+            return "duplicate"
+        policy = self.policy(profile.brand_id)
+        record = MessageItem(profile.pk, "MSG#" + cand.occasion_key, brand_id=profile.brand_id,
+                             member_id=profile.member_id, kind=cand.kind.value, occasion_key=cand.occasion_key,
+                             category="service" if rules.is_service(cand.kind) else "marketing",
+                             status=Status.SENDING.value, values=cand.values or None, created_at=self.now,
+                             updated_at=self.now, attempts=0)
+        verdict = self._verdict(profile, record, policy)
+        if verdict is not None:
+            status, reason, retry_at = verdict
+            record.status, record.reason = status.value, reason
+            if retry_at is not None:
+                record.next_attempt_at = retry_at
+                record.due_pk, record.due_sk = msg_due_pk(profile.member_id), retry_at.astimezone(UTC).isoformat()
+            try:
+                self.care.new_message(record)
+            except Taken:
+                return "duplicate"
+            history.append(record)
+            return status.value
+        try:
+            self.care.new_message(record, budget=(self._budget_day(policy), policy.daily_budget))
+        except Taken:
+            return "duplicate"
+        except OverBudget:
+            retry_at = self._tomorrow_morning(policy)
+            record.status, record.reason, record.next_attempt_at = Status.DEFERRED.value, "daily_budget", retry_at
+            record.due_pk, record.due_sk = msg_due_pk(profile.member_id), retry_at.astimezone(UTC).isoformat()
+            try:
+                self.care.new_message(record)
+            except Taken:
+                return "duplicate"
+            return Status.DEFERRED.value
+        history.append(record)
+        return self._publish(profile, record, policy)
+
+    def _verdict(self, profile: MemberItem, record: MessageItem,
+                 policy: CarePolicy) -> tuple[Status, str, datetime | None] | None:
+        """None: send now. Else (status, reason, retry_at)."""
+        marketing = record.category == "marketing"
+        if marketing and not (profile.consent and profile.consent.sms_marketing):
+            return Status.SUPPRESSED, "no_consent", None
+        if marketing and profile.sms_opted_out:
+            return Status.SUPPRESSED, "opted_out", None
+        tz = rules.zone(policy.timezone)
+        if rules.in_quiet_hours(self.now, tz):
+            return Status.DEFERRED, "quiet_hours", rules.next_allowed(self.now, tz)
+        if marketing:
+            if self.sms.opted_out(profile.phone):
+                self.care.record_opt_out(profile.brand_id, profile.member_id)
+                return Status.SUPPRESSED, "opted_out", None
+            sent = [m.sent_at for m in self.history(profile.brand_id, profile.member_id)
+                    if m.category == "marketing" and m.status == Status.SENT.value and m.sent_at is not None
+                    and m.occasion_key != record.occasion_key]
+            if not rules.within_cap(sent, self.now, policy.weekly_cap):
+                return Status.CAPPED, f"weekly_cap_{policy.weekly_cap}", None
+        return None
+
+    def _publish(self, profile: MemberItem, record: MessageItem, policy: CarePolicy) -> str:
+        values = {"name": profile.name, "tier": self._tier_name(profile.tier, policy.language),
+                  "brand": policy.brand_name, **(record.values.as_dict() if record.values else {})}
+        text = rules.render(policy.template(Kind(record.kind)), values)
+        attempts = int(record.attempts or 0) + 1
+        try:
+            message_id = self.sms.send_sms(profile.phone, text, marketing=record.category == "marketing")
+        except Exception:  # noqa: BLE001 - any publish failure is retried on a later run
+            retry_at = self.now + RETRY_AFTER
+            final = attempts >= MAX_ATTEMPTS
+            self.care.update_message(record, status=Status.FAILED.value, reason="publish_failed",
+                                     attempts=attempts, updated_at=self.now,
+                                     next_attempt_at=None if final else retry_at,
+                                     due_pk=None if final else msg_due_pk(profile.member_id),
+                                     due_sk=None if final else retry_at.astimezone(UTC).isoformat())
+            record.status = Status.FAILED.value
+            return Status.FAILED.value
+        self.care.update_message(record, status=Status.SENT.value, reason=None, text=text, attempts=attempts,
+                                 sent_at=self.now, updated_at=self.now, sns_message_id=message_id,
+                                 next_attempt_at=None)
+        record.status, record.sent_at = Status.SENT.value, self.now
+        return Status.SENT.value
+
+    @staticmethod
+    def _tier_name(tier: str, language: str) -> str:
+        return TIER_NAMES.get(language, {}).get(tier, tier)
+
+    def _budget_day(self, policy: CarePolicy) -> str:
+        return self.now.astimezone(rules.zone(policy.timezone)).date().isoformat()
+
+    def _tomorrow_morning(self, policy: CarePolicy) -> datetime:
+        tz = rules.zone(policy.timezone)
+        day = self.now.astimezone(tz).date() + timedelta(days=1)
+        return datetime.combine(day, rules.QUIET_END, tzinfo=tz)
+
+    # ---- deferred and failed messages ------------------------------------------------------
+    def retry_due(self) -> None:
+        due = self.care.due_messages(self.now)
+        if not due:
+            return
+        profiles = {(p.brand_id, p.member_id): p for p in self.care.profiles((m.brand_id, m.member_id) for m in due)}
+        for record in due:
+            profile = profiles.get((record.brand_id, record.member_id))
+            if profile is None:
+                continue
+            self.run.outcomes["retried"] += 1
+            self.run.outcomes[self._retry(profile, record)] += 1
+
+    def _retry(self, profile: MemberItem, record: MessageItem) -> str:
+        policy = self.policy(record.brand_id)
+        verdict = self._verdict(profile, record, policy)
+        if verdict is not None:
+            status, reason, retry_at = verdict
+            try:
+                self.care.update_message(record, expect=record.status, status=status.value, reason=reason,
+                                         updated_at=self.now, next_attempt_at=retry_at,
+                                         due_pk=msg_due_pk(profile.member_id) if retry_at else None,
+                                         due_sk=retry_at.astimezone(UTC).isoformat() if retry_at else None)
+            except Taken:
+                return "duplicate"
+            return status.value
+        try:
+            self.care.claim_due(record, now=self.now, budget=(self._budget_day(policy), policy.daily_budget))
+        except Taken:
+            return "duplicate"
+        except OverBudget:
+            return Status.DEFERRED.value
+        record.status = Status.SENDING.value
+        return self._publish(profile, record, policy)
+
+    # ---- bus events ------------------------------------------------------------------------
+    def on_event(self, detail_type: str, detail: dict[str, Any]) -> str:
+        brand_id, member_id = str(detail["brand_id"]), str(detail["member_id"])
+        event_id = str(detail.get("event_id") or "")
+        if not event_id:
+            return "no_event_id"  # unreadable: retrying cannot fix it (logged by the handler)
+        profile = self.care.profile(brand_id, member_id)
+        if profile is None:
+            return "unknown_member"
+        if detail_type == "TierChanged":
+            to, frm = str(detail.get("to")), str(detail.get("from"))
+            from .tasks import TaskRun
+
+            TaskRun(self.now, care=self.care, sms=self.sms).tier_changed(profile, to)
+            if _rank(to) <= _rank(frm):
+                return "not_an_upgrade"
+            cand = Candidate(Kind.TIER_UPGRADE, f"tier_upgrade#{event_id}", {"tier": to})
+            values = {"tier": self._tier_name(to, self.policy(brand_id).language)}
+            return self.offer(profile, dataclasses.replace(cand, values=values))
+        if detail_type == "TierDowngradeWarning":
+            language = self.policy(brand_id).language
+            values = {"tier": self._tier_name(str(detail.get("tier") or profile.tier), language),
+                      "date": str(detail.get("effective_on") or ""), "amount": str(detail.get("amount_needed") or "")}
+            return self.offer(profile, Candidate(Kind.DOWNGRADE_WARNING, f"downgrade_warning#{event_id}", values))
+        return "ignored"
+
+
+def _rank(tier: str) -> int:
+    return TIER_ORDER.index(tier) if tier in TIER_ORDER else -1
+
+
+def run_dispatch(now: datetime, **kwargs: Any) -> DispatchRun:
+    return Dispatcher(now, **kwargs).dispatch()
+
+
+# ---- API use cases ----------------------------------------------------------------------------
+
+
+def _member(caller: Caller, member_id: str, care: CareRepository) -> MemberItem:
+    profile = care.profile(caller.brand_id, member_id)
+    if profile is None:
+        raise NotFound("member not found")
+    ensure_visible(caller, brand_id=profile.brand_id, store_id=profile.store_id, what="member")
+    return profile
+
+
+def member_messages(caller: Caller, member_id: str, *, care: CareRepository | None = None) -> list[MessageItem]:
+    care = care or CareRepository()
+    _member(caller, member_id, care)
+    return sorted(care.messages(caller.brand_id, member_id), key=lambda m: m.created_at, reverse=True)
+
+
+def _admin(caller: Caller) -> None:
+    if caller.role.value not in ("admin",):
+        raise Forbidden("only an administrator may change care templates and settings")
+
+
+def put_template(caller: Caller, kind: str, language: str, text: str, *, now: datetime | None = None,
+                 care: CareRepository | None = None) -> dict[str, str]:
+    from ..store.care import BrandCareItem
+    from ..store.models import brand_pk
+
+    _admin(caller)
+    try:
+        k = Kind(kind)
+    except ValueError:
+        raise ValidationFailed(f"unknown message kind {kind!r}", field="kind") from None
+    rules.validate_template(text, language)
+    (care or CareRepository()).put_brand_item(BrandCareItem(
+        brand_pk(caller.brand_id), f"CARE#TEMPLATE#{k.value}#{language}", text=text,
+        updated_at=now or datetime.now(UTC)))
+    return {"kind": k.value, "language": language, "text": text,
+            "segments": str(rules.segments(text))}
+
+
+def put_settings(caller: Caller, values: dict[str, Any], *, now: datetime | None = None,
+                 care: CareRepository | None = None) -> dict[str, Any]:
+    from ..store.care import BrandCareItem
+    from ..store.models import brand_pk
+
+    _admin(caller)
+    if values.get("timezone") is not None:
+        rules.zone(values["timezone"])
+    if values.get("country") is not None:
+        rules.public_holidays(values["country"], (now or datetime.now(UTC)).year)
+    care = care or CareRepository()
+    current: dict[str, Any] = next((i.settings.as_dict() for i in care.brand_items(caller.brand_id)
+                    if i.sk == "CARE#SETTINGS" and i.settings is not None), {})
+    stored = {**current, **{k: v for k, v in values.items() if v is not None}}  # fields sent replace
+    care.put_brand_item(BrandCareItem(
+        brand_pk(caller.brand_id), "CARE#SETTINGS", settings=stored, updated_at=now or datetime.now(UTC)))
+    return stored

@@ -1,0 +1,416 @@
+"""CareTable: message records (one per member and occasion: the record IS the dedup key),
+the daily SMS budget per brand, contact log, manager tasks, cadence reviews, brand templates
+and care settings. Layout and access patterns in docs/data-model.md."""
+
+from __future__ import annotations
+
+import contextlib
+import zlib
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.transactions import TransactWrite
+
+from ..config import settings
+from .clients import REGION as _REGION
+from .models import MemberItem, _SharedClientModel, brand_pk, member_pk
+
+SHARDS = 4
+
+
+def shard(member_id: str) -> int:
+    return zlib.crc32(member_id.encode()) % SHARDS
+
+
+class DueIndex(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    due_pk = UnicodeAttribute(hash_key=True)
+    due_sk = UnicodeAttribute(range_key=True)
+
+
+class AssigneeIndex(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "by_assignee"
+        projection = AllProjection()
+
+    assignee_pk = UnicodeAttribute(hash_key=True)
+    assignee_sk = UnicodeAttribute(range_key=True)
+
+
+class _CareModel(_SharedClientModel):
+    class Meta:
+        table_name = settings().care_table
+        region = _REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class MessageItem(_CareModel):
+    """sk MSG#<occasion_key>. due_pk/due_sk only while waiting for a later run."""
+
+    class Meta(_CareModel.Meta):
+        pass
+
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    due = DueIndex()
+    brand_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    occasion_key = UnicodeAttribute()
+    category = UnicodeAttribute()  # service | marketing
+    status = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    text = UnicodeAttribute(null=True)
+    values = MapAttribute[str, Any](null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    sent_at = UTCDateTimeAttribute(null=True)
+    next_attempt_at = UTCDateTimeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    sns_message_id = UnicodeAttribute(null=True)
+
+
+class BudgetItem(_CareModel):
+    class Meta(_CareModel.Meta):
+        pass
+
+    sent = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
+
+
+class ContactItem(_CareModel):
+    class Meta(_CareModel.Meta):
+        pass
+
+    brand_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    contact_id = UnicodeAttribute()
+    contacted_on = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    notes = UnicodeAttribute(null=True)
+    next_action = UnicodeAttribute(null=True)
+    staff_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class TaskItem(_CareModel):
+    """sk TASK#<kind>#<period>: one task per member, kind and period (the dedup key)."""
+
+    class Meta(_CareModel.Meta):
+        pass
+
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    assignee_pk = UnicodeAttribute(null=True)
+    assignee_sk = UnicodeAttribute(null=True)
+    due = DueIndex()
+    by_assignee = AssigneeIndex()
+    brand_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    task_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    period = UnicodeAttribute()
+    status = UnicodeAttribute()
+    assignee = UnicodeAttribute()
+    manager_id = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    detail = MapAttribute[str, Any](null=True)
+    escalated = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    completed_at = UTCDateTimeAttribute(null=True)
+    completed_by = UnicodeAttribute(null=True)
+
+
+class CadenceItem(_CareModel):
+    """sk CADENCE: the member's next contact review date (silver+ only)."""
+
+    class Meta(_CareModel.Meta):
+        pass
+
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    due = DueIndex()
+    brand_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    tier = UnicodeAttribute()
+    review_on = UnicodeAttribute()
+    last_contact_on = UnicodeAttribute(null=True)
+
+
+class BrandCareItem(_CareModel):
+    """pk BRAND#<brand>, sk CARE#TEMPLATE#<kind>#<language> (text) or CARE#SETTINGS (map)."""
+
+    class Meta(_CareModel.Meta):
+        pass
+
+    text = UnicodeAttribute(null=True)
+    settings = MapAttribute[str, Any](null=True)
+    updated_at = UTCDateTimeAttribute()
+
+
+MSG_PREFIX = "MSG#"
+TASK_PREFIX = "TASK#"
+CONTACT_PREFIX = "CONTACT#"
+
+
+def msg_due_pk(member_id: str) -> str:
+    return f"MSGDUE#{shard(member_id)}"
+
+
+def cadence_due_pk(member_id: str) -> str:
+    return f"CADENCE#{shard(member_id)}"
+
+
+def task_due_pk(member_id: str) -> str:
+    return f"TASKESC#{shard(member_id)}"
+
+
+def assignee_pk(brand_id: str, staff_id: str) -> str:
+    return f"BRAND#{brand_id}#STAFF#{staff_id}"
+
+
+class Taken(Exception):
+    """The conditional write lost: the record exists or moved on."""
+
+
+class OverBudget(Exception):
+    """The brand's daily SMS budget is spent."""
+
+
+def _failed_condition(exc: Exception) -> bool:
+    if isinstance(exc, TransactWriteError):
+        return any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons)
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+class CareRepository:
+    # ---- occasions (MembersTable sparse indexes) -------------------------------------
+    def member_keys_for(self, index: str, key: str) -> list[tuple[str, str]]:
+        """(brand_id, member_id) of the members under one by_birthday / by_anniversary key."""
+        client = MemberItem._get_connection().connection.client
+        out: list[tuple[str, str]] = []
+        attr = "bday_key" if index == "by_birthday" else "anniv_key"
+        kwargs: dict[str, Any] = {"TableName": MemberItem.Meta.table_name, "IndexName": index,
+                                  "KeyConditionExpression": "#k = :k", "ExpressionAttributeNames": {"#k": attr},
+                                  "ExpressionAttributeValues": {":k": {"S": key}}}
+        while True:
+            page = client.query(**kwargs)
+            for item in page.get("Items", []):
+                pk = item["pk"]["S"]  # BRAND#<brand>#MEMBER#<member>
+                _, brand, _, member = pk.split("#", 3)
+                out.append((brand, member))
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def profiles(self, keys: Iterable[tuple[str, str]]) -> list[MemberItem]:
+        wanted = [(member_pk(b, m), "PROFILE") for b, m in dict.fromkeys(keys)]
+        return list(MemberItem.batch_get(wanted)) if wanted else []
+
+    def profile(self, brand_id: str, member_id: str) -> MemberItem | None:
+        try:
+            return MemberItem.get(member_pk(brand_id, member_id), "PROFILE")
+        except DoesNotExist:
+            return None
+
+    def record_opt_out(self, brand_id: str, member_id: str) -> None:
+        item = MemberItem(member_pk(brand_id, member_id), "PROFILE")
+        with contextlib.suppress(UpdateError):
+            item.update(actions=[MemberItem.sms_opted_out.set(True)], condition=MemberItem.pk.exists())
+
+    # ---- messages ------------------------------------------------------------------------
+    def messages(self, brand_id: str, member_id: str) -> list[MessageItem]:
+        return list(MessageItem.query(member_pk(brand_id, member_id), MessageItem.sk.startswith(MSG_PREFIX)))
+
+    def message(self, brand_id: str, member_id: str, occasion_key: str) -> MessageItem | None:
+        try:
+            return MessageItem.get(member_pk(brand_id, member_id), MSG_PREFIX + occasion_key)
+        except DoesNotExist:
+            return None
+
+    def new_message(self, m: MessageItem, *, budget: tuple[str, int] | None = None) -> None:
+        """Write a new record (fails with Taken if the occasion already has one). With
+        `budget` (date, limit) the brand's daily counter is bumped in the same transaction
+        (OverBudget when spent)."""
+        cond = MessageItem.pk.does_not_exist()
+        if budget is None:
+            try:
+                m.save(condition=cond)
+            except PutError as exc:
+                if _failed_condition(exc):
+                    raise Taken() from None
+                raise
+            return
+        day, limit = budget
+        counter = BudgetItem(brand_pk(m.brand_id), f"BUDGET#{day}")
+        try:
+            with TransactWrite(connection=MessageItem._get_connection().connection) as tx:
+                tx.save(m, condition=cond)
+                tx.update(counter, actions=[BudgetItem.sent.add(1)],
+                          condition=BudgetItem.sent.does_not_exist() | (BudgetItem.sent < limit))
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                raise Taken() from None
+            if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
+                raise OverBudget() from None
+            raise
+
+    def claim_due(self, m: MessageItem, *, now: datetime, budget: tuple[str, int]) -> None:
+        """Move a deferred/failed record to `sending` (conditioned on the status read), with
+        the budget counter in the same transaction."""
+        day, limit = budget
+        counter = BudgetItem(brand_pk(m.brand_id), f"BUDGET#{day}")
+        try:
+            with TransactWrite(connection=MessageItem._get_connection().connection) as tx:
+                tx.update(m, actions=[MessageItem.status.set("sending"), MessageItem.updated_at.set(now),
+                                      MessageItem.due_pk.remove(), MessageItem.due_sk.remove()],
+                          condition=MessageItem.status == m.status)
+                tx.update(counter, actions=[BudgetItem.sent.add(1)],
+                          condition=BudgetItem.sent.does_not_exist() | (BudgetItem.sent < limit))
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons
+            if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
+                raise OverBudget() from None
+            if _failed_condition(exc):
+                raise Taken() from None
+            raise
+
+    def update_message(self, m: MessageItem, *, expect: str | None = None, **values: Any) -> None:
+        actions = []
+        for name, value in values.items():
+            attr = getattr(MessageItem, name)
+            actions.append(attr.remove() if value is None else attr.set(value))
+        cond = (MessageItem.status == expect) if expect else MessageItem.pk.exists()
+        try:
+            m.update(actions=actions, condition=cond)
+        except UpdateError as exc:
+            if _failed_condition(exc):
+                raise Taken() from None
+            raise
+
+    def due_messages(self, now: datetime) -> list[MessageItem]:
+        bound = now.isoformat()
+        out: list[MessageItem] = []
+        for s in range(SHARDS):
+            out.extend(MessageItem.due.query(f"MSGDUE#{s}", MessageItem.due_sk <= bound))
+        return out
+
+    # ---- brand templates and settings -----------------------------------------------------
+    def brand_items(self, brand_id: str) -> list[BrandCareItem]:
+        return list(BrandCareItem.query(brand_pk(brand_id), BrandCareItem.sk.startswith("CARE#")))
+
+    def put_brand_item(self, item: BrandCareItem) -> None:
+        item.save()
+
+    # ---- contacts, tasks, cadence --------------------------------------------------------
+    def contacts(self, brand_id: str, member_id: str, limit: int = 100) -> list[ContactItem]:
+        return list(ContactItem.query(member_pk(brand_id, member_id), ContactItem.sk.startswith(CONTACT_PREFIX),
+                                      scan_index_forward=False, limit=limit))
+
+    def task(self, brand_id: str, member_id: str, task_id: str) -> TaskItem | None:
+        try:
+            return TaskItem.get(member_pk(brand_id, member_id), TASK_PREFIX + task_id)
+        except DoesNotExist:
+            return None
+
+    def add_task(self, task: TaskItem) -> bool:
+        try:
+            task.save(condition=TaskItem.pk.does_not_exist())
+        except PutError as exc:
+            if _failed_condition(exc):
+                return False
+            raise
+        return True
+
+    def tasks_of(self, brand_id: str, staff_id: str, limit: int) -> list[TaskItem]:
+        return list(TaskItem.by_assignee.query(assignee_pk(brand_id, staff_id), scan_index_forward=True,
+                                               limit=limit))
+
+    def revisit_tasks(self, brand_id: str, staff_id: str, limit: int) -> list[Any]:
+        """Complaint revisit tasks (ComplaintsTable, written when a case is resolved)."""
+        from .complaints import RevisitTaskItem, staff_tasks_pk
+
+        return list(RevisitTaskItem.query(staff_tasks_pk(brand_id, staff_id), RevisitTaskItem.sk.startswith("REVISIT#"),
+                                          limit=limit))
+
+    def reassign(self, task: TaskItem, staff_id: str, now: datetime) -> None:
+        try:
+            task.update(actions=[TaskItem.assignee.set(staff_id),
+                                 TaskItem.assignee_pk.set(assignee_pk(task.brand_id, staff_id)),
+                                 TaskItem.escalated.add(1), TaskItem.due_pk.remove(), TaskItem.due_sk.remove()],
+                        condition=TaskItem.status == "open")
+        except UpdateError as exc:
+            if _failed_condition(exc):
+                raise Taken() from None
+            raise
+
+    def due_tasks(self, now: datetime) -> list[TaskItem]:
+        bound = now.isoformat()
+        out: list[TaskItem] = []
+        for s in range(SHARDS):
+            out.extend(TaskItem.due.query(f"TASKESC#{s}", TaskItem.due_sk <= bound))
+        return out
+
+    def cadence(self, brand_id: str, member_id: str) -> CadenceItem | None:
+        try:
+            return CadenceItem.get(member_pk(brand_id, member_id), "CADENCE")
+        except DoesNotExist:
+            return None
+
+    def put_cadence(self, brand_id: str, member_id: str, tier: str, review_on: date,
+                    last_contact_on: str | None = None) -> None:
+        CadenceItem(member_pk(brand_id, member_id), "CADENCE", due_pk=cadence_due_pk(member_id),
+                    due_sk=review_on.isoformat(), brand_id=brand_id, member_id=member_id, tier=tier,
+                    review_on=review_on.isoformat(), last_contact_on=last_contact_on).save()
+
+    def drop_cadence(self, brand_id: str, member_id: str) -> None:
+        CadenceItem(member_pk(brand_id, member_id), "CADENCE").delete()
+
+    def due_cadence(self, day: date) -> list[CadenceItem]:
+        out: list[CadenceItem] = []
+        for s in range(SHARDS):
+            out.extend(CadenceItem.due.query(f"CADENCE#{s}", CadenceItem.due_sk <= day.isoformat()))
+        return out
+
+    def log_contact(self, contact: ContactItem, *, task: TaskItem | None, cadence: CadenceItem | None,
+                    next_review: date | None, now: datetime, staff_id: str) -> None:
+        """The contact, the matching open cadence task done and the next review date, in one
+        transaction: a task completed concurrently makes the whole request fail (Taken)."""
+        try:
+            with TransactWrite(connection=ContactItem._get_connection().connection) as tx:
+                tx.save(contact, condition=ContactItem.pk.does_not_exist())
+                if task is not None:
+                    tx.update(task, actions=_done(now, staff_id), condition=TaskItem.status == "open")
+                if cadence is not None and next_review is not None:
+                    tx.update(cadence, actions=[CadenceItem.review_on.set(next_review.isoformat()),
+                                                CadenceItem.due_sk.set(next_review.isoformat()),
+                                                CadenceItem.last_contact_on.set(contact.contacted_on)],
+                              condition=CadenceItem.pk.exists())
+        except TransactWriteError as exc:
+            if _failed_condition(exc):
+                raise Taken() from None
+            raise
+
+    def complete_task(self, task: TaskItem, now: datetime, staff_id: str) -> None:
+        try:
+            task.update(actions=_done(now, staff_id), condition=TaskItem.status == "open")
+        except UpdateError as exc:
+            if _failed_condition(exc):
+                raise Taken() from None
+            raise
+
+
+def _done(now: datetime, staff_id: str) -> list[Any]:
+    return [TaskItem.status.set("done"), TaskItem.completed_at.set(now), TaskItem.completed_by.set(staff_id),
+            TaskItem.assignee_sk.set(f"2DONE#{now.isoformat()}"), TaskItem.due_pk.remove(),
+            TaskItem.due_sk.remove()]
