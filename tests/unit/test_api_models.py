@@ -20,7 +20,7 @@ def test_patch_knows_which_fields_were_sent():
     assert patch.model_fields_set == {"email"}
 
 
-@pytest.mark.parametrize("body", [{"name": None}, {"phone": None}, {"birthday_lunar": None}])
+@pytest.mark.parametrize("body", [{"name": None}, {"phone": None}, {"birthday_lunar": None}, {"consent": None}])
 def test_patch_refuses_to_clear_required_fields(body):
     with pytest.raises(ValidationError):
         MemberPatch.model_validate(body)

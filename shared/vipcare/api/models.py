@@ -89,7 +89,7 @@ class MemberPatch(_ProfileFields):
     family: list[FamilyMemberIn] | None = Field(default=None, max_length=10)  # type: ignore[assignment]
     hobbies: list[Tag] | None = Field(default=None, max_length=20)  # type: ignore[assignment]
 
-    @field_validator("name", "phone", "birthday_lunar")
+    @field_validator("name", "phone", "birthday_lunar", "consent")
     @classmethod
     def _not_null(cls, value: object, info):  # type: ignore[no-untyped-def]
         if value is None:
