@@ -6,7 +6,6 @@ call vipcare.services.complaints.
 """
 
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -16,6 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from vipcare.api import idempotency
+from vipcare.api.events import is_api_request, is_scheduled, moment
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
 from vipcare.api.models import (
     AcknowledgeRequest,
@@ -148,13 +148,10 @@ def complaint_report(
     return ComplaintReport(**complaints.complaint_report(current_caller(app), period, store_id))
 
 
-def _scheduled(event: dict[str, Any]) -> bool:
-    return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
-
 
 @tracer.capture_method
 def escalate(event: dict[str, Any]) -> dict[str, Any]:
-    now = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+    now = moment(event["time"])
     run = complaints.run_escalations(now)
     metrics.add_metric(name="ComplaintsEscalated", unit=MetricUnit.Count, value=run.escalated)
     metrics.add_metric(name="SlaBreaches", unit=MetricUnit.Count, value=run.due)
@@ -166,10 +163,10 @@ def escalate(event: dict[str, Any]) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if "httpMethod" in event:
+    if is_api_request(event):
         idempotency.register_context(context)
         return resolve(app, event, context)
-    if _scheduled(event):
+    if is_scheduled(event):
         return escalate(event)
     logger.warning("unexpected event", extra={"keys": sorted(event)[:10]})
     raise ValueError("complaint_routing handles API Gateway requests and its schedule only")

@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from vipcare.api.events import is_api_request, is_queue_batch, is_scheduled, moment
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
 from vipcare.api.models import (
     CareSettingsIn,
@@ -113,13 +114,10 @@ def put_settings(request: CareSettingsIn) -> dict[str, Any]:
 # ---- the schedule and the bus ------------------------------------------------------------------
 
 
-def _scheduled(event: dict[str, Any]) -> bool:
-    return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
-
 
 @tracer.capture_method
 def dispatch(event: dict[str, Any]) -> dict[str, Any]:
-    now = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+    now = moment(event["time"])
     run = reminders.run_dispatch(now)
     for name, value in run.outcomes.items():
         metrics.add_metric(name=f"Sms{name.title()}", unit=MetricUnit.Count, value=value)
@@ -133,7 +131,7 @@ def record_handler(record: SQSRecord) -> str:
     body = json.loads(record.body)
     detail_type, detail = body.get("detail-type"), body.get("detail") or {}
     raw_time = body.get("time")
-    now = datetime.fromisoformat(raw_time.replace("Z", "+00:00")) if raw_time else datetime.now(UTC)
+    now = moment(raw_time) if raw_time else datetime.now(UTC)
     # "now" is the event's time, so a replay decides the same (quiet hours, cap window).
     outcome = reminders.Dispatcher(now).on_event(str(detail_type), detail)
     logger.info("care event", extra={"detail_type": detail_type, "member_id": detail.get("member_id"),
@@ -145,11 +143,11 @@ def record_handler(record: SQSRecord) -> str:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if "httpMethod" in event:
+    if is_api_request(event):
         return resolve(app, event, context)
-    if _scheduled(event):
+    if is_scheduled(event):
         return dispatch(event)
-    if event.get("Records"):
+    if is_queue_batch(event):
         return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                         context=context)
     logger.warning("unexpected event", extra={"keys": sorted(event)[:10]})

@@ -7,7 +7,6 @@ records are shard work; everything else is vipcare.services.tiers.
 """
 
 import json
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from vipcare.api.events import is_api_request, is_queue_batch, is_scheduled, moment
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
 from vipcare.api.models import (
     MemberTierOut,
@@ -142,18 +142,12 @@ def threshold_advice(
 # ---- the job -----------------------------------------------------------------------------------
 
 
-def _scheduled(event: dict[str, Any]) -> bool:
-    return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
-
-
-def _moment(raw: str) -> datetime:
-    return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
 
 
 @tracer.capture_method
 def shard_record(record: SQSRecord) -> dict[str, Any]:
     body = json.loads(record.body)
-    run = tiers.review_shard(_moment(body["time"]), int(body["shard"]), page=settings().tier_review_page)
+    run = tiers.review_shard(moment(body["time"]), int(body["shard"]), page=settings().tier_review_page)
     for outcome, n in run.outcomes.items():
         metrics.add_metric(name=f"Tier{outcome.title()}", unit=MetricUnit.Count, value=n)
     logger.info("tier review shard", extra=run.as_dict())
@@ -164,13 +158,13 @@ def shard_record(record: SQSRecord) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if "httpMethod" in event:
+    if is_api_request(event):
         return resolve(app, event, context)
-    if _scheduled(event):
-        started = tiers.start_run(_moment(event["time"]))
+    if is_scheduled(event):
+        started = tiers.start_run(moment(event["time"]))
         logger.info("tier review run started", extra=started)
         return started
-    if "Records" in event:
+    if is_queue_batch(event):
         return process_partial_response(event=event, record_handler=shard_record, processor=processor,
                                         context=context)
     logger.warning("unexpected event", extra={"keys": sorted(event)[:10]})

@@ -32,7 +32,7 @@ def test_gold_at_once_with_a_manager_then_warned_and_downgraded_by_the_job(stack
                            ("diamond", "50000", 24, "2.0"))]}
     assert stack.request("PUT", "/brands/demo/tier-policy", admin, json=policy).status_code == 200
     member = stack.request("POST", "/members", admin, json={
-        "name": "E2E Gold", "phone": "+86 137 0000 0701", "store_id": "demo-001"})
+        "name": "E2E Gold", "phone": "+86 137 0000 0801", "store_id": "demo-001"})
     assert member.status_code == 201, member.text
     member_id = member.json()["member_id"]
     now = datetime.now(UTC)
