@@ -143,13 +143,18 @@ class HistoryMap(MapAttribute):
     text = UnicodeAttribute(null=True)
 
 
-class ComplaintItem(_SharedClientModel):
+class ComplaintsTableModel(_SharedClientModel):
+    """Base of every item type stored in ComplaintsTable (keys pk/sk)."""
+
     class Meta:
         table_name = settings().complaints_table
         region = _REGION
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
+
+
+class ComplaintItem(ComplaintsTableModel):
     assignee_pk = UnicodeAttribute()
     store_pk = UnicodeAttribute()
     status_pk = UnicodeAttribute()
@@ -190,15 +195,9 @@ class ComplaintItem(_SharedClientModel):
     history = ListAttribute(of=HistoryMap, default=list)
 
 
-class KpiItem(_SharedClientModel):
+class KpiItem(ComplaintsTableModel):
     """Timeliness counters of one store's cases opened in one month (atomic ADDs)."""
 
-    class Meta:
-        table_name = settings().complaints_table
-        region = _REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     store_id = UnicodeAttribute(null=True)
     opened = NumberAttribute(null=True)
     responded = NumberAttribute(null=True)
@@ -216,28 +215,16 @@ class KpiItem(_SharedClientModel):
     nps_passives = NumberAttribute(null=True)
 
 
-class MemberComplaintsItem(_SharedClientModel):
+class MemberComplaintsItem(ComplaintsTableModel):
     """A member's complaint counts: `COMPLAINTS#OPEN` (open now) and `COMPLAINTS#<YYYY-MM>`."""
 
-    class Meta:
-        table_name = settings().complaints_table
-        region = _REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     total = NumberAttribute(null=True)
 
 
-class RevisitTaskItem(_SharedClientModel):
+class RevisitTaskItem(ComplaintsTableModel):
     """A revisit task for the member's manager after a case is resolved (the reminder issue
     will own the task list; until then the task is this record)."""
 
-    class Meta:
-        table_name = settings().complaints_table
-        region = _REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     kind = UnicodeAttribute()
     brand_id = UnicodeAttribute()
     staff_id = UnicodeAttribute()

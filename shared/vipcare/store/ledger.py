@@ -37,8 +37,8 @@ from ..domain.points import PointsLedger
 from ..domain.purchases import Kind, Purchase, Status
 from ..domain.stats import MemberStats
 from .attributes import DecimalAttribute
-from .clients import REGION, dynamodb_client
-from .models import PROFILE_SK, MemberItem, _SharedClientModel, member_pk
+from .clients import dynamodb_client
+from .models import PROFILE_SK, MemberItem, MembersTableModel, member_pk
 
 STATS_SK = "STATS"
 TXN_SK = "TXN"
@@ -52,13 +52,7 @@ def redemption_sk(redemption_id: str) -> str:
     return f"REDEEM#{redemption_id}"
 
 
-class TxnItem(_SharedClientModel):
-    class Meta:
-        table_name = settings().members_table
-        region = REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class TxnItem(MembersTableModel):
     brand_id = UnicodeAttribute()
     store_id = UnicodeAttribute()
     transaction_id = UnicodeAttribute()
@@ -86,24 +80,12 @@ class TxnItem(_SharedClientModel):
     revision = NumberAttribute(default=1)  # every replacement is conditioned on the one read
 
 
-class RejectionItem(_SharedClientModel):
-    class Meta:
-        table_name = settings().members_table
-        region = REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class RejectionItem(MembersTableModel):
     reason = UnicodeAttribute()
     received_at = UTCDateTimeAttribute()
 
 
-class StatsItem(_SharedClientModel):
-    class Meta:
-        table_name = settings().members_table
-        region = REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class StatsItem(MembersTableModel):
     spend: MapAttribute[str, Any] = MapAttribute(default=dict)  # month -> decimal string
     purchases: MapAttribute[str, Any] = MapAttribute(default=dict)  # month -> count
     lots: MapAttribute[str, Any] = MapAttribute(default=dict)  # month earned -> points left
@@ -113,13 +95,7 @@ class StatsItem(_SharedClientModel):
     version = NumberAttribute(default=0)
 
 
-class RedemptionItem(_SharedClientModel):
-    class Meta:
-        table_name = settings().members_table
-        region = REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class RedemptionItem(MembersTableModel):
     redemption_id = UnicodeAttribute()
     points = NumberAttribute()
     reason = UnicodeAttribute()

@@ -35,6 +35,28 @@ class _SharedClientModel(Model):
         return table_connection
 
 
+class MembersTableModel(_SharedClientModel):
+    """Base of every item type stored in MembersTable (keys pk/sk)."""
+
+    class Meta:
+        table_name = settings().members_table
+        region = _REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class DirectoryTableModel(_SharedClientModel):
+    """Base of every item type stored in DirectoryTable (keys pk/sk)."""
+
+    class Meta:
+        table_name = settings().directory_table
+        region = _REGION
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
 def member_pk(brand_id: str, member_id: str) -> str:
     return f"BRAND#{brand_id}#MEMBER#{member_id}"
 
@@ -87,15 +109,9 @@ class ReviewIndex(GlobalSecondaryIndex["MemberItem"]):
     review_sk = UnicodeAttribute(range_key=True)
 
 
-class MemberItem(_SharedClientModel):
+class MemberItem(MembersTableModel):
     """The member's card plus the figures VIP Care owns (tier, points, spend)."""
 
-    class Meta:
-        table_name = settings().members_table
-        region = _REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     member_id = UnicodeAttribute()
     brand_id = UnicodeAttribute()
     store_id = UnicodeAttribute()
@@ -141,16 +157,10 @@ class MemberItem(_SharedClientModel):
     review = ReviewIndex()
 
 
-class PhoneClaimItem(_SharedClientModel):
+class PhoneClaimItem(MembersTableModel):
     """One per (brand, phone): the uniqueness guarantee, written in the same transaction
     as the member it points to, so two concurrent enrolments cannot both win."""
 
-    class Meta:
-        table_name = settings().members_table
-        region = _REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     member_id = UnicodeAttribute()
     claimed_at = UTCDateTimeAttribute()
 
@@ -169,13 +179,7 @@ class StaffByStoreIndex(GlobalSecondaryIndex["StaffItem"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class BrandItem(_SharedClientModel):
-    class Meta:
-        table_name = settings().directory_table
-        region = _REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class BrandItem(DirectoryTableModel):
     brand_id = UnicodeAttribute()
     name = UnicodeAttribute()
     phone_region = UnicodeAttribute()
@@ -183,13 +187,7 @@ class BrandItem(_SharedClientModel):
     currency = UnicodeAttribute()
 
 
-class StoreItem(_SharedClientModel):
-    class Meta:
-        table_name = settings().directory_table
-        region = _REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class StoreItem(DirectoryTableModel):
     brand_id = UnicodeAttribute()
     store_id = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -201,13 +199,7 @@ class StoreItem(_SharedClientModel):
     member_seq = NumberAttribute(default=0)
 
 
-class StaffItem(_SharedClientModel):
-    class Meta:
-        table_name = settings().directory_table
-        region = _REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class StaffItem(DirectoryTableModel):
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     by_store = StaffByStoreIndex()

@@ -27,9 +27,9 @@ from ..config import settings
 from ..domain.members import Tier
 from ..domain.tiers import Decision, Figures, TierPolicy, TierState, policy_from_document
 from .attributes import DateAttribute
-from .clients import REGION, dynamodb_client
+from .clients import dynamodb_client
 from .ledger import STATS_SK, StatsItem, _stats
-from .models import PROFILE_SK, MemberItem, _SharedClientModel, brand_pk, member_pk
+from .models import PROFILE_SK, DirectoryTableModel, MemberItem, MembersTableModel, brand_pk, member_pk
 
 REVIEW_SHARDS = 16
 POLICY_PREFIX = "TIERPOLICY#"
@@ -59,36 +59,18 @@ def application_pk(brand_id: str, application_id: str) -> str:
     return f"BRAND#{brand_id}#TIERAPP#{application_id}"
 
 
-class PolicyItem(_SharedClientModel):
-    class Meta:
-        table_name = settings().directory_table
-        region = REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class PolicyItem(DirectoryTableModel):
     version = NumberAttribute()
     document = UnicodeAttribute()  # the policy document as JSON (domain.tiers.as_document)
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()
 
 
-class ManagerLoadItem(_SharedClientModel):
-    class Meta:
-        table_name = settings().directory_table
-        region = REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class ManagerLoadItem(DirectoryTableModel):
     members = NumberAttribute(default=0)
 
 
-class DecisionItem(_SharedClientModel):
-    class Meta:
-        table_name = settings().members_table
-        region = REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class DecisionItem(MembersTableModel):
     outcome = UnicodeAttribute()
     tier_from = UnicodeAttribute()
     tier_to = UnicodeAttribute()
@@ -98,13 +80,7 @@ class DecisionItem(_SharedClientModel):
     explanation = UnicodeAttribute()  # JSON: inputs, window, thresholds, text
 
 
-class ApplicationItem(_SharedClientModel):
-    class Meta:
-        table_name = settings().members_table
-        region = REGION
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class ApplicationItem(MembersTableModel):
     application_id = UnicodeAttribute()
     brand_id = UnicodeAttribute()
     member_id = UnicodeAttribute()
