@@ -8,7 +8,7 @@ call vipcare.services.complaints.
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from vipcare.api import idempotency
 from vipcare.api.events import is_api_request, is_scheduled, moment
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
-from vipcare.api.models import (
+from vipcare.api.models.complaints import (
     AcknowledgeRequest,
     ComplaintCreate,
     ComplaintOut,
@@ -30,9 +30,10 @@ from vipcare.api.models import (
 from vipcare.api.presenters import complaint_out, complaint_summary
 from vipcare.domain.complaints import Status
 from vipcare.services import complaints
+from vipcare.tracing import make_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
 

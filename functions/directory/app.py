@@ -3,17 +3,18 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
-from vipcare.api.models import StaffCreate, StaffOut, StaffPatch, StoreCreate, StoreOut
+from vipcare.api.models.directory import StaffCreate, StaffOut, StaffPatch, StoreCreate, StoreOut
 from vipcare.api.presenters import staff_out, store_out
 from vipcare.services import directory
+from vipcare.tracing import make_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = make_tracer()
 app = create_app(logger)
 
 

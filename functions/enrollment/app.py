@@ -6,7 +6,7 @@ Thin by design: parse the request, call a vipcare service, shape the response.
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -14,12 +14,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from vipcare.api import idempotency
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
-from vipcare.api.models import EnrolRequest, MemberCard, MemberPatch
+from vipcare.api.models.members import EnrolRequest, MemberCard, MemberPatch
 from vipcare.api.presenters import member_card
 from vipcare.services import members
+from vipcare.tracing import make_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
 

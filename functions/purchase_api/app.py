@@ -3,14 +3,14 @@ status, and a member's points (balance, expiry, movements, redemptions)."""
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
-from vipcare.api.models import (
+from vipcare.api.models.purchases import (
     PointsMovement,
     PointsOut,
     PurchaseIntakeResult,
@@ -21,9 +21,10 @@ from vipcare.api.models import (
 )
 from vipcare.domain.errors import ValidationFailed
 from vipcare.services import points, purchases
+from vipcare.tracing import make_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
 

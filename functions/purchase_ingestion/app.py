@@ -8,7 +8,7 @@ it can be identified, and dropped with a log line otherwise: retrying cannot fix
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -16,9 +16,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from vipcare.domain.errors import ValidationFailed
 from vipcare.services.ingestion import Ingestor, Outcome
 from vipcare.services.purchases import parse_message
+from vipcare.tracing import make_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = make_tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 _ingestor: Ingestor | None = None  # built on first use: no AWS work at import

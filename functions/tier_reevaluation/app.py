@@ -10,7 +10,7 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from vipcare.api.events import is_api_request, is_queue_batch, is_scheduled, moment
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
-from vipcare.api.models import (
+from vipcare.api.models.tiers import (
     MemberTierOut,
     ThresholdAdviceOut,
     TierApplicationDecisionIn,
@@ -35,9 +35,10 @@ from vipcare.config import settings
 from vipcare.domain.tiers import Combinator, TierPolicy, TierRule
 from vipcare.services import tiers
 from vipcare.store.tiers import Application
+from vipcare.tracing import make_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
 processor = BatchProcessor(event_type=EventType.SQS)

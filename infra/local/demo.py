@@ -24,7 +24,8 @@ STAFF_LAYOUT = [
 
 
 def seed(*, members_per_brand: int = 300, seed_value: int = 7) -> dict[str, int]:
-    from vipcare.api.models import EnrolRequest, StaffCreate, StoreCreate
+    from vipcare.api.models.directory import StaffCreate, StoreCreate
+    from vipcare.api.models.members import EnrolRequest
     from vipcare.domain.access import Caller, Role
     from vipcare.domain.directory import BrandSettings
     from vipcare.domain.errors import Conflict

@@ -26,13 +26,17 @@ FIRST_REQUEST = {
     "purchase_ingestion": {"models": ["MemberItem"], "idempotency": False},
     "complaint_routing": {"models": ["ComplaintItem"], "idempotency": True, "sns": True},
     "reminder_dispatch": {"models": ["MemberItem"], "idempotency": False, "sns": True},
+    "tier_reevaluation": {"models": ["MemberItem"], "idempotency": False},
 }
+# The price of X-Ray SDK subsegments (TRACE_AWS_CALLS=true, off by default: vipcare.tracing).
+WITH_SDK_TRACING = ("purchase_api", {"TRACE_AWS_CALLS": "true"})
 
 PROBE = r"""
 import json, os, resource, sys, time
 os.environ.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION="us-east-1",
-                  POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_NAMESPACE="bench")
+                  POWERTOOLS_METRICS_NAMESPACE="bench")
 spec = json.loads(sys.argv[1])
+os.environ.update(spec.get("env", {}))
 t0 = time.perf_counter()
 if spec["kind"] == "baseline":
     import boto3
@@ -70,6 +74,8 @@ def measure(runs: int) -> list[dict]:
     for name, needs in FIRST_REQUEST.items():
         specs[name] = {"kind": "function", "path": str(ROOT / "functions" / name / "app.py"),
                        "shared": str(ROOT / "shared"), **needs}
+    name, env = WITH_SDK_TRACING
+    specs[f"{name} + X-Ray SDK subsegments"] = {**specs[name], "env": env}
     samples: dict[str, list[dict]] = {name: [] for name in specs}
     for _ in range(runs):  # interleaved, so machine noise hits every row alike
         for name, spec in specs.items():

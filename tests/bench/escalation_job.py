@@ -32,7 +32,9 @@ def measure(cases: int) -> dict:
 
     with mock_aws():
         resources.create_all(lambda service: boto3.client(service, region_name="us-east-1"))
-        from vipcare.api.models import ComplaintCreate, EnrolRequest, StaffCreate, StoreCreate
+        from vipcare.api.models.complaints import ComplaintCreate
+        from vipcare.api.models.directory import StaffCreate, StoreCreate
+        from vipcare.api.models.members import EnrolRequest
         from vipcare.domain.access import Caller, Role
         from vipcare.services import complaints, directory, members
         from vipcare.store.clients import dynamodb_client

@@ -46,7 +46,7 @@ def test_same_phone_in_any_format_is_409_with_the_existing_member(again):
 def test_concurrent_enrolments_of_one_phone_create_one_member():
     """Six Lambda instances enrol the same phone at once (the service is what each runs; a
     barrier makes them all pass the "already enrolled?" read before anyone writes)."""
-    from vipcare.api.models import EnrolRequest
+    from vipcare.api.models.members import EnrolRequest
     from vipcare.domain.access import Caller, Role
     from vipcare.domain.errors import Conflict
     from vipcare.services import members

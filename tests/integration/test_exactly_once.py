@@ -81,7 +81,7 @@ def deliver(ingestor: Ingestor, member_id: str, op, crash) -> None:
 
     def run() -> None:
         if kind == "redeem":
-            from vipcare.api.models import RedemptionIn
+            from vipcare.api.models.purchases import RedemptionIn
             from vipcare.services.points import redeem
 
             with contextlib.suppress(DomainConflict):  # insufficient points: refused, nothing spent

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import ValidationError
 
 from vipcare.api.errors import from_validation_error
-from vipcare.api.models import EnrolRequest, MemberPatch
+from vipcare.api.models.members import EnrolRequest, MemberPatch
 
 
 def test_enrol_request_refuses_owned_fields():

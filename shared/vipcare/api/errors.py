@@ -53,7 +53,7 @@ def field_errors(errors: Any) -> list[dict[str, str]]:
     for err in errors:
         name = _field_name(err.get("loc", ()))
         kind = str(err.get("type", ""))
-        if kind.startswith("field:"):  # a model-level rule that names its field (see api.models)
+        if kind.startswith("field:"):  # a model-level rule that names its field (see api.models.base)
             name = ".".join(filter(None, [name if name != "body" else "", kind[6:]]))
         if kind == "extra_forbidden":
             leaf = name.rsplit(".", 1)[-1]

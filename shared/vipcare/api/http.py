@@ -114,7 +114,7 @@ _ERROR_TEXT = {
 def error_responses(*statuses: int, success: int | None = 200, description: str = "OK") -> dict[int, dict[str, Any]]:
     """OpenAPI `responses` for a route: its success status (schema from the return annotation)
     and the error statuses it can answer, all in the ErrorBody shape."""
-    from .models import ErrorBody
+    from .models.base import ErrorBody
 
     out: dict[int, dict[str, Any]] = {success: {"description": description}} if success else {}
     out.update({

@@ -10,16 +10,9 @@ from pydantic import BaseModel
 from ..domain.complaints import Complaint
 from ..domain.directory import Staff, Store
 from ..domain.members import Member
-from .models import (
-    ComplaintOut,
-    ComplaintSummary,
-    ConsentOut,
-    FamilyMemberOut,
-    HistoryOut,
-    MemberCard,
-    StaffOut,
-    StoreOut,
-)
+from .models.complaints import ComplaintOut, ComplaintSummary, HistoryOut
+from .models.directory import StaffOut, StoreOut
+from .models.members import ConsentOut, FamilyMemberOut, MemberCard
 
 
 def member_card(m: Member) -> MemberCard:

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..api.models import ComplaintCreate
+from ..api.models.complaints import ComplaintCreate
 from ..config import settings
 from ..domain.access import Caller, Role, ensure_can_act_for_store
 from ..domain.complaints import (

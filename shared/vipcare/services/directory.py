@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from ..api.models import StaffCreate, StaffPatch, StoreCreate
+from ..api.models.directory import StaffCreate, StaffPatch, StoreCreate
 from ..domain.access import Caller, Role, require_role
 from ..domain.directory import Staff, Store
 from ..domain.errors import Conflict, NotFound, ValidationFailed

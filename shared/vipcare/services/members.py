@@ -6,7 +6,7 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
-from ..api.models import EnrolRequest, FamilyMemberIn, MemberPatch
+from ..api.models.members import EnrolRequest, FamilyMemberIn, MemberPatch
 from ..domain.access import Caller, ensure_can_act_for_store, ensure_visible
 from ..domain.errors import Conflict, NotFound, ValidationFailed
 from ..domain.members import (

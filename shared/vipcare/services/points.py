@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ..api.models import RedemptionIn
+from ..api.models.purchases import RedemptionIn
 from ..domain.access import Caller
 from ..domain.errors import Conflict
 from ..domain.months import month_of

@@ -1,0 +1,96 @@
+"""Care: messages, contacts, tasks, templates and care settings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from .base import (
+    _Model,
+)
+
+
+class MessageOut(_Model):
+    occasion_key: str = Field(description="The dedup key: one message per member and occasion")
+    kind: str
+    category: Literal["service", "marketing"]
+    status: Literal["sending", "sent", "deferred", "capped", "suppressed", "failed"]
+    reason: str | None = Field(None, description="Why deferred, capped, suppressed or failed")
+    text: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    attempts: int = 0
+
+
+ContactChannel = Literal["visit", "phone", "sms", "wechat", "email", "event", "other"]
+
+
+class ContactCreate(_Model):
+    model_config = ConfigDict(extra="forbid")
+
+    contacted_on: date = Field(description="The day of the contact (brand time); not in the future")
+    channel: ContactChannel
+    notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    next_action: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class ContactOut(_Model):
+    contact_id: str
+    member_id: str
+    contacted_on: date
+    channel: str
+    notes: str | None = None
+    next_action: str | None = None
+    staff_id: str
+    created_at: datetime
+    completed_task_id: str | None = Field(None, description="The cadence task this contact completed")
+
+
+class TaskOut(_Model):
+    task_id: str = Field(description="`<kind>.<period>`, unique per member")
+    member_id: str
+    kind: Literal["cadence", "dormancy", "retention", "revisit"]
+    period: str
+    status: Literal["open", "done"]
+    assignee: str
+    reason: str | None = None
+    escalated: int = 0
+    created_at: datetime
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+
+
+class TemplateIn(_Model):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=400)] = Field(
+        description="Placeholders: {name} {tier} {brand} {holiday} {amount} {date} {points}; at most 2 SMS "
+        "segments with long values")
+
+
+class TemplateOut(_Model):
+    kind: str
+    language: str
+    text: str
+    segments: int
+
+
+class CareSettingsIn(_Model):
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str | None = Field(None, description="IANA time zone for quiet hours (default: the brand's)")
+    language: Literal["zh", "en"] | None = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
+        None, description="Country of the public holidays (ISO 3166)")
+    weekly_cap: int | None = Field(None, ge=0, le=14, description="Marketing SMS per member per 7 days")
+    daily_budget: int | None = Field(None, ge=0, le=10_000_000, description="SMS per brand per day")
+    brand_dates: dict[Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")],
+                      Annotated[str, StringConstraints(min_length=1, max_length=40)]] | None = Field(
+        None, description="Brand-defined occasions: MM-DD -> name (e.g. the brand's anniversary)")

@@ -1,0 +1,103 @@
+"""Purchases, returns and points."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AwareDatetime,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from .base import (
+    FieldError,
+    Id,
+    Money,
+    PhoneText,
+    _Input,
+    _Model,
+)
+
+TxnId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")]
+
+
+class PurchaseIn(_Input):
+    """One sale or return as a store app or POS reports it."""
+
+    transaction_id: TxnId = Field(description="Unique per brand and store")
+    store_id: Id
+    member_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    phone: PhoneText | None = Field(default=None, description="Instead of member_id; any format")
+    kind: Literal["sale", "return"]
+    amount: Money = Field(description="Decimal string, > 0, at most 2 decimals", examples=["1288.00"])
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    items: int = Field(ge=1, le=10_000)
+    occurred_at: AwareDatetime = Field(description="ISO 8601 with offset")
+    original_transaction_id: TxnId | None = Field(default=None, description="Returns: the sale they reverse")
+
+    @model_validator(mode="after")
+    def _member_named_once(self) -> PurchaseIn:
+        if bool(self.member_id) == bool(self.phone):
+            raise PydanticCustomError("field:member_id", "give exactly one of member_id or phone")
+        return self
+
+
+class PurchaseRowStatus(_Model):
+    index: int
+    transaction_id: str | None
+    status: Literal["accepted", "invalid"]
+    fields: list[FieldError] = Field(default_factory=list)
+
+
+class PurchaseIntakeResult(_Model):
+    accepted: int
+    invalid: int
+    results: list[PurchaseRowStatus]
+
+
+class PurchaseStatusOut(_Model):
+    store_id: str
+    transaction_id: str
+    status: Literal["applied", "held", "rejected"]
+    reason: str | None
+    kind: str | None
+    member_id: str | None
+    amount: str | None
+    points: int | None = Field(description="Sale: points earned; return: points clawed back")
+    returned: str | None = Field(description="Sale: amount returned so far")
+    received_at: datetime | None
+    applied_at: datetime | None
+    conflicting_submissions: int = Field(description="Later submissions of this id with another payload")
+
+
+class PointsMovement(_Model):
+    at: datetime | None
+    kind: Literal["sale", "return", "redemption"]
+    points: int = Field(description="Signed: earned > 0, clawed back or spent < 0")
+    reference: str
+
+
+class PointsOut(_Model):
+    member_id: str
+    balance: int
+    expiring_30d: int = Field(description="Points that expire within the next 30 days")
+    lots: dict[str, int] = Field(description="Month earned -> points left (expire at the end of month + lifetime)")
+    recent: list[PointsMovement]
+
+
+class RedemptionIn(_Input):
+    redemption_id: TxnId = Field(description="Idempotency key: the same redemption twice spends once")
+    points: int = Field(gt=0, le=10_000_000)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class RedemptionOut(_Model):
+    member_id: str
+    redemption_id: str
+    points: int
+    balance: int
+    redeemed_at: datetime
