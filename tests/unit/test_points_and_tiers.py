@@ -16,7 +16,7 @@ from vipcare.domain.tiers import DEFAULT_POLICY, qualifying_tier, upgrade_on_pur
 def test_months_shift_across_years_and_windows_end_with_current():
     assert shift("2026-01", -1) == "2025-12"
     assert shift("2025-12", 13) == "2027-01"
-    assert window("2026-03", 3) == ["2026-01", "2026-02", "2026-03"]
+    assert window("2026-03", 3) == ("2026-01", "2026-02", "2026-03")
     assert months_between("2024-11", "2026-11") == 24
 
 

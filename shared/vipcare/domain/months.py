@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
@@ -18,9 +19,11 @@ def shift(month: str, delta: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def window(current: str, months: int) -> list[str]:
-    """The `months` months ending with `current`, oldest first."""
-    return [shift(current, -i) for i in range(months - 1, -1, -1)]
+@lru_cache(maxsize=256)
+def window(current: str, months: int) -> tuple[str, ...]:
+    """The `months` months ending with `current`, oldest first. Cached: every purchase and
+    every tier decision asks for the same few windows (it was the consumer's top CPU cost)."""
+    return tuple(shift(current, -i) for i in range(months - 1, -1, -1))
 
 
 def months_between(earlier: str, later: str) -> int:

@@ -1,4 +1,4 @@
-"""Custom pynamodb attributes: exact money and calendar dates."""
+"""Custom pynamodb attributes: exact money, calendar dates and flat maps of figures."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from pynamodb.attributes import Attribute
-from pynamodb.constants import NUMBER, STRING
+from pynamodb.constants import MAP, NUMBER, STRING
 
 
 class DecimalAttribute(Attribute[Decimal]):
@@ -31,3 +31,44 @@ class DateAttribute(Attribute[date]):
 
     def deserialize(self, value: str) -> date:
         return date.fromisoformat(value)
+
+
+class MonthlyDecimals(Attribute[dict[str, Decimal]]):
+    """`{"2026-11": Decimal("1288.00")}` stored as a map of strings (exact, as before).
+
+    A flat map of one known type, (de)serialised in one comprehension: pynamodb's untyped
+    MapAttribute builds an attribute object per key, which was most of a purchase's CPU
+    (tests/bench/handler_cpu.py). The stored format is the same, so no migration."""
+
+    attr_type = MAP
+
+    def serialize(self, value: dict[str, Decimal]) -> dict[str, dict[str, str]]:
+        return {k: {STRING: str(v)} for k, v in value.items()}
+
+    def deserialize(self, value: dict[str, dict[str, str]]) -> dict[str, Decimal]:
+        return {k: Decimal(v.get(STRING) or v[NUMBER]) for k, v in value.items()}
+
+
+class MonthlyCounts(Attribute[dict[str, int]]):
+    """`{"2026-11": 3}` stored as a map of numbers; see MonthlyDecimals for why."""
+
+    attr_type = MAP
+
+    def serialize(self, value: dict[str, int]) -> dict[str, dict[str, str]]:
+        return {k: {NUMBER: str(int(v))} for k, v in value.items()}
+
+    def deserialize(self, value: dict[str, dict[str, str]]) -> dict[str, int]:
+        return {k: int(Decimal(v[NUMBER])) for k, v in value.items()}
+
+
+class IntegerAttribute(Attribute[int]):
+    """A whole number (counts, points, versions). pynamodb's NumberAttribute goes through
+    json for every value; this writes the same DynamoDB number directly."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: int) -> str:
+        return str(int(value))
+
+    def deserialize(self, value: str) -> int:
+        return int(value) if value.lstrip("-").isdigit() else int(Decimal(value))

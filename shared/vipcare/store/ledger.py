@@ -22,7 +22,6 @@ from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
     MapAttribute,
-    NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -36,7 +35,7 @@ from ..config import settings
 from ..domain.points import PointsLedger
 from ..domain.purchases import Kind, Purchase, Status
 from ..domain.stats import MemberStats
-from .attributes import DecimalAttribute
+from .attributes import DecimalAttribute, IntegerAttribute, MonthlyCounts, MonthlyDecimals
 from .clients import dynamodb_client
 from .models import PROFILE_SK, MemberItem, MembersTableModel, member_pk
 
@@ -61,7 +60,7 @@ class TxnItem(MembersTableModel):
     kind = UnicodeAttribute(null=True)
     amount = DecimalAttribute(null=True)
     currency = UnicodeAttribute(null=True)
-    items = NumberAttribute(null=True)
+    items = IntegerAttribute(null=True)
     occurred_at = UTCDateTimeAttribute(null=True)
     original_transaction_id = UnicodeAttribute(null=True)
     fingerprint = UnicodeAttribute(null=True)
@@ -69,15 +68,15 @@ class TxnItem(MembersTableModel):
     received_at = UTCDateTimeAttribute(null=True)
     applied_at = UTCDateTimeAttribute(null=True)
     month = UnicodeAttribute(null=True)  # business month: spend, count and points lot
-    points = NumberAttribute(null=True)  # sale: earned; return: clawed back
+    points = IntegerAttribute(null=True)  # sale: earned; return: clawed back
     multiplier = DecimalAttribute(null=True)
     tier = UnicodeAttribute(null=True)  # the member's tier when the sale was applied
     returned = DecimalAttribute(null=True)  # sale: total returned so far
-    points_clawed = NumberAttribute(null=True)  # sale: total clawed back so far
+    points_clawed = IntegerAttribute(null=True)  # sale: total clawed back so far
     held_returns = ListAttribute(of=UnicodeAttribute, null=True)  # awaiting placeholder
     tier_change: MapAttribute[str, Any] = MapAttribute(null=True)  # {from, to, spend_12m, purchases_6m, policy_version}
     event_pending = BooleanAttribute(null=True)  # TierChanged not yet published
-    revision = NumberAttribute(default=1)  # every replacement is conditioned on the one read
+    revision = IntegerAttribute(default=1)  # every replacement is conditioned on the one read
 
 
 class RejectionItem(MembersTableModel):
@@ -86,18 +85,18 @@ class RejectionItem(MembersTableModel):
 
 
 class StatsItem(MembersTableModel):
-    spend: MapAttribute[str, Any] = MapAttribute(default=dict)  # month -> decimal string
-    purchases: MapAttribute[str, Any] = MapAttribute(default=dict)  # month -> count
-    lots: MapAttribute[str, Any] = MapAttribute(default=dict)  # month earned -> points left
-    debt = NumberAttribute(default=0)
+    spend = MonthlyDecimals(default=dict)  # month -> net spend
+    purchases = MonthlyCounts(default=dict)  # month -> count
+    lots = MonthlyCounts(default=dict)  # month earned -> points left
+    debt = IntegerAttribute(default=0)
     last_purchase_at = UTCDateTimeAttribute(null=True)
     recent = ListAttribute(of=UnicodeAttribute, default=list)
-    version = NumberAttribute(default=0)
+    version = IntegerAttribute(default=0)
 
 
 class RedemptionItem(MembersTableModel):
     redemption_id = UnicodeAttribute()
-    points = NumberAttribute()
+    points = IntegerAttribute()
     reason = UnicodeAttribute()
     redeemed_at = UTCDateTimeAttribute()
     by = UnicodeAttribute()
@@ -190,9 +189,9 @@ def _stats(item: StatsItem | None) -> MemberStats:
     if item is None:
         return MemberStats()
     return MemberStats(
-        spend={m: Decimal(str(v)) for m, v in (item.spend.as_dict() if item.spend else {}).items()},
-        purchases={m: int(v) for m, v in (item.purchases.as_dict() if item.purchases else {}).items()},
-        points=PointsLedger(lots={m: int(v) for m, v in (item.lots.as_dict() if item.lots else {}).items()},
+        spend=dict(item.spend or {}),
+        purchases=dict(item.purchases or {}),
+        points=PointsLedger(lots=dict(item.lots or {}),
                             debt=int(item.debt or 0)),
         last_purchase_at=item.last_purchase_at,
         recent=[str(r) for r in item.recent or []],
@@ -202,7 +201,7 @@ def _stats(item: StatsItem | None) -> MemberStats:
 
 def _stats_item(brand_id: str, member_id: str, s: MemberStats) -> StatsItem:
     return StatsItem(member_pk(brand_id, member_id), STATS_SK,
-                     spend={m: str(v) for m, v in s.spend.items()},
+                     spend=dict(s.spend),
                      purchases=dict(s.purchases), lots=dict(s.points.lots), debt=s.points.debt,
                      last_purchase_at=s.last_purchase_at, recent=list(s.recent), version=s.version + 1)
 

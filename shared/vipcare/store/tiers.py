@@ -148,11 +148,22 @@ class PolicyVersionTaken(Exception):
     """Two policy updates raced for the same version number."""
 
 
+_TIER_FIELDS = ("tier", "tier_since", "tier_valid_until", "tier_floor", "tier_floor_until", "tier_warned_for")
+
+
 def state_from_raw(raw: dict[str, Any]) -> TierState:
-    item = MemberItem.from_raw_data(raw)
-    return TierState(tier=Tier(item.tier or "regular"), since=item.tier_since, valid_until=item.tier_valid_until,
-                     floor=Tier(item.tier_floor) if item.tier_floor else None, floor_until=item.tier_floor_until,
-                     warned_for=item.tier_warned_for)
+    """The tier fields of a raw PROFILE item. Only these six are decoded: building the whole
+    MemberItem for them was a fifth of a purchase's CPU (tests/bench/handler_cpu.py)."""
+    attributes = MemberItem.get_attributes()
+    values: dict[str, Any] = {}
+    for name in _TIER_FIELDS:
+        attr = attributes[name]
+        cell = raw.get(attr.attr_name)
+        values[name] = attr.deserialize(cell[attr.attr_type]) if cell and attr.attr_type in cell else None
+    return TierState(tier=Tier(values["tier"] or "regular"), since=values["tier_since"],
+                     valid_until=values["tier_valid_until"],
+                     floor=Tier(values["tier_floor"]) if values["tier_floor"] else None,
+                     floor_until=values["tier_floor_until"], warned_for=values["tier_warned_for"])
 
 
 def tier_actions(before: TierState, after: TierState, keys: tuple[str, str] | None, now: datetime) -> list[Action]:
