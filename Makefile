@@ -58,11 +58,15 @@ build: $(STAMP) ## sam build (offline; the layer's deps come from PyPI)
 openapi: $(STAMP) ## regenerate docs/openapi.json from the code
 	$(PY) -m infra.openapi_doc
 
-bench: $(STAMP) ## measured figures: cold init per function, DynamoDB cost per event, escalation and reminder job cost
+bench: $(STAMP) ## measured figures (docs/performance.md): cold init, DynamoDB per event, handler CPU, job scaling, cost, local throughput
 	$(PY) -m tests.bench.cold_start --runs 9
 	$(PY) -m tests.bench.cost_per_event
+	$(PY) -m tests.bench.handler_cpu
+	$(PY) -m tests.bench.job_scaling --sizes 10000 100000 --due 100
 	$(PY) -m tests.bench.escalation_job --cases 300
 	$(PY) -m tests.bench.reminder_job --members 20000
+	$(PY) -m tests.bench.cost_model
+	$(PY) -m tests.bench.local_throughput --purchases 200
 
 soak: $(STAMP) ## the exactly-once property test and the API fuzzing with many more examples
 	VIPCARE_PROPERTY_EXAMPLES=1000 $(PY) -m pytest -q -p no:cacheprovider tests/integration/test_exactly_once.py

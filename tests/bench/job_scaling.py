@@ -147,15 +147,17 @@ def world(members: int, due: int) -> dict[str, Any]:
                              strict=True))}
 
 
+def run_world(members: int, due: int) -> dict[str, Any]:
+    """One world in a fresh process (its own moto server and module caches)."""
+    proc = subprocess.run([sys.executable, "-m", "tests.bench.job_scaling", "--world", str(members),
+                           "--due", str(due)], capture_output=True, text=True, cwd=ROOT, check=False)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-3000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def measure(sizes: list[int], due: int) -> list[dict[str, Any]]:
-    out = []
-    for members in sizes:
-        proc = subprocess.run([sys.executable, "-m", "tests.bench.job_scaling", "--world", str(members),
-                               "--due", str(due)], capture_output=True, text=True, cwd=ROOT, check=False)
-        if proc.returncode:
-            raise RuntimeError(proc.stderr[-3000:])
-        out.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    return out
+    return [run_world(members, due) for members in sizes]
 
 
 def report(worlds: list[dict[str, Any]]) -> str:

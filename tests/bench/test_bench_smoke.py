@@ -42,3 +42,39 @@ def test_reminder_job_reads_grow_with_the_days_occasions_not_the_member_count(ca
     assert (big["read_requests"], big["items_read"]) == (small["read_requests"], small["items_read"])
     assert big["items_read"] == 2 * 20  # the index keys of today's birthdays, then their profiles
     assert "Scan" not in big["requests"]
+
+
+def test_handler_cpu_bench_applies_every_purchase_with_the_store_faked():
+    from tests.bench import handler_cpu
+
+    r = handler_cpu.measure(200, 20)
+    assert r["outcomes"] == {"applied": 200}  # 180 sales and 20 returns of the sale before each
+    assert r["upgrades"] > 0  # the upgrade path is part of what is measured
+
+
+def test_job_scaling_bench_reads_the_same_for_more_members_with_the_same_due():
+    from tests.bench import job_scaling
+
+    small, big = job_scaling.measure([300, 900], 5)
+    for job in job_scaling.JOBS:
+        a, b = small["jobs"][job], big["jobs"][job]
+        assert (a["requests"], a["items_read"]) == (b["requests"], b["items_read"]), job
+        assert a["requests"] > 0 and "Scan" not in b["ops"]
+    assert small["jobs"]["reminder dispatch"]["outcome"] == "sent 5"
+    assert small["jobs"]["complaint escalation"]["outcome"] == "escalated 5"
+    print("\n" + job_scaling.report([small, big]))
+
+
+def test_cost_model_prices_every_component_from_measured_figures():
+    from tests.bench import cost_model
+
+    fake_meter = type("M", (), {"total_requests": 2, "read_units": 1.0, "write_units": 4.0})
+    jobs = {job: {"fixed": {"requests": 16, "rcu": 8.0, "wcu": 0.0, "cpu_s": 0.01},
+                  "per_due": {"requests": 2, "rcu": 1.0, "wcu": 4.0, "cpu_s": 0.001}}
+            for job in cost_model.RUNS_PER_MONTH}
+    m = {"intake": fake_meter, "applied": fake_meter, "consumer_ms": 0.5, "intake_ms": 2.0, "jobs": jobs}
+    purchases = cost_model.per_million_purchases(m)
+    # DynamoDB: 1M x (2 RCU x $0.125/M + 8 WCU x $0.625/M)
+    assert round(purchases["DynamoDB"], 2) == 5.25
+    assert purchases["API Gateway (REST)"] == 3.5
+    assert "SMS" in cost_model.report(m) and "per 100,000 members" in cost_model.report(m)
