@@ -22,7 +22,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +163,8 @@ def measure(sizes: list[int], due: int) -> list[dict[str, Any]]:
 def report(worlds: list[dict[str, Any]]) -> str:
     lines = [f"Scheduled jobs, the same {worlds[0]['due']} due, growing member count (moto server; "
              "CPU = the job thread's; target: largest / smallest <= 1.1x)",
-             f"{'job':<22} {'members':>8} {'requests':>9} {'items read':>11} {'RCU':>8} {'WCU':>8} {'CPU s':>7}  outcome"]
+             f"{'job':<22} {'members':>8} {'requests':>9} {'items read':>11} {'RCU':>8} {'WCU':>8} "
+             f"{'CPU s':>7}  outcome"]
     for job in JOBS:
         rows = [(w["members"], w["jobs"][job]) for w in worlds]
         for members, r in rows:
