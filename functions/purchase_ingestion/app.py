@@ -14,8 +14,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from vipcare.domain.errors import ValidationFailed
+from vipcare.domain.purchases import parse_message
 from vipcare.services.ingestion import Ingestor, Outcome
-from vipcare.services.purchases import parse_message
 from vipcare.tracing import make_tracer
 
 logger = Logger()

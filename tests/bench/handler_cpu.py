@@ -21,10 +21,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from vipcare.domain.purchases import PurchaseLimits
+from vipcare.domain.purchases import PurchaseLimits, parse_message
 from vipcare.domain.tiers import DEFAULT_POLICY
 from vipcare.services.ingestion import Ingestor, Outcome
-from vipcare.services.purchases import parse_message
 from vipcare.store.ledger import (
     LedgerRepository,
     PurchaseSnapshot,

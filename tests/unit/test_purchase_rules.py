@@ -10,9 +10,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vipcare.domain.errors import ValidationFailed
-from vipcare.domain.purchases import Kind, Purchase, PurchaseLimits, SaleRecord, apply_return, apply_sale, check_rules
+from vipcare.domain.purchases import (
+    Kind,
+    Purchase,
+    PurchaseLimits,
+    SaleRecord,
+    apply_return,
+    apply_sale,
+    check_rules,
+    parse_message,
+)
 from vipcare.domain.stats import MemberStats
-from vipcare.services.purchases import parse_message, rows_of
+from vipcare.services.purchases import rows_of
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from .errors import ValidationFailed
 from .months import month_of
@@ -69,6 +70,48 @@ class Purchase:
                 "member_id": self.member_id, "kind": self.kind.value, "amount": str(self.amount),
                 "currency": self.currency, "items": self.items, "occurred_at": self.occurred_at.isoformat(),
                 "original_transaction_id": self.original_transaction_id}
+
+
+# ---- the queue message (Purchase.to_message, read back; also a POS system's EventBridge event)
+
+
+def parse_message(body: str) -> tuple[Purchase, datetime]:
+    """An SQS body: our intake's message, or an EventBridge `Purchase` event (POS systems
+    publish those; `detail` carries the purchase and its brand). Raises ValidationFailed."""
+    try:
+        data = json.loads(body)
+    except (TypeError, ValueError):
+        raise ValidationFailed("message body is not JSON", field="body") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed("message body is not an object", field="body")
+    received_at = data.get("received_at")
+    if "detail-type" in data:  # EventBridge envelope
+        received_at = data.get("time")
+        data = data.get("detail")
+        if not isinstance(data, dict):
+            raise ValidationFailed("event has no detail object", field="detail")
+    try:
+        return _purchase(data), _moment(received_at) if received_at else datetime.now(UTC)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise ValidationFailed(f"malformed purchase: {type(exc).__name__}", field="body") from None
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("naive time")
+    return moment
+
+
+def _purchase(d: dict[str, Any]) -> Purchase:
+    kind = Kind(d["kind"])
+    amount = Decimal(str(d["amount"]))
+    if not amount.is_finite():
+        raise ValueError("amount")
+    return Purchase(brand_id=str(d["brand_id"]), store_id=str(d["store_id"]), transaction_id=str(d["transaction_id"]),
+                    member_id=str(d["member_id"]), kind=kind, amount=amount, currency=str(d["currency"]),
+                    items=int(d["items"]), occurred_at=_moment(d["occurred_at"]),
+                    original_transaction_id=d.get("original_transaction_id") or None)
 
 
 def check_rules(p: Purchase, now: datetime, limits: PurchaseLimits) -> None:
