@@ -129,6 +129,13 @@ def report(m: dict[str, Any]) -> str:
              f"{m['intake'].write_units:.1f} WCU, intake CPU {m['intake_ms']:.2f} ms (upper bound); consumer "
              f"{m['applied'].total_requests} requests {m['applied'].read_units:.1f} RCU "
              f"{m['applied'].write_units:.1f} WCU, consumer CPU {m['consumer_ms']:.3f} ms"]
+    per_event = {"tier re-evaluation": "a tier decision", "reminder dispatch": "a reminder sent",
+                 "complaint escalation": "an escalation"}
+    for job, name in per_event.items():
+        d, f = m["jobs"][job]["per_due"], m["jobs"][job]["fixed"]
+        lines.append(f"measured: {name} adds {d['requests']:.1f} requests {d['rcu']:.1f} RCU {d['wcu']:.1f} WCU "
+                     f"{d['cpu_s'] * 1000:.1f} ms CPU to a {job} run (a run with nothing due: "
+                     f"{f['requests']:.0f} requests {f['rcu']:.1f} RCU)")
     purchases = per_million_purchases(m)
     lines.append(f"{'per 1,000,000 purchases':<40} {'USD':>10}")
     lines += [f"  {k:<38} {v:>10.2f}" for k, v in purchases.items()]

@@ -1,5 +1,7 @@
 """DynamoDB requests and capacity units per business event, measured with the meter
-(tests/bench/ddb_meter.py) against moto, tables from template.yaml.
+(tests/bench/ddb_meter.py) against moto, tables from template.yaml. The scheduled jobs' events
+(a tier decision, a reminder sent, an escalation) are priced per due member by
+tests/bench/cost_model.py from the job_scaling worlds.
 
     python -m tests.bench.cost_per_event
 """
@@ -61,6 +63,11 @@ def measure() -> list[tuple[str, object]]:
         with metered(client) as m:
             call("GET", f"/members/{member_id}", claims=ADMIN)
         rows.append(("member card (GET /members/{id})", m))
+        with metered(client) as m:
+            call("POST", "/complaints", {"member_id": member_id, "store_id": "demo-001", "channel": "hotline",
+                                         "category": "service_attitude", "severity": "medium",
+                                         "description": "bench"}, claims=ADMIN)
+        rows.append(("complaint filed (POST /complaints)", m))
     return rows
 
 
