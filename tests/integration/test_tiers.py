@@ -20,6 +20,8 @@ from tests.support.aws import count_items
 from tests.support.queues import drain
 from vipcare.domain.purchases import Kind, Purchase
 from vipcare.services.ingestion import Ingestor
+from vipcare.services.limits import forget_cached_policies
+from vipcare.store.ledger import LedgerRepository
 from vipcare.store.models import MemberItem, member_pk
 
 pytestmark = pytest.mark.usefixtures("directory")
@@ -350,3 +352,52 @@ def test_threshold_advice_growth_must_be_15_to_30_percent_and_needs_a_supervisor
     r = call("GET", "/reports/threshold-advice?growth=0.5", claims=SUPERVISOR)
     assert r.status == 422 and r.field_names() == ["growth"]
     assert call("GET", "/reports/threshold-advice", claims=CLERK_001).status == 403
+
+
+def give_back(member_id: str, amount: str, original: str, *, at: datetime = T0) -> None:
+    p = Purchase(brand_id="demo", store_id="demo-001", transaction_id=uuid.uuid4().hex[:12], member_id=member_id,
+                 kind=Kind.RETURN, amount=Decimal(amount), currency="CNY", items=1,
+                 occurred_at=at - timedelta(minutes=4), original_transaction_id=original)
+    Ingestor().ingest(p, received_at=at, now=at)
+
+
+def test_returns_are_tracked_and_a_high_return_rate_blocks_the_upgrade(member_id):
+    assert call("PUT", "/brands/demo/tier-policy", policy_body(max_return_rate="0.3"), claims=ADMIN).status == 200
+    forget_cached_policies()
+    buy(member_id, "4000", txn="S1")  # silver (3,000)
+    give_back(member_id, "3500", "S1")  # 3,500 of 4,000 back
+    stats = LedgerRepository().stats("demo", member_id)
+    assert stats.returned == {"2026-11": Decimal("3500")} and stats.spend == {"2026-11": Decimal("500")}
+    buy(member_id, "9500")  # net 10,000 = gold's threshold, but 3,500 of 13,500 sold came back (26%)
+    assert tier(member_id)["tier"] == "gold"
+    other = enrol(phone="13900139001").body["member_id"]
+    buy(other, "2000", txn="S2")
+    give_back(other, "1500", "S2")  # 1,500 of 2,000 back
+    buy(other, "9500")  # net 10,000 again, 1,500 of 11,500 sold came back (13%): upgrades
+    assert tier(other)["tier"] == "gold"
+    third = enrol(phone="13900139002").body["member_id"]
+    buy(third, "8000", txn="S3")
+    give_back(third, "6000", "S3")  # 6,000 of 8,000 back
+    buy(third, "8000")  # net 10,000, 6,000 of 16,000 sold came back (37.5%): blocked
+    view = tier(third)
+    assert view["tier"] == "silver" and [d["tier_to"] for d in view["decisions"]] == ["silver"]
+    assert LedgerRepository().stats("demo", third).returned == {"2026-11": Decimal("6000")}
+
+
+def test_a_referral_is_credited_once_to_the_referrer_as_qualifying_spend(member_id):
+    assert call("PUT", "/brands/demo/tier-policy", policy_body(referral_credit="1000"), claims=ADMIN).status == 200
+    forget_cached_policies()
+    buy(member_id, "1000")
+    for i in range(2):
+        r = enrol(phone=f"1390013910{i}", referrer_member_id=member_id)
+        assert r.status == 201
+    stats = LedgerRepository().stats("demo", member_id)
+    assert len(stats.referrals) == 2 and stats.spend == {"2026-11": Decimal("1000")}
+    assert stats.version == 3  # the sale, then each credit: a purchase that read before retries
+    again = enrol(phone="13900139100", referrer_member_id=member_id)  # the same phone: 409, no new credit
+    assert again.status == 409 and len(LedgerRepository().stats("demo", member_id).referrals) == 2
+    buy(member_id, "100")  # 1,100 spent + 2 x 1,000 credit = 3,100: silver
+    view = tier(member_id)
+    assert view["tier"] == "silver"
+    assert view["decisions"][0]["explanation"]["inputs"]["referrals_12m"] == 2
+    assert enrol(phone="13900139200", referrer_member_id="m_nobody").status == 422

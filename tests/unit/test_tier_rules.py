@@ -11,6 +11,7 @@ import pytest
 
 from vipcare.domain.errors import ValidationFailed
 from vipcare.domain.members import Tier
+from vipcare.domain.stats import MemberStats
 from vipcare.domain.tiers import (
     DEFAULT_POLICY,
     Combinator,
@@ -20,10 +21,12 @@ from vipcare.domain.tiers import (
     add_months,
     downgrade_date,
     evaluate,
+    figures_of,
     next_review,
     policy_from_document,
     progress,
     purchase_upgrade,
+    return_rate,
     validate_policy,
 )
 
@@ -78,8 +81,44 @@ def test_no_purchase_upgrade_below_the_threshold_or_with_too_many_returns():
     small = Figures(spend={"2026-11": D("4999.99")}, purchases={"2026-11": 5})
     assert purchase_upgrade(DEFAULT_POLICY, TierState(Tier.REGULAR), small, GOLD_SINCE) is None
     blocked = replace(DEFAULT_POLICY, max_return_rate=D("0.3"))
-    returns = replace(ONE_BIG_SALE, returned_12m=D("10000"))  # 10,000 of 30,000 sold came back
+    returns = replace(ONE_BIG_SALE, returned={"2026-11": D("10000")})  # 10,000 of 30,000 sold came back
     assert purchase_upgrade(blocked, TierState(Tier.REGULAR), returns, GOLD_SINCE) is None
+
+
+def test_returns_outside_the_twelve_month_window_do_not_block_an_upgrade():
+    blocked = replace(DEFAULT_POLICY, max_return_rate=D("0.3"))
+    old_returns = replace(ONE_BIG_SALE, returned={"2025-10": D("50000")})  # 13 months before 2026-11
+    assert return_rate(old_returns, "2026-11") == 0
+    decision = purchase_upgrade(blocked, TierState(Tier.REGULAR), old_returns, GOLD_SINCE)
+    assert decision is not None and decision.after.tier == Tier.GOLD
+
+
+def test_a_blocked_upgrade_is_a_keep_that_says_why():
+    blocked = replace(DEFAULT_POLICY, max_return_rate=D("0.3"))
+    returns = replace(ONE_BIG_SALE, returned={"2026-11": D("10000")})
+    decision = evaluate(blocked, TierState(Tier.REGULAR), returns, date(2026, 11, 30))
+    assert decision.outcome == Outcome.KEEP and decision.after.tier == Tier.REGULAR
+    assert decision.explanation["inputs"]["returned_12m"] == "10000"
+    assert "return rate 0.3333 is above the limit 0.3" in decision.explanation["text"]
+
+
+def test_referrals_in_the_window_are_credited_as_qualifying_spend():
+    credit = replace(DEFAULT_POLICY, referral_credit=D("500"))
+    figures = Figures(spend={"2026-11": D("4000")}, referrals={"2026-10": 1, "2026-11": 1, "2025-06": 3})
+    assert figures.referrals_12m("2026-11") == 2  # the three from 2025-06 fell out of the window
+    assert figures.spend_12m("2026-11", credit.referral_credit) == D("5000")
+    decision = purchase_upgrade(credit, TierState(Tier.REGULAR), figures, GOLD_SINCE)
+    assert decision is not None and decision.after.tier == Tier.SILVER
+    assert decision.explanation["inputs"]["referrals_12m"] == 2
+    assert purchase_upgrade(DEFAULT_POLICY, TierState(Tier.REGULAR), figures, GOLD_SINCE) is None  # no credit
+
+
+def test_figures_of_stats_carry_returns_and_referrals_by_month():
+    stats = MemberStats(spend={"2026-11": D("900")}, returned={"2026-11": D("100")},
+                        referrals={"2026-11#m_a", "2026-11#m_b", "2026-09#m_c"})
+    figures = figures_of(stats)
+    assert figures.referrals == {"2026-11": 2, "2026-09": 1}
+    assert return_rate(figures, "2026-11") == D("0.1")
 
 
 def test_keep_while_valid_and_above_keep_threshold():

@@ -185,6 +185,7 @@ def apply_return(stats: MemberStats, ret: Purchase, sale: SaleRecord) -> ReturnE
     clawed = clawback_for(sale.points, sale.amount, sale.returned, ret.amount, sale.points_clawed)
     month = sale.earn_month
     stats.spend[month] = stats.spend.get(month, Decimal(0)) - ret.amount
+    stats.returned[month] = stats.returned.get(month, Decimal(0)) + ret.amount
     fully = sale.returned + ret.amount == sale.amount
     if fully and stats.purchases.get(month, 0) > 0:
         stats.purchases[month] -= 1

@@ -1,5 +1,6 @@
 """A member's running figures, kept in one small item so a sale costs one small write:
-net spend per month, purchases per month, point lots, last purchase, recent movements."""
+net spend per month, purchases per month, returned amounts per month, referrals, point lots,
+last purchase, recent movements."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ RECENT_MOVEMENTS = 8
 class MemberStats:
     spend: dict[str, Decimal] = field(default_factory=dict)  # month -> net spend (sales - returns)
     purchases: dict[str, int] = field(default_factory=dict)  # month -> sales not fully returned
+    # month of the sale -> amount returned from it (the return-rate block reads sales and returns
+    # over the same window as spend)
+    returned: dict[str, Decimal] = field(default_factory=dict)
+    # "YYYY-MM#<referred member id>": one entry per member who enrolled citing this one; a set,
+    # so crediting the same referral twice counts once
+    referrals: set[str] = field(default_factory=set)
     points: PointsLedger = field(default_factory=PointsLedger)
     last_purchase_at: datetime | None = None
     recent: list[str] = field(default_factory=list)  # movement references, newest first
@@ -31,6 +38,12 @@ class MemberStats:
     def purchases_6m(self, current_month: str) -> int:
         return sum(self.purchases.get(m, 0) for m in window(current_month, PURCHASE_WINDOW_MONTHS))
 
+    def referrals_by_month(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for entry in self.referrals:
+            out[entry[:7]] = out.get(entry[:7], 0) + 1
+        return out
+
     def remember(self, reference: str) -> None:
         self.recent = [reference, *[r for r in self.recent if r != reference]][:RECENT_MOVEMENTS]
 
@@ -39,5 +52,7 @@ class MemberStats:
         keep_spend = set(window(current_month, SPEND_WINDOW_MONTHS + 1))
         keep_count = set(window(current_month, PURCHASE_WINDOW_MONTHS + 1))
         self.spend = {m: v for m, v in self.spend.items() if m in keep_spend or m > current_month}
+        self.returned = {m: v for m, v in self.returned.items() if m in keep_spend or m > current_month}
+        self.referrals = {r for r in self.referrals if r[:7] in keep_spend or r[:7] > current_month}
         self.purchases = {m: v for m, v in self.purchases.items() if m in keep_count or m > current_month}
         self.points.drop_expired(current_month, points_lifetime_months)

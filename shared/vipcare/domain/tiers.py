@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from .errors import ValidationFailed
 from .members import Tier
 from .months import shift, window
+from .stats import MemberStats
 
 LADDER: tuple[Tier, ...] = (Tier.REGULAR, Tier.SILVER, Tier.GOLD, Tier.DIAMOND)
 SPEND_WINDOW_MONTHS = 12
@@ -229,16 +230,25 @@ def _first_of(month: str) -> date:
 
 @dataclass(frozen=True)
 class Figures:
-    """What the member did, per business month: net spend and purchases (MemberStats)."""
+    """What the member did, per business month: net spend, purchases, amounts returned (by the
+    sale's month) and referrals (by the referred member's enrolment month). Build it with
+    `figures_of(stats)`."""
 
     spend: dict[str, Decimal] = field(default_factory=dict)
     purchases: dict[str, int] = field(default_factory=dict)
-    returned_12m: Decimal = Decimal("0")  # for the optional return-rate block
-    referrals: int = 0
+    returned: dict[str, Decimal] = field(default_factory=dict)  # for the optional return-rate block
+    referrals: dict[str, int] = field(default_factory=dict)
 
     def spend_12m(self, month: str, credit: Decimal = Decimal(0)) -> Decimal:
+        """Net spend over the window, plus `credit` per referral made in the same window."""
         total = sum((self.spend.get(m, Decimal(0)) for m in window(month, SPEND_WINDOW_MONTHS)), Decimal(0))
-        return total + credit * self.referrals
+        return total + credit * self.referrals_12m(month)
+
+    def returned_12m(self, month: str) -> Decimal:
+        return sum((self.returned.get(m, Decimal(0)) for m in window(month, SPEND_WINDOW_MONTHS)), Decimal(0))
+
+    def referrals_12m(self, month: str) -> int:
+        return sum(self.referrals.get(m, 0) for m in window(month, SPEND_WINDOW_MONTHS))
 
     def purchases_6m(self, month: str) -> int:
         return sum(self.purchases.get(m, 0) for m in window(month, PURCHASE_WINDOW_MONTHS))
@@ -274,11 +284,21 @@ class Decision:
         return self.after.tier != self.before.tier
 
 
+def figures_of(stats: MemberStats) -> Figures:
+    """The one mapping from a member's running figures to what a decision reads."""
+    return Figures(spend=dict(stats.spend), purchases=dict(stats.purchases), returned=dict(stats.returned),
+                   referrals=stats.referrals_by_month())
+
+
+def return_rate(figures: Figures, month: str) -> Decimal:
+    """Returned / sold over the spend window (sold = net spend + returned), 0 with no sales."""
+    returned = figures.returned_12m(month)
+    sales = figures.spend_12m(month) + returned
+    return (returned / sales).quantize(Decimal("0.0001")) if sales > 0 else Decimal(0)
+
+
 def _upgrade_blocked(policy: TierPolicy, figures: Figures, month: str) -> bool:
-    if policy.max_return_rate is None:
-        return False
-    sales = figures.spend_12m(month) + figures.returned_12m
-    return sales > 0 and figures.returned_12m / sales > policy.max_return_rate
+    return policy.max_return_rate is not None and return_rate(figures, month) > policy.max_return_rate
 
 
 def downgrade_date(policy: TierPolicy, state: TierState, figures: Figures, today: date) -> date | None:
@@ -310,8 +330,8 @@ def explain(policy: TierPolicy, state: TierState, figures: Figures, today: date,
         "on": today.isoformat(),
         "window": {"spend_months": [window(month, SPEND_WINDOW_MONTHS)[0], month],
                    "purchase_months": [window(month, PURCHASE_WINDOW_MONTHS)[0], month]},
-        "inputs": {"spend_12m": str(spend), "purchases_6m": count, "referrals": figures.referrals,
-                   "returned_12m": str(figures.returned_12m)},
+        "inputs": {"spend_12m": str(spend), "purchases_6m": count, "referrals_12m": figures.referrals_12m(month),
+                   "referral_credit": str(policy.referral_credit), "returned_12m": str(figures.returned_12m(month))},
         "thresholds": {"tier": state.tier.value, "keep_spend_12m": str(rule.keep_spend),
                        "keep_purchases_6m": rule.keep_purchases},
         "valid_until": state.valid_until.isoformat() if state.valid_until else None,
@@ -331,6 +351,9 @@ def evaluate(policy: TierPolicy, state: TierState, figures: Figures, today: date
 
     qualifying = qualifying_tier(policy, spend, count)
     blocked = _upgrade_blocked(policy, figures, month)
+    if blocked and rank(qualifying) > rank(state.tier):
+        base["upgrade_blocked"] = (f"{qualifying.value} reached, but the 12-month return rate "
+                                   f"{return_rate(figures, month)} is above the limit {policy.max_return_rate}")
     if rank(qualifying) > rank(state.tier) and not blocked:
         after = renewed(policy, state, qualifying, today)
         rule = policy.rule(qualifying)
@@ -369,8 +392,10 @@ def evaluate(policy: TierPolicy, state: TierState, figures: Figures, today: date
     after = state
     if state.warned_for is not None and (down is None or state.warned_for < down):
         after = replace(state, warned_for=None)  # purchases since the warning made it moot
-    return _decided(policy, Outcome.KEEP, state, after, figures, today, base,
-                    f"keeps {state.tier.value}" + (f" until at least {down.isoformat()}" if down else ""))
+    text = f"keeps {state.tier.value}" + (f" until at least {down.isoformat()}" if down else "")
+    if "upgrade_blocked" in base:
+        text += f"; not upgraded: {base['upgrade_blocked']}"
+    return _decided(policy, Outcome.KEEP, state, after, figures, today, base, text)
 
 
 def renewed(policy: TierPolicy, state: TierState, tier: Tier, today: date) -> TierState:

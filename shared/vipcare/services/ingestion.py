@@ -31,7 +31,7 @@ from ..domain.purchases import (
     apply_sale,
     hold_expired,
 )
-from ..domain.tiers import Figures, TierPolicy, TierState, local_day, next_review, purchase_upgrade, start_of
+from ..domain.tiers import TierPolicy, TierState, figures_of, local_day, next_review, purchase_upgrade, start_of
 from ..notify.events import EventPublisher
 from ..store.ledger import Conflict, LedgerEntry, LedgerRepository, PurchaseSnapshot, entry_from_purchase
 from ..store.models import MemberItem
@@ -158,7 +158,7 @@ class Ingestor:
         current_month = month_of(now, timezone)
         state = state_from_raw(snap.profile) if snap.profile else TierState(tier=tier)
         today = local_day(now, timezone)
-        decision = purchase_upgrade(policy, state, Figures(spend=stats.spend, purchases=stats.purchases), today)
+        decision = purchase_upgrade(policy, state, figures_of(stats), today)
         upgrade = decision.after.tier if decision is not None else None
         profile_update = None
         extra = []
@@ -256,7 +256,7 @@ class Ingestor:
         if state.tier.value == "regular":
             return None
         policy = self._policy or tier_policy(p.brand_id)
-        day = next_review(policy, state, Figures(spend=stats.spend, purchases=stats.purchases),
+        day = next_review(policy, state, figures_of(stats),
                           local_day(now, timezone))
         keys = review_keys(p.brand_id, p.member_id, start_of(day, timezone) if day else None)
         current = snap.profile.get("review_sk", {}).get("S")

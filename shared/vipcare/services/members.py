@@ -17,6 +17,7 @@ from ..domain.members import (
     format_member_no,
     new_member_id,
 )
+from ..domain.months import month_of
 from ..domain.phone import normalise_phone
 from ..store.directory import DirectoryRepository, Missing
 from ..store.ledger import LedgerRepository
@@ -103,7 +104,8 @@ def enroll(
         referrer_member_id=request.referrer_member_id,
     )
     try:
-        members.add(member)
+        # a referral counts in the referrer's figures from the month the new member enrols
+        members.add(member, referral_month=month_of(now, brand.timezone))
     except PhoneAlreadyClaimed as exc:  # lost a race with a concurrent enrolment
         raise _duplicate(exc.member_id) from None
     return member

@@ -23,6 +23,7 @@ from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import TransactWriteError
@@ -88,6 +89,8 @@ class StatsItem(MembersTableModel):
     spend = MonthlyDecimals(default=dict)  # month -> net spend
     purchases = MonthlyCounts(default=dict)  # month -> count
     lots = MonthlyCounts(default=dict)  # month earned -> points left
+    returned = MonthlyDecimals(null=True)  # month of the sale -> amount returned from it
+    referrals = UnicodeSetAttribute(null=True)  # "YYYY-MM#<referred member>", added at their enrolment
     debt = IntegerAttribute(default=0)
     last_purchase_at = UTCDateTimeAttribute(null=True)
     recent = ListAttribute(of=UnicodeAttribute, default=list)
@@ -191,6 +194,8 @@ def _stats(item: StatsItem | None) -> MemberStats:
     return MemberStats(
         spend=dict(item.spend or {}),
         purchases=dict(item.purchases or {}),
+        returned=dict(item.returned or {}),
+        referrals=set(item.referrals or ()),
         points=PointsLedger(lots=dict(item.lots or {}),
                             debt=int(item.debt or 0)),
         last_purchase_at=item.last_purchase_at,
@@ -202,7 +207,8 @@ def _stats(item: StatsItem | None) -> MemberStats:
 def _stats_item(brand_id: str, member_id: str, s: MemberStats) -> StatsItem:
     return StatsItem(member_pk(brand_id, member_id), STATS_SK,
                      spend=dict(s.spend),
-                     purchases=dict(s.purchases), lots=dict(s.points.lots), debt=s.points.debt,
+                     purchases=dict(s.purchases), returned=dict(s.returned) or None,
+                     referrals=set(s.referrals) or None, lots=dict(s.points.lots), debt=s.points.debt,
                      last_purchase_at=s.last_purchase_at, recent=list(s.recent), version=s.version + 1)
 
 

@@ -14,6 +14,7 @@ from pynamodb.transactions import TransactWrite
 
 from ..domain.members import Consent, FamilyMember, Gender, Member, Tier
 from ..domain.reminders import lunar_mmdd, mmdd
+from .ledger import STATS_SK, StatsItem
 from .models import (
     PHONE_SK,
     PROFILE_SK,
@@ -145,8 +146,11 @@ class MemberRepository:
             return set()
         return {i.member_id for i in MemberItem.batch_get(keys, attributes_to_get=["pk", "sk", "member_id"])}
 
-    def add(self, member: Member) -> None:
-        """Write the member and its phone claim in one transaction (both must be new)."""
+    def add(self, member: Member, *, referral_month: str | None = None) -> None:
+        """Write the member and its phone claim in one transaction (both must be new). With a
+        referrer, the same transaction credits the referral to the referrer's figures: an entry
+        in a set (so it counts once) and a new version (so a purchase that read the figures
+        before retries instead of overwriting the credit)."""
         item = _to_item(member)
         claim = PhoneClaimItem(
             phone_pk(member.brand_id, member.phone),
@@ -158,6 +162,10 @@ class MemberRepository:
             with TransactWrite(connection=_connection()) as tx:
                 tx.save(item, condition=MemberItem.pk.does_not_exist())
                 tx.save(claim, condition=PhoneClaimItem.pk.does_not_exist())
+                if member.referrer_member_id and referral_month:
+                    tx.update(StatsItem(member_pk(member.brand_id, member.referrer_member_id), STATS_SK),
+                              actions=[StatsItem.referrals.add({f"{referral_month}#{member.member_id}"}),
+                                       StatsItem.version.add(1)])
         except TransactWriteError as exc:
             if _claim_failed(exc, 1):
                 raise PhoneAlreadyClaimed(self.member_id_for_phone(member.brand_id, member.phone)) from None

@@ -25,7 +25,7 @@ from pynamodb.transactions import TransactWrite
 
 from ..config import settings
 from ..domain.members import Tier
-from ..domain.tiers import Decision, Figures, TierPolicy, TierState, policy_from_document
+from ..domain.tiers import Decision, Figures, TierPolicy, TierState, figures_of, policy_from_document
 from .attributes import DateAttribute
 from .clients import dynamodb_client
 from .ledger import STATS_SK, StatsItem, _stats
@@ -272,7 +272,7 @@ class TierRepository:
             out[(brand_id, member_id)] = MemberTier(
                 brand_id=brand_id, member_id=member_id, store_id=profile["store_id"]["S"],
                 manager_id=profile.get("manager_id", {}).get("S"), state=state_from_raw(profile),
-                figures=Figures(spend=dict(stats.spend), purchases=dict(stats.purchases)),
+                figures=figures_of(stats),
                 review_sk=profile.get("review_sk", {}).get("S"))
         return out
 
