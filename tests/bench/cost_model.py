@@ -31,7 +31,7 @@ ASSUMPTIONS = {
     "complaint escalations per month": ("0.1% of members", MEMBERS // 1000),
     "purchases that upgrade a tier": ("1%", 0.01),
 }
-RUNS_PER_MONTH = {"tier re-evaluation": 30, "reminder dispatch": 30 * 24, "complaint escalation": 30 * 24 * 4}
+RUNS_PER_MONTH = {"tier re-evaluation": 30 * 24, "reminder dispatch": 30 * 24, "complaint escalation": 30 * 24 * 4}
 TIER_SHARDS = 16  # each tier run fans out to one worker invocation per review shard
 
 
@@ -106,7 +106,7 @@ def per_million_purchases(m: dict[str, Any]) -> dict[str, float]:
 
 def per_100k_members_month(m: dict[str, Any]) -> tuple[dict[str, float], float, int]:
     due_per_run = {
-        "tier re-evaluation": ASSUMPTIONS["tier reviews due per day"][1],
+        "tier re-evaluation": ASSUMPTIONS["tier reviews due per day"][1] / 24,
         "reminder dispatch": ASSUMPTIONS["birthday messages per month"][1] / RUNS_PER_MONTH["reminder dispatch"],
         "complaint escalation": ASSUMPTIONS["complaint escalations per month"][1]
         / RUNS_PER_MONTH["complaint escalation"],

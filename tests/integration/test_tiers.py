@@ -401,3 +401,20 @@ def test_a_referral_is_credited_once_to_the_referrer_as_qualifying_spend(member_
     assert view["tier"] == "silver"
     assert view["decisions"][0]["explanation"]["inputs"]["referrals_12m"] == 2
     assert enrol(phone="13900139200", referrer_member_id="m_nobody").status == 422
+
+
+def test_a_downgrade_below_gold_hands_the_member_back_and_frees_the_managers_slot(member_id):
+    from vipcare.store.tiers import TierRepository
+
+    add_manager("mgr-a", capacity=1)
+    buy(member_id, "20000")
+    assert profile(member_id).manager_id == "mgr-a"
+    assert TierRepository().manager_loads("demo", ["mgr-a"]) == {"mgr-a": 1}
+    run_job(months_later(13))  # warned
+    run_job(months_later(14))  # dropped to silver: no dedicated manager at silver
+    assert tier(member_id)["tier"] == "silver"
+    assert profile(member_id).manager_id is None
+    assert TierRepository().manager_loads("demo", ["mgr-a"]) == {"mgr-a": 0}
+    newcomer = enrol(phone="13900139300").body["member_id"]
+    buy(newcomer, "20000", at=months_later(14))
+    assert profile(newcomer).manager_id == "mgr-a"  # the freed slot is used again

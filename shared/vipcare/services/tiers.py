@@ -219,8 +219,11 @@ def evaluate_member(m: MemberTier, now: datetime, *, actor: str = "schedule", re
     today = local_day(now, brand_settings(m.brand_id).timezone)
     decision = evaluate(policy, m.state, m.figures, today, actor=actor)
     keys = review_keys(m.brand_id, m.member_id, review_instant(m.brand_id, decision.review_on))
+    # dropping below the tiers with a dedicated manager hands the member back (DOMAIN.md §2)
+    release = (m.manager_id is not None and policy.rule(decision.before.tier).dedicated_manager
+               and not policy.rule(decision.after.tier).dedicated_manager)
     try:
-        repo.apply(m, decision, policy, keys, now)
+        repo.apply(m, decision, policy, keys, now, release_manager=release)
     except StaleMember:
         if run is not None:
             run.stale += 1

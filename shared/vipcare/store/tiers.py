@@ -281,15 +281,24 @@ class TierRepository:
 
     # ---- decisions
     def apply(self, m: MemberTier, decision: Decision, policy: TierPolicy, keys: tuple[str, str] | None,
-              now: datetime, *, extra: list[tuple[str, Any]] | None = None) -> None:
+              now: datetime, *, extra: list[tuple[str, Any]] | None = None, release_manager: bool = False) -> None:
         """The decision, the new state and the next review, in one transaction, conditioned on
-        the tier and review the decision was made from (a rerun or a racing run changes nothing)."""
+        the tier and review the decision was made from (a rerun or a racing run changes nothing).
+        `release_manager`: the new tier has no dedicated manager, so the member leaves the
+        manager's book and frees a slot of their capacity in the same transaction."""
         condition: Condition = MemberItem.tier == m.state.tier.value
         condition &= (MemberItem.review_sk == m.review_sk) if m.review_sk else MemberItem.review_sk.does_not_exist()
+        actions = tier_actions(decision.before, decision.after, keys, now)
+        if release_manager and m.manager_id:
+            actions.append(MemberItem.manager_id.remove())
+            condition &= MemberItem.manager_id == m.manager_id
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(MemberItem(member_pk(m.brand_id, m.member_id), PROFILE_SK),
-                          actions=tier_actions(decision.before, decision.after, keys, now), condition=condition)
+                          actions=actions, condition=condition)
+                if release_manager and m.manager_id:
+                    tx.update(ManagerLoadItem(brand_pk(m.brand_id), f"MGRLOAD#{m.manager_id}"),
+                              actions=[ManagerLoadItem.members.add(-1)])
                 tx.save(decision_item(m.brand_id, m.member_id, decision, policy, now),
                         condition=DecisionItem.pk.does_not_exist())
                 for kind, item in extra or []:
