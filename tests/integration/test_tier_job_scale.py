@@ -64,9 +64,11 @@ def test_job_reads_only_due_members_and_a_rerun_writes_nothing():
     rerun_ops, rerun = _run()
     print(f"\n{MEMBERS:,} members, {DUE} due: first run {first} {first_ops}; rerun {rerun} {rerun_ops}")
 
-    # first run: 16 shard queries + the due members' PROFILE and STATS (BatchGetItem, <= 100 keys
-    # each) + one transaction per decision; nothing else is read
-    assert first_ops["Query"] == 16 + 1  # + the brand's tier policy (once per process, cached)
+    # first run: 16 outbox queries (events a failed run left) + 16 shard queries + the due members'
+    # PROFILE and STATS (BatchGetItem, <= 100 keys each) + one transaction per decision (with its
+    # event in the outbox) + one delete per event once published; nothing else is read
+    assert first_ops["Query"] == 16 + 16 + 1  # + the brand's tier policy (once per process, cached)
+    assert first_ops["DeleteItem"] == DUE
     assert first["items_read"] == DUE + 2 * DUE  # index keys, then PROFILE + STATS of each due member
     assert first_ops["TransactWriteItems"] == DUE
     assert "Scan" not in first_ops
@@ -76,6 +78,6 @@ def test_job_reads_only_due_members_and_a_rerun_writes_nothing():
         assert [d.outcome for d in decisions] == ["warn"] and decisions[0].explanation["policy_version"] == 1
     assert TierRepository().decisions("demo", f"m_{DUE:016d}") == []
 
-    # rerun of the same day: the same 16 queries, nobody is due any more, nothing written
-    assert rerun_ops == {"Query": 16}
+    # rerun of the same day: the same 32 queries, nobody is due any more, nothing written
+    assert rerun_ops == {"Query": 32}
     assert rerun["items_read"] == 0 and rerun["write_units"] == 0

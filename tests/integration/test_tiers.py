@@ -418,3 +418,25 @@ def test_a_downgrade_below_gold_hands_the_member_back_and_frees_the_managers_slo
     newcomer = enrol(phone="13900139300").body["member_id"]
     buy(newcomer, "20000", at=months_later(14))
     assert profile(newcomer).manager_id == "mgr-a"  # the freed slot is used again
+
+
+def test_a_refused_publish_keeps_the_event_in_the_outbox_for_the_next_run(member_id, bus_events):
+    from vipcare.services import tiers as tier_service
+
+    buy(member_id, "20000")
+    bus_events()
+
+    class RefusingBus:
+        def publish(self, detail_type, detail):
+            raise RuntimeError("EventBridge is down")
+
+    moment = months_later(13)
+    runs = [tier_service.review_shard(moment, s, events=RefusingBus()) for s in range(16)]
+    assert sum(r.events_kept for r in runs) == 1 and tier(member_id)["decisions"][0]["outcome"] == "warn"
+    assert [k for k, _ in bus_events()] == []  # nothing reached the bus, the decision is stored
+
+    run_job(months_later(13, days=1))  # the next run publishes what was kept, once
+    warnings = [e for kind, e in bus_events() if kind == "TierDowngradeWarning"]
+    assert len(warnings) == 1 and warnings[0]["member_id"] == member_id
+    run_job(months_later(13, days=2))
+    assert [k for k, _ in bus_events()] == []

@@ -45,6 +45,7 @@ from ..store.tiers import (
     REVIEW_SHARDS,
     Application,
     MemberTier,
+    PendingEvent,
     PolicyVersionTaken,
     StaleMember,
     StoredDecision,
@@ -101,19 +102,35 @@ def _event_id(member_id: str, review: str | None, outcome: str, at: datetime) ->
     return hashlib.sha256(f"{member_id}|{review}|{outcome}|{at.isoformat()}".encode()).hexdigest()[:32]
 
 
-def _publish(events: EventPublisher, m: MemberTier, d: Decision, event_id: str, now: datetime) -> None:
+def _event_of(m: MemberTier, d: Decision, event_id: str, now: datetime) -> tuple[str, dict[str, Any]] | None:
+    """The bus event a decision announces (TierChanged or TierDowngradeWarning), if any."""
     x = d.explanation
     common = {"event_id": event_id, "brand_id": m.brand_id, "member_id": m.member_id, "store_id": m.store_id,
               "manager_id": m.manager_id, "policy_version": x.get("policy_version"), "actor": x.get("actor"),
               "at": now.isoformat(), "explanation": x.get("text")}
     if d.changes_tier:
-        events.publish("TierChanged", {**common, "from": d.before.tier.value, "to": d.after.tier.value,
-                                       "spend_12m": x["inputs"]["spend_12m"],
-                                       "purchases_6m": x["inputs"]["purchases_6m"], "outcome": d.outcome.value})
-    elif d.outcome == Outcome.WARN:
-        events.publish("TierDowngradeWarning", {**common, "tier": d.before.tier.value, "to": x["to"],
-                                                "downgrade_on": x["downgrade_on"], "spend_needed": x["spend_needed"],
-                                                "purchases_needed": x["purchases_needed"]})
+        return "TierChanged", {**common, "from": d.before.tier.value, "to": d.after.tier.value,
+                               "spend_12m": x["inputs"]["spend_12m"], "purchases_6m": x["inputs"]["purchases_6m"],
+                               "outcome": d.outcome.value}
+    if d.outcome == Outcome.WARN:
+        return "TierDowngradeWarning", {**common, "tier": d.before.tier.value, "to": x["to"],
+                                        "downgrade_on": x["downgrade_on"], "spend_needed": x["spend_needed"],
+                                        "purchases_needed": x["purchases_needed"]}
+    return None
+
+
+def _deliver(events: EventPublisher, repo: TierRepository, pending: PendingEvent | None) -> bool:
+    """Publish an outbox event, then drop it from the outbox. A refused publish leaves it there
+    for the next run of its shard (consumers de-duplicate on `event_id`)."""
+    if pending is None:
+        return True
+    try:
+        events.publish(pending.detail_type, pending.detail)
+    except Exception as exc:  # noqa: BLE001 - any failure: the outbox keeps the event
+        log.warning("tier event kept in the outbox", extra={"event_id": pending.sk, "error": type(exc).__name__})
+        return False
+    repo.event_published(pending)
+    return True
 
 
 # ---- dedicated managers -------------------------------------------------------------------
@@ -170,11 +187,14 @@ class ShardRun:
     outcomes: dict[str, int] = field(default_factory=dict)
     stale: int = 0
     managers_assigned: int = 0
+    events_resent: int = 0  # left in the outbox by an earlier run, published now
+    events_kept: int = 0  # refused by the bus this run, left in the outbox
     more: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"shard": self.shard, "due": self.due, "outcomes": self.outcomes, "stale": self.stale,
-                "managers_assigned": self.managers_assigned, "more": self.more}
+                "managers_assigned": self.managers_assigned, "events_resent": self.events_resent,
+                "events_kept": self.events_kept, "more": self.more}
 
 
 def start_run(now: datetime, *, queue: TierReviewQueue | None = None) -> dict[str, Any]:
@@ -195,6 +215,9 @@ def review_shard(now: datetime, shard: int, *, page: int = 200, repo: TierReposi
     repo = repo or TierRepository()
     events = events or EventPublisher()
     run = ShardRun(shard=shard)
+    for pending in repo.pending_events(shard):  # what a crash or a refused publish left behind
+        if _deliver(events, repo, pending):
+            run.events_resent += 1
     due = repo.due(shard, now, limit=page)
     run.due = len(due)
     members = repo.load([(b, m) for b, m, _ in due])
@@ -222,13 +245,15 @@ def evaluate_member(m: MemberTier, now: datetime, *, actor: str = "schedule", re
     # dropping below the tiers with a dedicated manager hands the member back (DOMAIN.md §2)
     release = (m.manager_id is not None and policy.rule(decision.before.tier).dedicated_manager
                and not policy.rule(decision.after.tier).dedicated_manager)
+    event = _event_of(m, decision, _event_id(m.member_id, m.review_sk, decision.outcome.value, now), now)
     try:
-        repo.apply(m, decision, policy, keys, now, release_manager=release)
+        pending = repo.apply(m, decision, policy, keys, now, release_manager=release, event=event)
     except StaleMember:
         if run is not None:
             run.stale += 1
         return None
-    _publish(events, m, decision, _event_id(m.member_id, m.review_sk, decision.outcome.value, now), now)
+    if not _deliver(events, repo, pending) and run is not None:
+        run.events_kept += 1
     if rank(decision.after.tier) > rank(decision.before.tier):
         assigned = ensure_manager(m.brand_id, m.member_id, m.store_id, decision.after.tier, now=now, policy=policy,
                                   repo=repo, directory=directory, notifier=notifier, current_manager=m.manager_id)
@@ -349,13 +374,15 @@ def decide_application(caller: Caller, application_id: str, approve: bool, note:
                    "text": f"manual tier {a.target.value} approved until {expiry.isoformat()} (a floor until then)"}
     decision = Decision(outcome, m.state, after, next_review(policy, after, m.figures, today), explanation)
     keys = review_keys(m.brand_id, m.member_id, review_instant(m.brand_id, decision.review_on))
+    event = _event_of(m, decision, _event_id(m.member_id, m.review_sk, "floor", now), now)
     try:
-        repo.apply(m, decision, policy, keys, now, extra=[("application", repo.application_item(decided))])
+        pending = repo.apply(m, decision, policy, keys, now, extra=[("application", repo.application_item(decided))],
+                             event=event)
     except StaleMember:
         raise Conflict("the application or the member changed meanwhile; try again", field="status",
                        code="already_decided") from None
+    _deliver(events or EventPublisher(), repo, pending)
     if decision.changes_tier:
-        _publish(events or EventPublisher(), m, decision, _event_id(m.member_id, m.review_sk, "floor", now), now)
         ensure_manager(m.brand_id, m.member_id, m.store_id, after.tier, now=now, policy=policy, repo=repo,
                        directory=directory, notifier=notifier, current_manager=m.manager_id)
     return decided

@@ -35,6 +35,7 @@ REVIEW_SHARDS = 16
 POLICY_PREFIX = "TIERPOLICY#"
 DECISION_PREFIX = "TIER#"
 APPLICATION_SK = "APPLICATION"
+OUTBOX_PREFIX = "TIEROUTBOX#"
 
 
 def review_shard(member_id: str) -> int:
@@ -55,6 +56,11 @@ def review_keys(brand_id: str, member_id: str, at: datetime | None) -> tuple[str
     return review_pk(review_shard(member_id)), f"{iso(at)}#{brand_id}#{member_id}"
 
 
+def outbox_pk(member_id: str) -> str:
+    """Events of a decision wait here until published, in the member's review shard."""
+    return f"{OUTBOX_PREFIX}{review_shard(member_id)}"
+
+
 def application_pk(brand_id: str, application_id: str) -> str:
     return f"BRAND#{brand_id}#TIERAPP#{application_id}"
 
@@ -64,6 +70,22 @@ class PolicyItem(DirectoryTableModel):
     document = UnicodeAttribute()  # the policy document as JSON (domain.tiers.as_document)
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()
+
+
+class OutboxItem(MembersTableModel):
+    """A decision's bus event, written in the decision's transaction and deleted once
+    published: a crash or a refused publish in between leaves it for the next run."""
+
+    detail_type = UnicodeAttribute()
+    detail = UnicodeAttribute()  # JSON
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    pk: str
+    sk: str
+    detail_type: str
+    detail: dict[str, Any]
 
 
 class ManagerLoadItem(DirectoryTableModel):
@@ -281,11 +303,13 @@ class TierRepository:
 
     # ---- decisions
     def apply(self, m: MemberTier, decision: Decision, policy: TierPolicy, keys: tuple[str, str] | None,
-              now: datetime, *, extra: list[tuple[str, Any]] | None = None, release_manager: bool = False) -> None:
+              now: datetime, *, extra: list[tuple[str, Any]] | None = None, release_manager: bool = False,
+              event: tuple[str, dict[str, Any]] | None = None) -> PendingEvent | None:
         """The decision, the new state and the next review, in one transaction, conditioned on
         the tier and review the decision was made from (a rerun or a racing run changes nothing).
         `release_manager`: the new tier has no dedicated manager, so the member leaves the
-        manager's book and frees a slot of their capacity in the same transaction."""
+        manager's book and frees a slot of their capacity in the same transaction. `event`:
+        (detail type, detail) put in the outbox in the same transaction; returned for publishing."""
         condition: Condition = MemberItem.tier == m.state.tier.value
         condition &= (MemberItem.review_sk == m.review_sk) if m.review_sk else MemberItem.review_sk.does_not_exist()
         actions = tier_actions(decision.before, decision.after, keys, now)
@@ -299,6 +323,13 @@ class TierRepository:
                 if release_manager and m.manager_id:
                     tx.update(ManagerLoadItem(brand_pk(m.brand_id), f"MGRLOAD#{m.manager_id}"),
                               actions=[ManagerLoadItem.members.add(-1)])
+                pending = None
+                if event is not None:
+                    detail_type, detail = event
+                    pending = PendingEvent(outbox_pk(m.member_id), str(detail["event_id"]), detail_type, detail)
+                    tx.save(OutboxItem(pending.pk, pending.sk, detail_type=detail_type,
+                                       detail=json.dumps(detail, default=str)),
+                            condition=OutboxItem.pk.does_not_exist())
                 tx.save(decision_item(m.brand_id, m.member_id, decision, policy, now),
                         condition=DecisionItem.pk.does_not_exist())
                 for kind, item in extra or []:
@@ -313,6 +344,15 @@ class TierRepository:
             if _condition_failed(exc):
                 raise StaleMember(m.member_id) from None
             raise
+        return pending
+
+    # ---- the outbox of bus events
+    def pending_events(self, shard: int) -> list[PendingEvent]:
+        return [PendingEvent(i.pk, i.sk, i.detail_type, json.loads(i.detail))
+                for i in OutboxItem.query(f"{OUTBOX_PREFIX}{shard}")]
+
+    def event_published(self, e: PendingEvent) -> None:
+        OutboxItem(e.pk, e.sk).delete()
 
     def decisions(self, brand_id: str, member_id: str, *, limit: int = 20) -> list[StoredDecision]:
         items = DecisionItem.query(member_pk(brand_id, member_id), DecisionItem.sk.startswith(DECISION_PREFIX),
