@@ -193,8 +193,8 @@ def measure(sizes: list[int], due: int) -> list[dict[str, Any]]:
 
 
 def report(worlds: list[dict[str, Any]]) -> str:
-    lines = [f"Scheduled jobs, the same {worlds[0]['due']} due, growing member count (moto server; "
-             "moto in another process; target: largest / smallest <= 1.1x)",
+    lines = [f"Scheduled jobs, the same {worlds[0]['due']} due, growing member count (moto in its own "
+             "process; target: largest / smallest <= 1.1x)",
              f"{'job':<22} {'members':>8} {'requests':>9} {'items read':>11} {'RCU':>8} {'WCU':>8} "
              f"{'CPU s':>7}  outcome"]
     for job in JOBS:
