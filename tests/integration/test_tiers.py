@@ -133,7 +133,15 @@ def test_put_policy_creates_a_new_version_and_keeps_the_old(member_id):
     r = call("PUT", "/brands/demo/tier-policy", policy_body(warning_days=14), claims=ADMIN)
     assert r.body["version"] == 3
     got = call("GET", "/brands/demo/tier-policy", claims=ADMIN).body
-    assert (got["version"], got["warning_days"], got["versions"]) == (3, 14, [2, 3])  # v1: the built-in defaults
+    # v1, the defaults the brand ran on until the first PUT, is stored with it
+    assert (got["version"], got["warning_days"], got["versions"]) == (3, 14, [1, 2, 3])
+    from vipcare.domain.tiers import DEFAULT_POLICY
+    from vipcare.store.tiers import PolicyItem
+
+    v1 = PolicyItem.get("BRAND#demo", "TIERPOLICY#000001")
+    stored = {k: v for k, v in json.loads(v1.document).items() if k not in ("created_at", "created_by")}
+    defaults = {k: v for k, v in DEFAULT_POLICY.as_document().items() if k not in ("created_at", "created_by")}
+    assert stored == defaults and v1.created_by == "defaults"
     # the new thresholds apply to purchases, and the decision names the version
     buy(member_id, "10000")
     decisions = tier(member_id)["decisions"]

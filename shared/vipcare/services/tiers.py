@@ -8,6 +8,7 @@ derived from the decision so a retried publish is recognised by consumers.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import uuid
@@ -84,6 +85,11 @@ def put_policy(caller: Caller, brand_id: str, policy: TierPolicy, *, now: dateti
     validate_policy(policy)
     repo = repo or TierRepository()
     current = tier_policy(brand_id, repo=repo, cached=False)
+    if repo.current_policy(brand_id) is None:
+        # Until now the brand ran on the code's defaults as version 1: store them as they are
+        # today, so decisions that name version 1 keep meaning it when the defaults change.
+        with contextlib.suppress(PolicyVersionTaken):  # a concurrent first PUT stored it already
+            repo.add_policy(brand_id, replace(current, created_at=now or datetime.now(UTC), created_by="defaults"))
     stored = replace(policy, version=current.version + 1, created_at=now or datetime.now(UTC),
                      created_by=caller.source)
     try:
