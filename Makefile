@@ -68,8 +68,9 @@ bench: $(STAMP) ## measured figures (docs/performance.md): cold init, DynamoDB p
 	$(PY) -m tests.bench.cost_model
 	$(PY) -m tests.bench.local_throughput --purchases 200
 
-soak: $(STAMP) ## the exactly-once property test and the API fuzzing with many more examples
+soak: $(STAMP) ## the exactly-once and event-parser property tests and the API fuzzing with many more examples
 	VIPCARE_PROPERTY_EXAMPLES=1000 $(PY) -m pytest -q -p no:cacheprovider tests/integration/test_exactly_once.py
+	VIPCARE_PARSER_EXAMPLES=500 $(PY) -m pytest -q -p no:cacheprovider tests/integration/test_event_parsers.py
 	VIPCARE_FUZZ_EXAMPLES=100 $(PY) -m pytest -q -s -p no:cacheprovider tests/e2e/test_fuzz_api.py
 
 invoke: $(STAMP) ## run handlers with sample events: make invoke EVENT="events/enrollment/enrol.json ..."

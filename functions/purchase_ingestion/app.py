@@ -21,7 +21,9 @@ from vipcare.tracing import make_tracer
 logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose records all fail is reported like any partial failure (every id), not raised:
+# the same redelivery, without an invocation error per poison batch.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 _ingestor: Ingestor | None = None  # built on first use: no AWS work at import
 
 

@@ -41,7 +41,9 @@ logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose records all fail is reported like any partial failure (every id), not raised:
+# the same redelivery, without an invocation error per poison batch.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 TAGS = ["tiers"]
 
