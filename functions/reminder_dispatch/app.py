@@ -20,9 +20,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from vipcare.api.events import is_api_request, is_queue_batch, is_scheduled, moment
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
 from vipcare.api.models.care import (
+    BookEntryOut,
     CareSettingsIn,
     ContactCreate,
     ContactOut,
+    ManagerBookOut,
     MessageOut,
     TaskOut,
     TemplateIn,
@@ -89,6 +91,16 @@ def list_contacts(member_id: str) -> list[ContactOut]:
 @tracer.capture_method
 def staff_tasks(staff_id: str, limit: Annotated[int, Query(ge=1, le=200)] = 100) -> list[TaskOut]:
     return [_task(t) for t in tasks.staff_tasks(current_caller(app), staff_id, limit=limit)]
+
+
+@app.get("/staff/<staff_id>/members", summary="A manager's book: members, last contact, next contact due",
+         tags=TAGS, security=SECURITY, responses=error_responses(404))
+@tracer.capture_method
+def manager_book(staff_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 50,
+                 after: Annotated[str | None, Query(max_length=64)] = None) -> ManagerBookOut:
+    entries, more = tasks.manager_book(current_caller(app), staff_id, limit=limit, after=after)
+    return ManagerBookOut(staff_id=staff_id, next=more,
+                          members=[BookEntryOut(**vars(e)) for e in entries])
 
 
 @app.post("/members/<member_id>/tasks/<task_id>/complete", summary="Complete a task (twice: 409)", tags=TAGS,

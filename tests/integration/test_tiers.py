@@ -448,3 +448,26 @@ def test_a_refused_publish_keeps_the_event_in_the_outbox_for_the_next_run(member
     assert len(warnings) == 1 and warnings[0]["member_id"] == member_id
     run_job(months_later(13, days=2))
     assert [k for k, _ in bus_events()] == []
+
+
+def test_a_managers_book_lists_their_members_with_the_next_contact_due_page_by_page(member_id):
+    add_manager("mgr-a", capacity=5)
+    other = enrol(phone="13900139400").body["member_id"]
+    buy(member_id, "20000")
+    buy(other, "25000")
+    drain()  # TierChanged -> the care consumer starts each member's contact cadence
+    r = call("GET", "/staff/mgr-a/members", claims=ADMIN)
+    assert r.status == 200, r.body
+    book = r.body["members"]
+    assert sorted(e["member_id"] for e in book) == sorted([member_id, other]) and r.body["next"] is None
+    assert all(e["tier"] == "gold" and e["next_contact_due"] and e["last_contact_on"] is None for e in book)
+
+    first = call("GET", "/staff/mgr-a/members?limit=1", claims=ADMIN).body
+    assert len(first["members"]) == 1 and first["next"] == first["members"][0]["member_id"]
+    second = call("GET", f"/staff/mgr-a/members?limit=1&after={first['next']}", claims=ADMIN).body
+    assert [e["member_id"] for e in second["members"]] == sorted([member_id, other])[1:]
+
+    mine = claims_for(role="manager", store_id="demo-001", staff_id="mgr-a")
+    assert call("GET", "/staff/mgr-a/members", claims=mine).status == 200  # their own book
+    assert call("GET", "/staff/mgr-a/members", claims=MANAGER).status == 404  # another manager's
+    assert call("GET", "/staff/mgr-a/members", claims=OTHER_BRAND_ADMIN).status == 404

@@ -34,6 +34,7 @@ from ..store.care import (
 )
 from ..store.directory import DirectoryRepository
 from ..store.ledger import LedgerRepository
+from ..store.members import MemberRepository
 from ..store.models import MemberItem, member_pk
 from .brands import brand_settings
 
@@ -251,6 +252,47 @@ def staff_tasks(caller: Caller, staff_id: str, *, limit: int = 100, care: CareRe
     merged = [t for t in own if t.status == "open"] + [r for r in revisits if r.status == "open"] + \
         [t for t in own if t.status != "open"] + [r for r in revisits if r.status != "open"]
     return merged[:limit]
+
+
+@dataclass(frozen=True)
+class BookEntry:
+    member_id: str
+    member_no: str
+    name: str
+    tier: str
+    store_id: str
+    last_contact_on: str | None
+    next_contact_due: str | None  # the cadence review date: a contact is due by then
+    overdue: bool
+
+
+def manager_book(caller: Caller, staff_id: str, *, limit: int = 50, after: str | None = None,
+                 today: date | None = None, care: CareRepository | None = None,
+                 directory: DirectoryRepository | None = None,
+                 members: MemberRepository | None = None) -> tuple[list[BookEntry], str | None]:
+    """A dedicated manager's members with the last logged contact and the next contact due
+    (from the cadence), one page at a time, through the by_manager index. Scoped like the task
+    list: managers see their own book, supervisors and admins anyone's in the brand."""
+    directory = directory or DirectoryRepository()
+    if directory.staff(caller.brand_id, staff_id) is None:
+        raise NotFound("staff member not found")
+    if caller.staff_id != staff_id and caller.store_scoped:
+        raise NotFound("staff member not found")
+    care = care or CareRepository()
+    ids, more = (members or MemberRepository()).book_page(caller.brand_id, staff_id, limit=limit, after=after)
+    profiles = {p.member_id: p for p in care.profiles([(caller.brand_id, m) for m in ids])}
+    cadences = care.cadences(caller.brand_id, ids)
+    today_text = (today or datetime.now(UTC).date()).isoformat()
+    out = []
+    for member_id in ids:
+        p, c = profiles.get(member_id), cadences.get(member_id)
+        if p is None:
+            continue
+        due = c.review_on if c else None
+        out.append(BookEntry(member_id=member_id, member_no=p.member_no, name=p.name, tier=p.tier,
+                             store_id=p.store_id, last_contact_on=c.last_contact_on if c else None,
+                             next_contact_due=due, overdue=due is not None and due < today_text))
+    return out, more
 
 
 def _revisit_view(item: Any) -> TaskItem:

@@ -367,6 +367,13 @@ class CareRepository:
         except DoesNotExist:
             return None
 
+    def cadences(self, brand_id: str, member_ids: list[str]) -> dict[str, CadenceItem]:
+        """Cadence records of many members (BatchGetItem); members without one are left out."""
+        if not member_ids:
+            return {}
+        found = CadenceItem.batch_get([(member_pk(brand_id, m), "CADENCE") for m in dict.fromkeys(member_ids)])
+        return {c.member_id: c for c in found}
+
     def put_cadence(self, brand_id: str, member_id: str, tier: str, review_on: date,
                     last_contact_on: str | None = None) -> None:
         CadenceItem(member_pk(brand_id, member_id), "CADENCE", due_pk=cadence_due_pk(member_id),

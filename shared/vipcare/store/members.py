@@ -22,6 +22,7 @@ from .models import (
     FamilyMap,
     MemberItem,
     PhoneClaimItem,
+    manager_key,
     member_pk,
     phone_pk,
 )
@@ -145,6 +146,17 @@ class MemberRepository:
         if not keys:
             return set()
         return {i.member_id for i in MemberItem.batch_get(keys, attributes_to_get=["pk", "sk", "member_id"])}
+
+    def book_page(self, brand_id: str, staff_id: str, *, limit: int,
+                  after: str | None = None) -> tuple[list[str], str | None]:
+        """One page of a manager's book (member ids, in id order) and the id to continue after."""
+        start = {"manager_key": {"S": manager_key(brand_id, staff_id)}, "member_id": {"S": after},
+                 "pk": {"S": member_pk(brand_id, after)}, "sk": {"S": PROFILE_SK}} if after else None
+        page = MemberItem.by_manager.query(manager_key(brand_id, staff_id), limit=limit,
+                                           last_evaluated_key=start)
+        ids = [item.member_id for item in page]
+        more = page.last_evaluated_key is not None and len(ids) == limit
+        return ids, (ids[-1] if more and ids else None)
 
     def add(self, member: Member, *, referral_month: str | None = None) -> None:
         """Write the member and its phone claim in one transaction (both must be new). With a

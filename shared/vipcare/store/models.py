@@ -109,6 +109,21 @@ class ReviewIndex(GlobalSecondaryIndex["MemberItem"]):
     review_sk = UnicodeAttribute(range_key=True)
 
 
+class ByManagerIndex(GlobalSecondaryIndex["MemberItem"]):
+    """Sparse, keys only: the members of a dedicated manager's book."""
+
+    class Meta:
+        index_name = "by_manager"
+        projection = KeysOnlyProjection()
+
+    manager_key = UnicodeAttribute(hash_key=True)
+    member_id = UnicodeAttribute(range_key=True)
+
+
+def manager_key(brand_id: str, staff_id: str) -> str:
+    return f"{brand_id}#{staff_id}"
+
+
 class MemberItem(MembersTableModel):
     """The member's card plus the figures VIP Care owns (tier, points, spend)."""
 
@@ -138,6 +153,8 @@ class MemberItem(MembersTableModel):
     spend_12m = DecimalAttribute(null=True)
     purchases_6m = NumberAttribute(default=0)
     manager_id = UnicodeAttribute(null=True)
+    manager_key = UnicodeAttribute(null=True)  # `<brand>#<manager_id>`, the by_manager index key
+    by_manager = ByManagerIndex()
     # Sparse index keys for the reminder job (see occasion_keys): absent without the date.
     bday_key = UnicodeAttribute(null=True)
     anniv_key = UnicodeAttribute(null=True)

@@ -29,7 +29,15 @@ from ..domain.tiers import Decision, Figures, TierPolicy, TierState, figures_of,
 from .attributes import DateAttribute
 from .clients import dynamodb_client
 from .ledger import STATS_SK, StatsItem, _stats
-from .models import PROFILE_SK, DirectoryTableModel, MemberItem, MembersTableModel, brand_pk, member_pk
+from .models import (
+    PROFILE_SK,
+    DirectoryTableModel,
+    MemberItem,
+    MembersTableModel,
+    brand_pk,
+    manager_key,
+    member_pk,
+)
 
 REVIEW_SHARDS = 16
 POLICY_PREFIX = "TIERPOLICY#"
@@ -314,7 +322,7 @@ class TierRepository:
         condition &= (MemberItem.review_sk == m.review_sk) if m.review_sk else MemberItem.review_sk.does_not_exist()
         actions = tier_actions(decision.before, decision.after, keys, now)
         if release_manager and m.manager_id:
-            actions.append(MemberItem.manager_id.remove())
+            actions += [MemberItem.manager_id.remove(), MemberItem.manager_key.remove()]
             condition &= MemberItem.manager_id == m.manager_id
         try:
             with TransactWrite(connection=_connection()) as tx:
@@ -376,7 +384,9 @@ class TierRepository:
         try:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(MemberItem(member_pk(brand_id, member_id), PROFILE_SK),
-                          actions=[MemberItem.manager_id.set(staff_id), MemberItem.updated_at.set(now)],
+                          actions=[MemberItem.manager_id.set(staff_id),
+                                   MemberItem.manager_key.set(manager_key(brand_id, staff_id)),
+                                   MemberItem.updated_at.set(now)],
                           condition=MemberItem.pk.exists() & MemberItem.manager_id.does_not_exist())
                 tx.update(load, actions=[ManagerLoadItem.members.add(1)],
                           condition=ManagerLoadItem.members.does_not_exist() | (ManagerLoadItem.members < capacity))

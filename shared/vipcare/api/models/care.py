@@ -67,6 +67,23 @@ class TaskOut(_Model):
     completed_by: str | None = None
 
 
+class BookEntryOut(_Model):
+    member_id: str
+    member_no: str
+    name: str
+    tier: str
+    store_id: str
+    last_contact_on: str | None = Field(None, description="The last logged contact (YYYY-MM-DD)")
+    next_contact_due: str | None = Field(None, description="A contact is due by this day (the tier's cadence)")
+    overdue: bool
+
+
+class ManagerBookOut(_Model):
+    staff_id: str
+    members: list[BookEntryOut]
+    next: str | None = Field(None, description="Pass as `after` for the next page; absent on the last")
+
+
 class TemplateIn(_Model):
     model_config = ConfigDict(extra="forbid")
 
