@@ -237,6 +237,32 @@ def test_failed_publish_is_retried_on_a_later_run_without_duplicating(directory)
     assert record["status"] == "sent" and record["attempts"] == 2
 
 
+def test_a_run_that_died_after_publishing_is_marked_unconfirmed_and_never_sent_again(directory):
+    from vipcare.notify.sns import SnsNotifier
+    from vipcare.services.reminders import run_dispatch
+
+    class Crash(BaseException):
+        """The function's process ends (timeout, OOM): nothing after Publish is recorded."""
+
+    class DiesAfterPublish(SnsNotifier):
+        def send_sms(self, phone, text, *, marketing=False):
+            super().send_sms(phone, text, marketing=marketing)
+            raise Crash()
+
+    mid = member("13800138013", birthday="1990-11-23")
+    with pytest.raises(Crash):
+        run_dispatch(at_shanghai(2026, 11, 23, 10), sms=DiesAfterPublish())
+    assert len(sms()) == 1 and messages(mid)[0]["status"] == "sending"
+    run_job(at_shanghai(2026, 11, 23, 10) + timedelta(minutes=5))  # still within the function's time
+    assert messages(mid)[0]["status"] == "sending"
+    outcome = run_job(at_shanghai(2026, 11, 23, 11))
+    [record] = messages(mid)
+    assert (record["status"], record["reason"]) == ("failed", "unconfirmed")
+    assert outcome.get("unconfirmed") == 1
+    run_job(at_shanghai(2026, 11, 23, 12))
+    assert len(sms()) == 1  # at most once: the SMS may have gone out, a second would be worse
+
+
 def test_tier_events_reach_the_function_through_the_bus_and_queue(directory):
     mid = member("13800138013", consent=False)
     events = boto3.client("events", region_name="us-east-1")

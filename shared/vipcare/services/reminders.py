@@ -28,6 +28,11 @@ from .brands import brand_settings
 
 _ = redact  # personal data never reaches a log line; nothing here logs member fields
 RETRY_AFTER = timedelta(hours=1)
+# A record still `sending` this long after it was claimed means the run died between SNS
+# Publish and recording the result (longer than the function's timeout). It stays in the due
+# index meanwhile; a later run marks it `failed` / `unconfirmed` and never sends it again: the
+# SMS may have gone out, and a second one is worse than none (at most once).
+SENDING_STALE_AFTER = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
 TIER_NAMES = {"zh": {"regular": "普通", "silver": "银卡", "gold": "金卡", "diamond": "钻石"}}
 TIER_ORDER = ["regular", "silver", "gold", "diamond"]
@@ -185,6 +190,8 @@ class Dispatcher:
                 return "duplicate"
             history.append(record)
             return status.value
+        watch_until = self.now + SENDING_STALE_AFTER
+        record.due_pk, record.due_sk = msg_due_pk(profile.member_id), watch_until.astimezone(UTC).isoformat()
         try:
             self.care.new_message(record, budget=(self._budget_day(policy), policy.daily_budget))
         except Taken:
@@ -242,7 +249,7 @@ class Dispatcher:
             return Status.FAILED.value
         self.care.update_message(record, status=Status.SENT.value, reason=None, text=text, attempts=attempts,
                                  sent_at=self.now, updated_at=self.now, sns_message_id=message_id,
-                                 next_attempt_at=None)
+                                 next_attempt_at=None, due_pk=None, due_sk=None)
         record.status, record.sent_at = Status.SENT.value, self.now
         return Status.SENT.value
 
@@ -272,6 +279,14 @@ class Dispatcher:
             self.run.outcomes[self._retry(profile, record)] += 1
 
     def _retry(self, profile: MemberItem, record: MessageItem) -> str:
+        if record.status == Status.SENDING.value:  # stale: see SENDING_STALE_AFTER
+            try:
+                self.care.update_message(record, expect=Status.SENDING.value, status=Status.FAILED.value,
+                                         reason="unconfirmed", updated_at=self.now, next_attempt_at=None,
+                                         due_pk=None, due_sk=None)
+            except Taken:
+                return "duplicate"
+            return "unconfirmed"
         policy = self.policy(record.brand_id)
         verdict = self._verdict(profile, record, policy)
         if verdict is not None:
@@ -285,7 +300,8 @@ class Dispatcher:
                 return "duplicate"
             return status.value
         try:
-            self.care.claim_due(record, now=self.now, budget=(self._budget_day(policy), policy.daily_budget))
+            self.care.claim_due(record, now=self.now, budget=(self._budget_day(policy), policy.daily_budget),
+                                watch_until=self.now + SENDING_STALE_AFTER)
         except Taken:
             return "duplicate"
         except OverBudget:

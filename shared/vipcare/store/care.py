@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import zlib
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -265,15 +265,16 @@ class CareRepository:
                 raise OverBudget() from None
             raise
 
-    def claim_due(self, m: MessageItem, *, now: datetime, budget: tuple[str, int]) -> None:
+    def claim_due(self, m: MessageItem, *, now: datetime, budget: tuple[str, int], watch_until: datetime) -> None:
         """Move a deferred/failed record to `sending` (conditioned on the status read), with
-        the budget counter in the same transaction."""
+        the budget counter in the same transaction. It stays in the due index until
+        `watch_until`, so a run that dies before recording the result is noticed."""
         day, limit = budget
         counter = BudgetItem(brand_pk(m.brand_id), f"BUDGET#{day}")
         try:
             with TransactWrite(connection=MessageItem._get_connection().connection) as tx:
                 tx.update(m, actions=[MessageItem.status.set("sending"), MessageItem.updated_at.set(now),
-                                      MessageItem.due_pk.remove(), MessageItem.due_sk.remove()],
+                                      MessageItem.due_sk.set(watch_until.astimezone(UTC).isoformat())],
                           condition=MessageItem.status == m.status)
                 tx.update(counter, actions=[BudgetItem.sent.add(1)],
                           condition=BudgetItem.sent.does_not_exist() | (BudgetItem.sent < limit))
