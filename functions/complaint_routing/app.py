@@ -69,7 +69,8 @@ def file_complaint(
         metrics.add_metric(name=f"ComplaintsFiled{case.priority.value}", unit=MetricUnit.Count, value=1)
         logger.info("complaint filed", extra={"complaint_id": case.complaint_id, "priority": case.priority.value,
                                               "assignee": case.assignee, "reason": filed.reason,
-                                              "sms_sent": filed.sms_sent, "staff_told": filed.staff_told})
+                                              "event_published": filed.event_published,
+                                              "staff_told": filed.staff_told})
         return {"status": 201, "body": complaint_out(case).model_dump(mode="json")}
 
     result = idempotency.run_once(idempotency_key, scope=f"{caller.brand_id}#complaint",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,6 +14,7 @@ from infra.local.lambdas import LambdaContext, handler_for
 from infra.local.local_routes import scheduled_event
 from tests.support.api import ADMIN, CLERK_001, OTHER_BRAND_ADMIN, call, claims_for, enrol
 from tests.support.aws import count_items
+from tests.support.queues import take_messages
 
 pytestmark = pytest.mark.usefixtures("ladder")
 
@@ -77,6 +79,11 @@ def sms_messages() -> list[tuple[str, str]]:
     return [(phone, text) for phone, text, *_ in sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values()]
 
 
+def care_events() -> list[dict]:
+    """What the case steps put on the bus for care (the CareEventsQueue), taken off the queue."""
+    return take_messages("CareEventsQueue")
+
+
 def staff_messages() -> list[dict]:
     import os
 
@@ -114,14 +121,50 @@ def test_diamond_members_critical_complaint_is_p1_due_in_1h_and_24h_and_goes_to_
     assert case["history"][1]["text"] == "dedicated manager"
 
 
-def test_intake_texts_the_member_the_case_number_and_response_deadline_in_store_time():
+def test_intake_puts_complaint_filed_on_the_bus_and_care_texts_the_case_and_local_deadline():
+    from vipcare.services.reminders import Dispatcher
+
     member_id = member("gold", "mgr-1")
     case = file(member_id, severity="high").body
+    [event] = care_events()
+    assert event["detail-type"] == "ComplaintFiled" and event["source"] == "vipcare"
+    detail = event["detail"]
+    assert (detail["complaint_id"], detail["member_id"], detail["event_id"]) == (
+        case["complaint_id"], member_id, f"{case['complaint_id']}.filed")
+    assert sms_messages() == []  # the complaint service no longer texts the member itself
+    ten_in_shanghai = datetime.fromisoformat("2026-11-23T02:00:00+00:00")
+    assert Dispatcher(ten_in_shanghai).on_event("ComplaintFiled", detail) == "sent"
+    assert Dispatcher(ten_in_shanghai).on_event("ComplaintFiled", detail) == "duplicate"
     [(phone, text)] = sms_messages()
+    local = at(case["respond_by"]).astimezone(ZoneInfo("Asia/Shanghai"))
     assert phone == "+8613800138000"
-    local = at(case["respond_by"]).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
-    assert case["complaint_id"] in text
-    assert local.strftime("%Y-%m-%d %H:%M") in text and "Asia/Shanghai" in text
+    assert case["complaint_id"] in text and local.strftime("%Y-%m-%d %H:%M") in text
+
+
+def test_a_refused_event_publish_stays_in_the_outbox_until_the_escalation_job_sends_it():
+    from vipcare.api.models.complaints import ComplaintCreate
+    from vipcare.domain.access import Caller, Role
+    from vipcare.services import complaints
+    from vipcare.store.complaints import ComplaintRepository
+
+    class Refusing:
+        def publish(self, detail_type, detail):
+            raise RuntimeError("EventBridge throttled")
+
+    member_id = member("gold", "mgr-1")
+    request = ComplaintCreate(member_id=member_id, store_id="demo-001", channel="store", category="billing",
+                              severity="medium", description="Charged twice.")
+    admin = Caller(brand_id="demo", role=Role.ADMIN, staff_id="admin-1", store_id=None)
+    filed = complaints.file_complaint(admin, request, events=Refusing())
+    assert filed.event_published is False and filed.complaint.complaint_id
+    assert care_events() == []
+    repo = ComplaintRepository()
+    assert sum(len(repo.pending_events(s)) for s in range(10)) == 1
+    first = run_job(filed.complaint.opened_at + timedelta(minutes=1))
+    assert (first["events_resent"], first["events_kept"]) == (1, 0)
+    [event] = care_events()
+    assert event["detail"]["event_id"] == f"{filed.complaint.complaint_id}.filed"
+    assert run_job(filed.complaint.opened_at + timedelta(minutes=16))["events_resent"] == 0
 
 
 def test_intake_tells_the_assignee_through_the_staff_topic():
@@ -178,7 +221,7 @@ def test_idempotency_key_makes_a_retried_intake_return_the_first_case():
     again = file(member_id, headers={"Idempotency-Key": "k-1"})
     assert first.status == again.status == 201
     assert first.body["complaint_id"] == again.body["complaint_id"]
-    assert len(sms_messages()) == 1
+    assert len(care_events()) == 1
     other = file(member_id, headers={"Idempotency-Key": "k-1"}, description="something else")
     assert other.status == 409 and other.field_names() == ["Idempotency-Key"]
 
@@ -204,7 +247,7 @@ def test_bad_intake_is_refused_naming_the_field_and_writes_nothing(fields, field
     assert r.status == 422, r.body
     assert field in r.field_names()
     assert count_items("ComplaintsTable") == 0
-    assert sms_messages() == [] and staff_messages() == []
+    assert care_events() == [] and staff_messages() == []
 
 
 def test_another_brands_member_is_an_unknown_member():
@@ -223,8 +266,6 @@ def test_store_staff_cannot_file_for_another_store():
 
 
 def test_full_lifecycle_acknowledge_note_resolve_satisfied_closes_with_history():
-    from vipcare.store.complaints import ComplaintRepository
-
     member_id = member("gold", "mgr-1")
     cid = file(member_id).body["complaint_id"]
     ack = act(cid, "acknowledge", {"note": "Called the member"}, claims=MANAGER)
@@ -243,17 +284,9 @@ def test_full_lifecycle_acknowledge_note_resolve_satisfied_closes_with_history()
     assert {h["actor"] for h in history[2:]} == {"staff:mgr-1"}
     assert history[3]["text"] == "Offered an exchange"
     assert all(h["at"] for h in history)
-    task = ComplaintRepository().revisit_task("demo", "mgr-1", cid)
-    assert task is not None and task.member_id == member_id
-
-
-def test_revisit_task_goes_to_the_stores_manager_when_the_member_has_none():
-    from vipcare.store.complaints import ComplaintRepository
-
-    cid = file(member()).body["complaint_id"]
-    act(cid, "acknowledge", claims=CLERK_001)
-    act(cid, "resolve", {"resolution": "Apologised"}, claims=CLERK_001)
-    assert ComplaintRepository().revisit_task("demo", "mgr-1", cid) is not None
+    resolved_events = [e["detail"] for e in care_events() if e["detail-type"] == "ComplaintResolved"]
+    assert [(e["complaint_id"], e["member_id"]) for e in resolved_events] == [(cid, member_id)]
+    assert at(resolved_events[0]["revisit_on"]) - at(resolved["resolved_at"]) == timedelta(days=2)
 
 
 def test_not_satisfied_reopens_and_escalates_one_level():

@@ -266,7 +266,7 @@ def test_a_run_that_died_after_publishing_is_marked_unconfirmed_and_never_sent_a
 def test_tier_events_reach_the_function_through_the_bus_and_queue(directory):
     mid = member("13800138013", consent=False)
     events = boto3.client("events", region_name="us-east-1")
-    events.put_events(Entries=[{"Source": "vipcare.purchases", "DetailType": "TierChanged",
+    events.put_events(Entries=[{"Source": "vipcare", "DetailType": "TierChanged",
                                 "EventBusName": resources.physical_names()["VipBus"],
                                 "Detail": json.dumps({"event_id": "bus-1", "from": "regular", "to": "silver",
                                                       "member_id": mid, "brand_id": "demo"})}])
@@ -453,20 +453,31 @@ def test_bad_contact_payload_is_422(directory, payload):
     assert call("POST", f"/members/{mid}/contacts", payload, claims=ADMIN).status == 422
 
 
-def test_complaint_revisit_task_shows_in_the_managers_task_list(directory):
-    mid = member("13800138029")
+def test_a_resolved_complaint_raises_one_revisit_task_for_the_manager_and_texts_the_member(directory):
+    mid = member("13800138029", consent=False)
     set_profile(mid, manager_id="mgr-1")
     body = {"member_id": mid, "store_id": "demo-001", "channel": "hotline", "category": "service_attitude",
             "severity": "medium", "description": "Rude."}
     r = call("POST", "/complaints", body, claims=ADMIN)
     assert r.status == 201, r.body
     cid = r.body["complaint_id"]
-    assignee = r.body["assignee"]
-    staff = claims_for(role="manager", store_id="demo-001", staff_id=assignee)
+    staff = claims_for(role="manager", store_id="demo-001", staff_id=r.body["assignee"])
     assert call("POST", f"/complaints/{cid}/acknowledge", claims=staff).status == 200
     assert call("POST", f"/complaints/{cid}/resolve", {"resolution": "Apologised"}, claims=staff).status == 200
+    resolved = {"detail-type": "ComplaintResolved", "time": "2026-11-23T04:00:00Z",
+                "detail": {"event_id": f"{cid}.resolved.v4", "brand_id": "demo", "member_id": mid,
+                           "complaint_id": cid, "revisit_on": "2026-11-25T04:00:00+00:00"}}
+    event = tier_event(mid, "gold", at_shanghai(2026, 11, 23, 12))
+    event["Records"][0]["body"] = json.dumps(resolved)
+    consume(event)
+    consume(event)  # redelivered: still one task, one SMS
     revisits = [t for t in tasks_of("mgr-1") if t["kind"] == "revisit"]
     assert [(t["task_id"], t["member_id"], t["status"]) for t in revisits] == [(f"revisit.{cid}", mid, "open")]
+    resolved_sms = [m for m in messages(mid) if m["kind"] == "complaint_resolved"]
+    assert [(m["status"], m["category"]) for m in resolved_sms] == [("sent", "service")]  # no consent needed
+    done = call("POST", f"/members/{mid}/tasks/revisit.{cid}/complete", claims=ADMIN)
+    assert done.status == 200 and done.body["status"] == "done"
+    assert call("POST", f"/members/{mid}/tasks/revisit.{cid}/complete", claims=ADMIN).status == 409
 
 
 def test_settings_updates_keep_the_fields_not_sent(directory):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import boto3
@@ -30,3 +31,18 @@ def queue_depth(logical_id: str) -> int:
                                      AttributeNames=["ApproximateNumberOfMessages",
                                                      "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
     return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def take_messages(logical_id: str) -> list[dict]:
+    """Receive and delete every message waiting in a queue (bodies as JSON), to look at what a
+    use case put on the bus without running the consumer."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = resources.physical_names()[logical_id]
+    out: list[dict] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            return out
+        for m in got:
+            out.append(json.loads(m["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])

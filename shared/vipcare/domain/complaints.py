@@ -130,8 +130,6 @@ class ComplaintPolicy:
     managed_tiers: frozenset[Tier]
     # A revisit task for the member's manager, due this long after resolution.
     revisit_after: timedelta
-    sms_template: str = field(
-        default="{brand}: we have your complaint {case}. We will respond by {respond_by} ({tz}).")
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any], base: ComplaintPolicy | None = None) -> ComplaintPolicy:
@@ -155,8 +153,7 @@ class ComplaintPolicy:
         if "revisit_after_hours" in raw:
             revisit = timedelta(hours=float(raw["revisit_after_hours"]))
         return cls(sla=sla, priority_table=base.priority_table, value_bands=bands, technical_categories=technical,
-                   managed_tiers=base.managed_tiers, revisit_after=revisit,
-                   sms_template=raw.get("sms_template", base.sms_template))
+                   managed_tiers=base.managed_tiers, revisit_after=revisit)
 
 
 DEFAULT_POLICY = ComplaintPolicy(

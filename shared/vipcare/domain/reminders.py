@@ -24,7 +24,8 @@ from .errors import ValidationFailed
 class Kind(StrEnum):
     TIER_UPGRADE = "tier_upgrade"
     DOWNGRADE_WARNING = "downgrade_warning"
-    COMPLAINT_UPDATE = "complaint_update"
+    COMPLAINT_RECEIVED = "complaint_received"
+    COMPLAINT_RESOLVED = "complaint_resolved"
     BIRTHDAY = "birthday"
     ANNIVERSARY = "anniversary"
     HOLIDAY = "holiday"
@@ -32,11 +33,12 @@ class Kind(StrEnum):
     PROMOTION = "promotion"
 
 
-SERVICE_KINDS = frozenset({Kind.TIER_UPGRADE, Kind.DOWNGRADE_WARNING, Kind.COMPLAINT_UPDATE})
+SERVICE_KINDS = frozenset({Kind.TIER_UPGRADE, Kind.DOWNGRADE_WARNING, Kind.COMPLAINT_RECEIVED,
+                           Kind.COMPLAINT_RESOLVED})
 
 # Lower number = higher priority when the cap leaves room for fewer messages than are due.
 PRIORITY: dict[Kind, int] = {
-    Kind.TIER_UPGRADE: 0, Kind.DOWNGRADE_WARNING: 0, Kind.COMPLAINT_UPDATE: 0,
+    Kind.TIER_UPGRADE: 0, Kind.DOWNGRADE_WARNING: 0, Kind.COMPLAINT_RECEIVED: 0, Kind.COMPLAINT_RESOLVED: 0,
     Kind.BIRTHDAY: 1, Kind.ANNIVERSARY: 2, Kind.HOLIDAY: 3, Kind.POINTS_EXPIRING: 4, Kind.PROMOTION: 4,
 }
 
@@ -84,10 +86,11 @@ MAX_SEGMENTS = 2
 
 # ---- templates -------------------------------------------------------------------------
 
-PLACEHOLDERS = frozenset({"name", "tier", "brand", "holiday", "amount", "date", "points"})
+PLACEHOLDERS = frozenset({"name", "tier", "brand", "holiday", "amount", "date", "points", "case"})
 # Longest values a placeholder is checked with: a template must fit with realistic values.
 _WORST_CASE = {"name": "欧阳娜娜娜", "tier": "diamond", "brand": "VIP Care", "holiday": "中秋节",
-               "amount": "50000.00", "date": "2026-12-31", "points": "100000"}
+               "amount": "50000.00", "date": "2026-12-31", "points": "100000",
+               "case": "c_0123456789abcdef"}
 _WORST_CASE_EN = {**_WORST_CASE, "name": "Alexandra Smith", "holiday": "Mid-Autumn Festival"}
 
 LANGUAGES = ("zh", "en")
@@ -104,8 +107,10 @@ DEFAULT_TEMPLATES: dict[Kind, dict[str, str]] = {
                              "en": "{name}, your {tier} status ends on {date}; spend {amount} more to keep it."},
     Kind.POINTS_EXPIRING: {"zh": "{name}，您有{points}积分将于{date}过期，欢迎到店使用。",
                            "en": "{name}, {points} points expire on {date}. Use them in store."},
-    Kind.COMPLAINT_UPDATE: {"zh": "{name}，您的反馈已处理，感谢您对{brand}的信任。",
-                            "en": "{name}, your feedback has been handled. Thank you for trusting {brand}."},
+    Kind.COMPLAINT_RECEIVED: {"zh": "{name}，{brand}已收到您的投诉{case}，我们将于{date}前回复您。",
+                              "en": "{name}, {brand} has your complaint {case}. We will respond by {date}."},
+    Kind.COMPLAINT_RESOLVED: {"zh": "{name}，您的投诉{case}已处理，感谢您对{brand}的信任。",
+                              "en": "{name}, your complaint {case} has been resolved. Thank you for trusting {brand}."},
     Kind.PROMOTION: {"zh": "{name}，{brand}会员活动进行中，欢迎光临。",
                      "en": "{name}, a {brand} member event is on. See you in store."},
 }

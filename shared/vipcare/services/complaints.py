@@ -43,11 +43,13 @@ from ..domain.directory import Staff
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.members import Member
 from ..domain.privacy import redact
+from ..notify.events import EventPublisher
 from ..notify.sns import SnsNotifier
-from ..store.complaints import DUE_SHARDS, ComplaintRepository, RevisitTask, StaleCase, Step
+from ..store.complaints import DUE_SHARDS, ComplaintRepository, StaleCase, Step
 from ..store.directory import DirectoryRepository
 from ..store.members import MemberRepository
-from .brands import brand_settings
+from ..store.tiers import PendingEvent
+from .outbox import deliver
 
 log = logging.getLogger("vipcare.complaints")
 
@@ -112,6 +114,26 @@ def _tell_staff(notifier: SnsNotifier, c: Complaint, event: str, reason: str) ->
         return False
 
 
+# ---- bus events (through the outbox) ------------------------------------------------------
+
+
+def _event(detail_type: str, c: Complaint, at: datetime, **extra: Any) -> tuple[str, dict[str, Any]]:
+    """A case's bus event. The event id names the case and the step, so a redelivery or a
+    resend from the outbox is recognised by the consumers."""
+    step = {"ComplaintFiled": "filed", "ComplaintResolved": f"resolved.v{c.version + 1}"}[detail_type]
+    return detail_type, {"event_id": f"{c.complaint_id}.{step}", "brand_id": c.brand_id,
+                         "member_id": c.member_id, "store_id": c.store_id, "complaint_id": c.complaint_id,
+                         "priority": c.priority.value, "respond_by": c.respond_by.isoformat(),
+                         "at": at.isoformat(), **extra}
+
+
+def _publish(pending: list[PendingEvent], complaints: ComplaintRepository,
+             events: EventPublisher | None) -> bool:
+    """Publish what a step left in the outbox; a failure leaves it for the escalation job."""
+    publisher = events or EventPublisher()
+    return all([deliver(publisher, e, complaints.event_published) for e in pending])
+
+
 # ---- intake ------------------------------------------------------------------------------
 
 
@@ -119,7 +141,7 @@ def _tell_staff(notifier: SnsNotifier, c: Complaint, event: str, reason: str) ->
 class Filed:
     complaint: Complaint
     reason: str
-    sms_sent: bool
+    event_published: bool  # ComplaintFiled on the bus (the member's SMS comes from care)
     staff_told: bool
 
 
@@ -132,6 +154,7 @@ def file_complaint(
     directory: DirectoryRepository | None = None,
     complaints: ComplaintRepository | None = None,
     notifier: SnsNotifier | None = None,
+    events: EventPublisher | None = None,
     policy: ComplaintPolicy | None = None,
 ) -> Filed:
     now = now or datetime.now(UTC)
@@ -182,20 +205,11 @@ def file_complaint(
         ],
     )
     case.next_check_at = next_check(case, now, policy=policy)
-    complaints.add(case, member_month=case.period)
+    pending = complaints.add(case, member_month=case.period, events=(_event("ComplaintFiled", case, now),))
 
+    published = _publish(pending, complaints, events)
     staff_told = _tell_staff(notifier, case, "complaint.assigned", decision.reason)
-    brand = brand_settings(caller.brand_id, directory)
-    text = policy.sms_template.format(brand=brand.name, case=case.complaint_id,
-                                      respond_by=_local(respond_by, store.timezone).strftime("%Y-%m-%d %H:%M"),
-                                      tz=store.timezone)
-    try:
-        notifier.send_sms(member.phone, text)
-        sms_sent = True
-    except Exception as exc:  # noqa: BLE001 - the case stands; the SMS is best effort
-        log.warning("complaint SMS failed", extra={"complaint_id": case.complaint_id, "error": redact(str(exc))})
-        sms_sent = False
-    return Filed(case, decision.reason, sms_sent, staff_told)
+    return Filed(case, decision.reason, published, staff_told)
 
 
 # ---- who may see and act -----------------------------------------------------------------
@@ -244,9 +258,9 @@ def _for_action(caller: Caller, complaint_id: str, complaints: ComplaintReposito
     return case
 
 
-def _write(complaints: ComplaintRepository, step: Step) -> None:
+def _write(complaints: ComplaintRepository, step: Step) -> list[PendingEvent]:
     try:
-        complaints.apply(step)
+        return complaints.apply(step)
     except StaleCase:
         raise Conflict("the complaint changed meanwhile; read it again and retry", field="version",
                        code="stale") from None
@@ -296,20 +310,14 @@ def add_note(caller: Caller, complaint_id: str, text: str, *, now: datetime | No
     return _with(after, case, entry)
 
 
-def _revisit_owner(member: Member | None, case: Complaint, directory: DirectoryRepository) -> str | None:
-    if member is not None and member.manager_id:
-        return member.manager_id
-    managers = [s for s in directory.staff_of_store(case.brand_id, case.store_id, Role.MANAGER) if s.active]
-    return min(managers, key=lambda s: s.staff_id).staff_id if managers else None
-
-
 def resolve(caller: Caller, complaint_id: str, resolution: str, *, now: datetime | None = None,
             complaints: ComplaintRepository | None = None, directory: DirectoryRepository | None = None,
-            members: MemberRepository | None = None, policy: ComplaintPolicy | None = None) -> Complaint:
-    """Resolution text; raises the revisit task for the member's manager."""
+            events: EventPublisher | None = None, policy: ComplaintPolicy | None = None) -> Complaint:
+    """Resolution text. `ComplaintResolved` goes on the bus: care texts the member and raises
+    the revisit task for the member's manager, due `revisit_after` later."""
     now = now or datetime.now(UTC)
     complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
-    members, policy = members or MemberRepository(), policy or complaint_policy()
+    policy = policy or complaint_policy()
     case = _for_action(caller, complaint_id, complaints, directory)
     status = transition(case.status, Action.RESOLVE)
     after = dataclasses.replace(case, status=status, resolved_at=now, resolution=resolution, history=[])
@@ -317,13 +325,11 @@ def resolve(caller: Caller, complaint_id: str, resolution: str, *, now: datetime
     kpi: dict[str, int] = {}
     if case.resolved_at is None:  # the first resolution is the one the figures judge
         kpi = {"resolved": 1, "resolved_in_time": int(now <= case.resolve_by)}
-    owner = _revisit_owner(members.get(case.brand_id, case.member_id), case, directory)
-    task = (RevisitTask(brand_id=case.brand_id, staff_id=owner, member_id=case.member_id,
-                        complaint_id=case.complaint_id, due_at=now + policy.revisit_after, created_at=now)
-            if owner else None)
     entry = HistoryEntry(at=now, actor=caller.source, action=Action.RESOLVE, status=status,
                          assignee=case.assignee, text=resolution)
-    _write(complaints, Step(before=case, after=after, entry=entry, kpi=kpi, task=task))
+    event = _event("ComplaintResolved", case, now, revisit_on=(now + policy.revisit_after).isoformat())
+    pending = _write(complaints, Step(before=case, after=after, entry=entry, kpi=kpi, events=(event,)))
+    _publish(pending, complaints, events)
     return _with(after, case, entry)
 
 
@@ -413,15 +419,18 @@ class EscalationRun:
     escalated: int = 0
     already_moved: int = 0
     top_of_ladder: int = 0
+    events_resent: int = 0  # left in the outbox by a crash or a refused publish, published now
+    events_kept: int = 0  # refused again, still in the outbox
 
     def as_dict(self) -> dict[str, Any]:
         return {"time": self.now.isoformat(), "due": self.due, "escalated": self.escalated,
-                "already_moved": self.already_moved, "top_of_ladder": self.top_of_ladder}
+                "already_moved": self.already_moved, "top_of_ladder": self.top_of_ladder,
+                "events_resent": self.events_resent, "events_kept": self.events_kept}
 
 
 def run_escalations(now: datetime, *, complaints: ComplaintRepository | None = None,
                     directory: DirectoryRepository | None = None, notifier: SnsNotifier | None = None,
-                    policy: ComplaintPolicy | None = None) -> EscalationRun:
+                    events: EventPublisher | None = None, policy: ComplaintPolicy | None = None) -> EscalationRun:
     """Move every case past its pending deadline one level up (at most one level per run).
 
     Reads only what is due, from the sparse index (one Query per shard). Each (case, level)
@@ -433,7 +442,13 @@ def run_escalations(now: datetime, *, complaints: ComplaintRepository | None = N
     directory = _RunDirectory(directory or DirectoryRepository())  # one read per staff/store per run
     notifier, policy = notifier or SnsNotifier(), policy or complaint_policy()
     run = EscalationRun(now=now)
+    publisher = events or EventPublisher()
     for shard in range(DUE_SHARDS):
+        for pending in complaints.pending_events(shard):
+            if deliver(publisher, pending, complaints.event_published):
+                run.events_resent += 1
+            else:
+                run.events_kept += 1
         for case in complaints.due(now, shard):
             why = breach(case, now)
             if why is None:

@@ -333,7 +333,25 @@ class Dispatcher:
             values = {"tier": self._tier_name(str(detail.get("tier") or profile.tier), language),
                       "date": str(detail.get("effective_on") or ""), "amount": str(detail.get("amount_needed") or "")}
             return self.offer(profile, Candidate(Kind.DOWNGRADE_WARNING, f"downgrade_warning#{event_id}", values))
+        if detail_type == "ComplaintFiled":
+            return self.offer(profile, Candidate(Kind.COMPLAINT_RECEIVED, f"complaint_received#{event_id}", {
+                "case": str(detail["complaint_id"]),
+                "date": self._local_text(brand_id, str(detail.get("respond_by") or ""))}))
+        if detail_type == "ComplaintResolved":
+            from .tasks import TaskRun
+
+            TaskRun(self.now, care=self.care, sms=self.sms).revisit(
+                profile, str(detail["complaint_id"]), str(detail.get("revisit_on") or self.now.isoformat()))
+            return self.offer(profile, Candidate(Kind.COMPLAINT_RESOLVED, f"complaint_resolved#{event_id}",
+                                                 {"case": str(detail["complaint_id"])}))
         return "ignored"
+
+    def _local_text(self, brand_id: str, moment: str) -> str:
+        """A deadline as the member reads it: the brand's local time, to the minute."""
+        if not moment:
+            return ""
+        local = datetime.fromisoformat(moment).astimezone(rules.zone(self.policy(brand_id).timezone))
+        return local.strftime("%Y-%m-%d %H:%M")
 
 
 def _rank(tier: str) -> int:

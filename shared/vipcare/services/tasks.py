@@ -88,6 +88,13 @@ class TaskRun:
         self._tell(task, "task_assigned")
         return True
 
+    def revisit(self, profile: MemberItem, complaint_id: str, revisit_on: str) -> bool:
+        """From ComplaintResolved: call the member back about the case (one task per case: the
+        case id is the task's period, so a redelivered event adds nothing)."""
+        return self.raise_task(profile, TaskKind.REVISIT, complaint_id,
+                               f"revisit after complaint {complaint_id} was resolved",
+                               {"complaint_id": complaint_id, "revisit_on": revisit_on})
+
     def _tell(self, task: TaskItem, event: str) -> None:
         self.sms.tell_staff({"event": event, "brand_id": task.brand_id, "assignee": task.assignee,
                              "member_id": task.member_id, "task_id": task.task_id, "kind": task.kind,
@@ -247,11 +254,7 @@ def staff_tasks(caller: Caller, staff_id: str, *, limit: int = 100, care: CareRe
     if caller.staff_id != staff_id and caller.store_scoped:
         raise NotFound("staff member not found")
     care = care or CareRepository()
-    own = care.tasks_of(caller.brand_id, staff_id, limit)
-    revisits = [_revisit_view(r) for r in care.revisit_tasks(caller.brand_id, staff_id, limit)]
-    merged = [t for t in own if t.status == "open"] + [r for r in revisits if r.status == "open"] + \
-        [t for t in own if t.status != "open"] + [r for r in revisits if r.status != "open"]
-    return merged[:limit]
+    return care.tasks_of(caller.brand_id, staff_id, limit)
 
 
 @dataclass(frozen=True)
@@ -293,16 +296,6 @@ def manager_book(caller: Caller, staff_id: str, *, limit: int = 50, after: str |
                              store_id=p.store_id, last_contact_on=c.last_contact_on if c else None,
                              next_contact_due=due, overdue=due is not None and due < today_text))
     return out, more
-
-
-def _revisit_view(item: Any) -> TaskItem:
-    """A complaint's revisit task (kept by the complaint service) shown in the task list."""
-    return TaskItem(member_pk(item.brand_id, item.member_id), f"TASK#revisit.{item.complaint_id}",
-                    brand_id=item.brand_id, member_id=item.member_id, task_id=f"revisit.{item.complaint_id}",
-                    kind=TaskKind.REVISIT.value, period=item.due_at.date().isoformat(),
-                    status="open" if item.status == "open" else "done", assignee=item.staff_id,
-                    reason=f"revisit after complaint {item.complaint_id} was resolved", created_at=item.created_at,
-                    escalated=0)
 
 
 def complete_task(caller: Caller, member_id: str, task_id: str, *, now: datetime | None = None,

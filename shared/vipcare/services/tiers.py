@@ -55,6 +55,7 @@ from ..store.tiers import (
 )
 from .brands import brand_settings
 from .limits import forget_cached_policies, tier_policy
+from .outbox import deliver
 
 log = logging.getLogger("vipcare.tiers")
 
@@ -126,17 +127,7 @@ def _event_of(m: MemberTier, d: Decision, event_id: str, now: datetime) -> tuple
 
 
 def _deliver(events: EventPublisher, repo: TierRepository, pending: PendingEvent | None) -> bool:
-    """Publish an outbox event, then drop it from the outbox. A refused publish leaves it there
-    for the next run of its shard (consumers de-duplicate on `event_id`)."""
-    if pending is None:
-        return True
-    try:
-        events.publish(pending.detail_type, pending.detail)
-    except Exception as exc:  # noqa: BLE001 - any failure: the outbox keeps the event
-        log.warning("tier event kept in the outbox", extra={"event_id": pending.sk, "error": type(exc).__name__})
-        return False
-    repo.event_published(pending)
-    return True
+    return deliver(events, pending, repo.event_published)
 
 
 # ---- dedicated managers -------------------------------------------------------------------

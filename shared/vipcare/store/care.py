@@ -337,13 +337,6 @@ class CareRepository:
         return list(TaskItem.by_assignee.query(assignee_pk(brand_id, staff_id), scan_index_forward=True,
                                                limit=limit))
 
-    def revisit_tasks(self, brand_id: str, staff_id: str, limit: int) -> list[Any]:
-        """Complaint revisit tasks (ComplaintsTable, written when a case is resolved)."""
-        from .complaints import RevisitTaskItem, staff_tasks_pk
-
-        return list(RevisitTaskItem.query(staff_tasks_pk(brand_id, staff_id), RevisitTaskItem.sk.startswith("REVISIT#"),
-                                          limit=limit))
-
     def reassign(self, task: TaskItem, staff_id: str, now: datetime) -> None:
         try:
             task.update(actions=[TaskItem.assignee.set(staff_id),

@@ -1,8 +1,10 @@
 """ComplaintsTable: cases with their history, queue views, the escalation index, timeliness
-counters, per-member complaint counts and revisit tasks. Layout in docs/data-model.md."""
+counters, per-member complaint counts and the outbox of bus events. Layout in
+docs/data-model.md."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -38,10 +40,12 @@ from ..domain.complaints import (
 from .attributes import DecimalAttribute
 from .clients import REGION as _REGION
 from .models import _SharedClientModel
+from .tiers import PendingEvent
 
 DUE_SHARDS = 10
 CASE_SK = "CASE"
 OPEN_SK = "COMPLAINTS#OPEN"
+OUTBOX_PREFIX = "COMPLAINTOUTBOX#"
 
 # Counters kept per (brand, month, store) as cases move (docs/complaints.md "Figures").
 KPI_COUNTERS = ("opened", "responded", "responded_in_time", "first_response_seconds", "resolved",
@@ -221,18 +225,18 @@ class MemberComplaintsItem(ComplaintsTableModel):
     total = NumberAttribute(null=True)
 
 
-class RevisitTaskItem(ComplaintsTableModel):
-    """A revisit task for the member's manager after a case is resolved (the reminder issue
-    will own the task list; until then the task is this record)."""
+class OutboxItem(ComplaintsTableModel):
+    """A case's bus event (ComplaintFiled, ComplaintResolved), written in the case's transaction
+    and deleted once published: a crash or a refused publish in between leaves it for the
+    escalation job, which runs every 15 minutes."""
 
-    kind = UnicodeAttribute()
-    brand_id = UnicodeAttribute()
-    staff_id = UnicodeAttribute()
-    member_id = UnicodeAttribute()
-    complaint_id = UnicodeAttribute()
-    due_at = UTCDateTimeAttribute()
+    detail_type = UnicodeAttribute()
+    detail = UnicodeAttribute()  # JSON
     created_at = UTCDateTimeAttribute()
-    status = UnicodeAttribute()
+
+
+def outbox_pk(complaint_id: str) -> str:
+    return f"{OUTBOX_PREFIX}{due_shard(complaint_id, DUE_SHARDS)}"
 
 
 # ---- conversions ---------------------------------------------------------------------------
@@ -292,16 +296,6 @@ class StaleCase(Exception):
 
 
 @dataclass(slots=True)
-class RevisitTask:
-    brand_id: str
-    staff_id: str
-    member_id: str
-    complaint_id: str
-    due_at: datetime
-    created_at: datetime
-
-
-@dataclass(slots=True)
 class Step:
     """One change to a case, written atomically with its side effects."""
 
@@ -310,7 +304,8 @@ class Step:
     entry: HistoryEntry
     kpi: dict[str, int]
     member_open_delta: int = 0
-    task: RevisitTask | None = None
+    # Bus events of this step: (detail type, detail with an `event_id`), kept in the outbox.
+    events: tuple[tuple[str, dict[str, Any]], ...] = ()
     # Escalations condition on the level (and the pending check) instead of the version:
     # each (case, level) moves once, however many job runs overlap.
     escalation: bool = False
@@ -326,14 +321,27 @@ def _kpi_update(tx: TransactWrite, brand_id: str, period: str, store_id: str, co
     tx.update(KpiItem(kpi_pk(brand_id, period), f"STORE#{store_id}"), actions=actions)
 
 
+def _outbox(tx: TransactWrite, c: Complaint, events: tuple[tuple[str, dict[str, Any]], ...],
+            now: datetime) -> list[PendingEvent]:
+    pending = []
+    for detail_type, detail in events:
+        e = PendingEvent(outbox_pk(c.complaint_id), str(detail["event_id"]), detail_type, detail)
+        tx.save(OutboxItem(e.pk, e.sk, detail_type=detail_type, detail=json.dumps(detail, default=str),
+                           created_at=now), condition=OutboxItem.pk.does_not_exist())
+        pending.append(e)
+    return pending
+
+
 def _member_count(tx: TransactWrite, brand_id: str, member_id: str, sk: str, delta: int) -> None:
     tx.update(MemberComplaintsItem(member_pk(brand_id, member_id), sk),
               actions=[MemberComplaintsItem.total.add(delta)])
 
 
 class ComplaintRepository:
-    def add(self, c: Complaint, *, member_month: str) -> None:
-        """The case, the member's counts and the month's `opened` counter, in one transaction."""
+    def add(self, c: Complaint, *, member_month: str,
+            events: tuple[tuple[str, dict[str, Any]], ...] = ()) -> list[PendingEvent]:
+        """The case, the member's counts, the month's `opened` counter and the case's bus events
+        (outbox), in one transaction. Returns the events to publish."""
         item = ComplaintItem(
             case_pk(c.brand_id, c.complaint_id), CASE_SK,
             assignee_pk=assignee_key(c.brand_id, c.assignee),
@@ -355,6 +363,8 @@ class ComplaintRepository:
             _member_count(tx, c.brand_id, c.member_id, OPEN_SK, 1)
             _member_count(tx, c.brand_id, c.member_id, f"COMPLAINTS#{member_month}", 1)
             _kpi_update(tx, c.brand_id, c.period, c.store_id, {"opened": 1})
+            pending = _outbox(tx, c, events, c.opened_at)
+        return pending
 
     def get(self, brand_id: str, complaint_id: str) -> Complaint | None:
         try:
@@ -362,8 +372,9 @@ class ComplaintRepository:
         except DoesNotExist:
             return None
 
-    def apply(self, step: Step) -> None:
-        """Write one step; StaleCase when the case moved on since it was read."""
+    def apply(self, step: Step) -> list[PendingEvent]:
+        """Write one step; StaleCase when the case moved on since it was read. Returns the
+        step's bus events to publish."""
         before, after = step.before, step.after
         item = ComplaintItem(case_pk(after.brand_id, after.complaint_id), CASE_SK)
         actions: list[UpdateAction] = [ComplaintItem.version.set(before.version + 1),
@@ -398,17 +409,13 @@ class ComplaintRepository:
                     _kpi_update(tx, after.brand_id, after.period, after.store_id, step.kpi)
                 if step.member_open_delta:
                     _member_count(tx, after.brand_id, after.member_id, OPEN_SK, step.member_open_delta)
-                if step.task is not None:
-                    t = step.task
-                    tx.save(RevisitTaskItem(staff_tasks_pk(t.brand_id, t.staff_id), f"REVISIT#{t.complaint_id}",
-                                            kind="complaint_revisit", brand_id=t.brand_id, staff_id=t.staff_id,
-                                            member_id=t.member_id, complaint_id=t.complaint_id, due_at=t.due_at,
-                                            created_at=t.created_at, status="open"))
+                pending = _outbox(tx, after, step.events, step.entry.at)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
                 raise StaleCase(after.complaint_id) from None
             raise
+        return pending
 
     # ---- reads
     def due(self, now: datetime, shard: int, *, limit: int = 500) -> list[Complaint]:
@@ -462,13 +469,13 @@ class ComplaintRepository:
                 for i in MemberComplaintsItem.query(member_pk(brand_id, member_id),
                                                     MemberComplaintsItem.sk.startswith("COMPLAINTS#"))}
 
-    def revisit_task(self, brand_id: str, staff_id: str, complaint_id: str) -> RevisitTask | None:
-        try:
-            i = RevisitTaskItem.get(staff_tasks_pk(brand_id, staff_id), f"REVISIT#{complaint_id}")
-        except DoesNotExist:
-            return None
-        return RevisitTask(brand_id=i.brand_id, staff_id=i.staff_id, member_id=i.member_id,
-                           complaint_id=i.complaint_id, due_at=i.due_at, created_at=i.created_at)
+    # ---- the outbox of bus events
+    def pending_events(self, shard: int) -> list[PendingEvent]:
+        return [PendingEvent(i.pk, i.sk, i.detail_type, json.loads(i.detail))
+                for i in OutboxItem.query(f"{OUTBOX_PREFIX}{shard}")]
+
+    def event_published(self, e: PendingEvent) -> None:
+        OutboxItem(e.pk, e.sk).delete()
 
 
 def as_decimal(value: Decimal | None) -> str | None:
