@@ -504,3 +504,46 @@ def test_concurrent_runs_send_an_occasion_once(directory):
         list(pool.map(lambda _: run_job(at_shanghai(2026, 11, 23, 10)), range(4)))
     assert sorted(p for p, _ in sms()) == sorted(f"+861380013805{i}" for i in range(4))
     assert all([m["status"] for m in messages(mid)] == ["sent"] for mid in mids)
+
+
+# ---- points expiring --------------------------------------------------------------------------
+
+
+def give_points(member_id: str, lots: dict[str, int], today: date) -> None:
+    """The member's STATS as a purchase history would leave them (prune() keeps the index key)."""
+    from vipcare.domain.points import PointsLedger
+    from vipcare.domain.stats import MemberStats
+    from vipcare.store.ledger import LedgerRepository
+
+    stats = MemberStats(points=PointsLedger(lots=dict(lots)))
+    stats.prune(today, 24)
+    LedgerRepository().commit(brand_id="demo", member_id=member_id, stats=stats, entries=[])
+
+
+def test_points_expiring_in_30_days_are_announced_once_then_the_next_lot_is_scheduled(directory):
+    from vipcare.store.ledger import LedgerRepository
+
+    mid = member("13800138040")
+    give_points(mid, {"2024-12": 500, "2025-03": 200}, date(2026, 11, 20))
+    assert LedgerRepository().stats("demo", mid).points_notice_on == date(2026, 12, 1)
+    run_job(at_shanghai(2026, 11, 30, 10))  # the day before: nothing
+    assert messages(mid) == []
+    run_job(at_shanghai(2026, 12, 1, 10))
+    run_job(at_shanghai(2026, 12, 1, 11))  # an hour later: the same notice is not sent again
+    [record] = messages(mid)
+    assert (record["kind"], record["status"], record["occasion_key"]) == ("points_expiring", "sent",
+                                                                          "points_expiring#2026-12")
+    assert "500" in record["text"] and "2026-12-31" in record["text"]
+    assert LedgerRepository().stats("demo", mid).points_notice_on == date(2027, 3, 1)
+
+
+def test_points_notice_is_skipped_when_the_points_were_spent_meanwhile(directory):
+    mid = member("13800138041")
+    give_points(mid, {"2024-12": 500}, date(2026, 11, 20))
+    from vipcare.store.ledger import LedgerRepository, StatsItem, member_pk
+
+    # spent since, by a path that did not recompute the key: the job reads the lots and says nothing
+    StatsItem(member_pk("demo", mid), "STATS").update(actions=[StatsItem.lots.set({})])
+    run_job(at_shanghai(2026, 12, 1, 10))
+    assert messages(mid) == []
+    assert LedgerRepository().stats("demo", mid).points_notice_on is None

@@ -99,3 +99,18 @@ def test_a_purchase_only_ever_upgrades():
     assert upgrade_on_purchase(Tier.SILVER, Tier.GOLD) == Tier.GOLD
     assert upgrade_on_purchase(Tier.GOLD, Tier.SILVER) is None
     assert upgrade_on_purchase(Tier.GOLD, Tier.GOLD) is None
+
+
+def test_points_notice_is_30_days_before_the_last_valid_day_of_the_oldest_live_lot():
+    from datetime import date
+
+    from vipcare.domain.points import expiry_notice_day
+
+    # earned in Dec 2024, valid through Dec 2026: told on 1 Dec 2026 (31 Dec - 30 days)
+    assert expiry_notice_day("2024-12", 24) == date(2026, 12, 1)
+    assert expiry_notice_day("2024-03", 24) == date(2026, 3, 1)  # 31 Mar - 30 days
+    ledger = PointsLedger(lots={"2024-12": 500, "2025-03": 200})
+    assert ledger.next_notice(date(2026, 11, 20), 24) == date(2026, 12, 1)
+    # the oldest lot's notice has passed: the next lot's is the one ahead
+    assert ledger.next_notice(date(2026, 12, 2), 24) == date(2027, 3, 1)
+    assert PointsLedger().next_notice(date(2026, 12, 2), 24) is None

@@ -8,10 +8,15 @@ exactly what is left, so a fully returned sale always nets zero.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from .months import months_between
+from .months import months_between, shift
+
+# Members are told this long before a lot of points expires (DOMAIN.md §4: points expiring).
+EXPIRY_NOTICE = timedelta(days=30)
 
 
 def points_for(amount: Decimal, multiplier: Decimal) -> int:
@@ -25,6 +30,21 @@ def clawback_for(sale_points: int, sale_amount: Decimal, returned_before: Decima
         return sale_points - clawed_before
     share = (Decimal(sale_points) * returning / sale_amount).to_integral_value(rounding=ROUND_HALF_UP)
     return min(int(share), sale_points - clawed_before)
+
+
+def expiry_month(earned_month: str, lifetime_months: int) -> str:
+    """The last month a lot is valid: it expires at the end of it."""
+    return shift(earned_month, lifetime_months)
+
+
+def last_day(month: str) -> date:
+    year, mon = int(month[:4]), int(month[5:7])
+    return date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+def expiry_notice_day(earned_month: str, lifetime_months: int) -> date:
+    """The day the member is told about a lot: 30 days before its last valid day."""
+    return last_day(expiry_month(earned_month, lifetime_months)) - EXPIRY_NOTICE
 
 
 def expires_after(earned_month: str, current_month: str, lifetime_months: int) -> bool:
@@ -48,6 +68,14 @@ class PointsLedger:
         return sum(p for m, p in self.lots.items()
                    if not expires_after(m, current_month, lifetime_months)
                    and expires_after(m, month, lifetime_months))
+
+    def next_notice(self, today: date, lifetime_months: int) -> date | None:
+        """The next day a member with these lots should hear that points expire: the notice day
+        of the oldest live lot whose notice is still ahead (today included). None: nothing to
+        tell. Kept as a sparse index key, so the reminder job finds the day's members directly."""
+        days = [expiry_notice_day(m, lifetime_months) for m, p in self.lots.items() if p > 0]
+        ahead = [d for d in days if d >= today]
+        return min(ahead) if ahead else None
 
     def drop_expired(self, current_month: str, lifetime_months: int) -> None:
         for m in [m for m in self.lots if expires_after(m, current_month, lifetime_months)]:

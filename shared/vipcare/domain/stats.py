@@ -5,7 +5,7 @@ last purchase, recent movements."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from .months import window
@@ -30,6 +30,9 @@ class MemberStats:
     last_purchase_at: datetime | None = None
     recent: list[str] = field(default_factory=list)  # movement references, newest first
     version: int = 0  # optimistic concurrency: every write is conditioned on it
+    # The next day the member is due a "points expiring" notice (sparse index key), recomputed
+    # from the lots at every write by prune().
+    points_notice_on: date | None = None
 
     def spend_12m(self, current_month: str) -> Decimal:
         return sum((self.spend.get(m, Decimal(0)) for m in window(current_month, SPEND_WINDOW_MONTHS)),
@@ -47,8 +50,10 @@ class MemberStats:
     def remember(self, reference: str) -> None:
         self.recent = [reference, *[r for r in self.recent if r != reference]][:RECENT_MOVEMENTS]
 
-    def prune(self, current_month: str, points_lifetime_months: int) -> None:
-        """Forget months no window can see any more: the item stays small forever."""
+    def prune(self, today: date, points_lifetime_months: int) -> None:
+        """Before every write: forget months no window can see any more (the item stays small
+        forever) and schedule the next points-expiring notice."""
+        current_month = f"{today.year:04d}-{today.month:02d}"
         keep_spend = set(window(current_month, SPEND_WINDOW_MONTHS + 1))
         keep_count = set(window(current_month, PURCHASE_WINDOW_MONTHS + 1))
         self.spend = {m: v for m, v in self.spend.items() if m in keep_spend or m > current_month}
@@ -56,3 +61,4 @@ class MemberStats:
         self.referrals = {r for r in self.referrals if r[:7] in keep_spend or r[:7] > current_month}
         self.purchases = {m: v for m, v in self.purchases.items() if m in keep_count or m > current_month}
         self.points.drop_expired(current_month, points_lifetime_months)
+        self.points_notice_on = self.points.next_notice(today, points_lifetime_months)

@@ -176,7 +176,7 @@ class Ingestor:
             profile_update = (tier_actions(state, decision.after, keys, now), MemberItem.tier == tier.value)
             decision.explanation["transaction_id"] = p.transaction_id
             extra.append(decision_item(p.brand_id, p.member_id, decision, policy, now))
-        stats.prune(current_month, limits.points_lifetime_months)
+        stats.prune(local_day(now, timezone), limits.points_lifetime_months)
         self.ledger.commit(brand_id=p.brand_id, member_id=p.member_id, stats=stats, entries=entries,
                            profile_update=profile_update, extra_puts=extra)
         if upgrade is not None:
@@ -240,7 +240,7 @@ class Ingestor:
                                   points=effect.points_clawed)
         ret.revision = existing.revision if existing else 0
         stats.remember(f"txn:{_ref(p.store_id, p.transaction_id)}")
-        stats.prune(month_of(now, timezone), limits.points_lifetime_months)
+        stats.prune(local_day(now, timezone), limits.points_lifetime_months)
         self.ledger.commit(brand_id=p.brand_id, member_id=p.member_id, stats=stats, entries=[ret, sale],
                            profile_update=self._review_moved(p, snap, stats, now, timezone))
         return Result(Outcome.APPLIED)

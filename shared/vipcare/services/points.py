@@ -10,6 +10,7 @@ from ..domain.access import Caller
 from ..domain.errors import Conflict
 from ..domain.months import month_of
 from ..domain.stats import MemberStats
+from ..domain.tiers import local_day
 from ..store.ledger import Conflict as WriteConflict
 from ..store.ledger import LedgerRepository, RedemptionItem, member_pk, redemption_sk
 from .brands import brand_settings
@@ -104,6 +105,7 @@ def redeem(caller: Caller, member_id: str, request: RedemptionIn, *, now: dateti
             raise Conflict(f"insufficient points: balance {stats.points.balance(month, lifetime)}",
                            field="points", code="insufficient_points")
         stats.remember(f"redeem:{request.redemption_id}")
+        stats.prune(local_day(now, timezone), lifetime)
         item = RedemptionItem(member_pk(caller.brand_id, member_id), redemption_sk(request.redemption_id),
                               redemption_id=request.redemption_id, points=request.points, reason=request.reason,
                               redeemed_at=now, by=caller.staff_id, fingerprint=fingerprint)

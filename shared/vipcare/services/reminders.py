@@ -19,12 +19,16 @@ from ..config import settings
 from ..domain import reminders as rules
 from ..domain.access import Caller, ensure_visible
 from ..domain.errors import Forbidden, NotFound, ValidationFailed
+from ..domain.points import expiry_month, expiry_notice_day, last_day
 from ..domain.privacy import redact
 from ..domain.reminders import Candidate, Kind, Status
+from ..domain.stats import MemberStats
 from ..notify.sns import SnsNotifier
 from ..store.care import CareRepository, MessageItem, OverBudget, Taken, msg_due_pk
+from ..store.ledger import LedgerRepository, points_notice_key
 from ..store.models import MemberItem
 from .brands import brand_settings
+from .limits import purchase_limits
 
 _ = redact  # personal data never reaches a log line; nothing here logs member fields
 RETRY_AFTER = timedelta(hours=1)
@@ -94,10 +98,12 @@ class Dispatcher:
     """One run of the job (or one batch of bus events): caches brand policies and each
     member's message history for the run."""
 
-    def __init__(self, now: datetime, *, care: CareRepository | None = None, sms: SnsNotifier | None = None) -> None:
+    def __init__(self, now: datetime, *, care: CareRepository | None = None, sms: SnsNotifier | None = None,
+                 ledger: LedgerRepository | None = None) -> None:
         self.now = now
         self.care = care or CareRepository()
         self.sms = sms or SnsNotifier()
+        self.ledger = ledger or LedgerRepository()
         self.run = DispatchRun(now)
         self._policies: dict[str, CarePolicy] = {}
         self._history: dict[tuple[str, str], list[MessageItem]] = {}
@@ -115,7 +121,8 @@ class Dispatcher:
 
     # ---- the hourly job -----------------------------------------------------------------
     def dispatch(self) -> DispatchRun:
-        found = self.occasions()
+        points = self.points_notices()
+        found = self.occasions() + [(profile, cand) for profile, cand, _ in points if cand is not None]
         self.run.occasions = len(found)
         by_member: dict[str, list[Candidate]] = {}
         profiles: dict[str, MemberItem] = {}
@@ -125,6 +132,9 @@ class Dispatcher:
         for member_id, cands in by_member.items():
             for cand in rules.by_priority(cands):  # birthday takes the cap's room before holidays
                 self.run.outcomes[self.offer(profiles[member_id], cand)] += 1
+        for profile, _, (day, lifetime, stats) in points:  # handled: the next notice day, if any
+            self.ledger.move_points_notice(profile.brand_id, profile.member_id, day,
+                                           stats.points.next_notice(day + timedelta(days=1), lifetime))
         self.retry_due()
         from .tasks import TaskRun
 
@@ -160,6 +170,34 @@ class Dispatcher:
             holiday = rules.holiday_today(day, policy.country, policy.brand_dates, policy.language)
             if holiday:
                 out.append((profile, Candidate(Kind.HOLIDAY, f"holiday#{day.isoformat()}", {"holiday": holiday})))
+        return out
+
+    def points_notices(self) -> list[tuple[MemberItem, Candidate | None, tuple[date, int, MemberStats]]]:
+        """Members whose points expire in 30 days, from the `by_audience` keys PTSEXP#<day>
+        (kept on the STATS item at every write), each checked against the brand's today. The
+        candidate is None when the points were spent meanwhile: nothing to tell, but the key
+        still moves on."""
+        days = [(self.now + timedelta(days=d)).date() for d in (-1, 0, 1)]
+        hits = [(b, m, day) for day in days for b, m in self.care.member_keys_for("by_audience",
+                                                                                    points_notice_key(day))]
+        todays = [h for h in hits if self._local_day(h[0]) == h[2]]
+        profiles = {(p.brand_id, p.member_id): p for p in self.care.profiles((b, m) for b, m, _ in todays)}
+        out: list[tuple[MemberItem, Candidate | None, tuple[date, int, MemberStats]]] = []
+        for brand_id, member_id, day in todays:
+            profile = profiles.get((brand_id, member_id))
+            if profile is None:
+                continue
+            lifetime = purchase_limits(brand_id).points_lifetime_months
+            stats = self.ledger.stats(brand_id, member_id)
+            lots = [m for m in stats.points.lots if expiry_notice_day(m, lifetime) == day]
+            month = f"{day.year:04d}-{day.month:02d}"
+            expiring = min(sum(stats.points.lots[m] for m in lots), stats.points.balance(month, lifetime))
+            cand = None
+            if expiring > 0:
+                last_month = expiry_month(max(lots), lifetime)
+                cand = Candidate(Kind.POINTS_EXPIRING, f"points_expiring#{last_month}",
+                                 {"points": str(expiring), "date": last_day(last_month).isoformat()})
+            out.append((profile, cand, (day, lifetime, stats)))
         return out
 
     def _local_day(self, brand_id: str) -> date:

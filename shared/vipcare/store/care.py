@@ -20,6 +20,8 @@ from .clients import REGION as _REGION
 from .models import MemberItem, _SharedClientModel, brand_pk, member_pk
 
 SHARDS = 4
+# Hash key attribute of each sparse MembersTable index the reminder job reads.
+_INDEX_KEYS = {"by_birthday": "bday_key", "by_anniversary": "anniv_key", "by_audience": "audience_pk"}
 
 
 def shard(member_id: str) -> int:
@@ -195,10 +197,11 @@ def _failed_condition(exc: Exception) -> bool:
 class CareRepository:
     # ---- occasions (MembersTable sparse indexes) -------------------------------------
     def member_keys_for(self, index: str, key: str) -> list[tuple[str, str]]:
-        """(brand_id, member_id) of the members under one by_birthday / by_anniversary key."""
+        """(brand_id, member_id) of the items under one key of a sparse MembersTable index
+        (by_birthday, by_anniversary, by_audience)."""
         client = MemberItem._get_connection().connection.client
         out: list[tuple[str, str]] = []
-        attr = "bday_key" if index == "by_birthday" else "anniv_key"
+        attr = _INDEX_KEYS[index]
         kwargs: dict[str, Any] = {"TableName": MemberItem.Meta.table_name, "IndexName": index,
                                   "KeyConditionExpression": "#k = :k", "ExpressionAttributeNames": {"#k": attr},
                                   "ExpressionAttributeValues": {":k": {"S": key}}}

@@ -12,9 +12,10 @@ Items (MembersTable):
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +27,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
@@ -92,6 +93,9 @@ class StatsItem(MembersTableModel):
     returned = MonthlyDecimals(null=True)  # month of the sale -> amount returned from it
     referrals = UnicodeSetAttribute(null=True)  # "YYYY-MM#<referred member>", added at their enrolment
     debt = IntegerAttribute(default=0)
+    # Sparse `by_audience` key `PTSEXP#<YYYY-MM-DD>`: the next day the member is due a
+    # points-expiring notice (absent: no live points).
+    audience_pk = UnicodeAttribute(null=True)
     last_purchase_at = UTCDateTimeAttribute(null=True)
     recent = ListAttribute(of=UnicodeAttribute, default=list)
     version = IntegerAttribute(default=0)
@@ -188,6 +192,13 @@ def _txn_item(e: LedgerEntry) -> TxnItem:
                    revision=e.revision + 1, **values)
 
 
+POINTS_NOTICE_PREFIX = "PTSEXP#"
+
+
+def points_notice_key(day: date) -> str:
+    return f"{POINTS_NOTICE_PREFIX}{day.isoformat()}"
+
+
 def _stats(item: StatsItem | None) -> MemberStats:
     if item is None:
         return MemberStats()
@@ -201,6 +212,8 @@ def _stats(item: StatsItem | None) -> MemberStats:
         last_purchase_at=item.last_purchase_at,
         recent=[str(r) for r in item.recent or []],
         version=int(item.version or 0),
+        points_notice_on=(date.fromisoformat(item.audience_pk.removeprefix(POINTS_NOTICE_PREFIX))
+                          if item.audience_pk else None),
     )
 
 
@@ -209,7 +222,8 @@ def _stats_item(brand_id: str, member_id: str, s: MemberStats) -> StatsItem:
                      spend=dict(s.spend),
                      purchases=dict(s.purchases), returned=dict(s.returned) or None,
                      referrals=set(s.referrals) or None, lots=dict(s.points.lots), debt=s.points.debt,
-                     last_purchase_at=s.last_purchase_at, recent=list(s.recent), version=s.version + 1)
+                     last_purchase_at=s.last_purchase_at, recent=list(s.recent), version=s.version + 1,
+                     audience_pk=points_notice_key(s.points_notice_on) if s.points_notice_on else None)
 
 
 @dataclass
@@ -278,6 +292,14 @@ class LedgerRepository:
             return _stats(StatsItem.get(member_pk(brand_id, member_id), STATS_SK, consistent_read=True))
         except StatsItem.DoesNotExist:
             return MemberStats()
+
+    def move_points_notice(self, brand_id: str, member_id: str, was: date, to: date | None) -> None:
+        """After the reminder job handled a notice day: the next one (or none). Conditional on
+        the key it read; a purchase in between recomputes the key itself, so losing is fine."""
+        item = StatsItem(member_pk(brand_id, member_id), STATS_SK)
+        action = StatsItem.audience_pk.set(points_notice_key(to)) if to else StatsItem.audience_pk.remove()
+        with contextlib.suppress(UpdateError):
+            item.update(actions=[action], condition=StatsItem.audience_pk == points_notice_key(was))
 
     def stats_many(self, brand_id: str, member_ids: list[str]) -> dict[str, MemberStats]:
         """Figures of many members (BatchGetItem, 100 per request); absent members are left out."""
