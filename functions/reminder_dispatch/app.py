@@ -7,6 +7,7 @@ vipcare.services.tasks do the work.
 """
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -130,10 +131,17 @@ def put_settings(request: CareSettingsIn) -> dict[str, Any]:
 
 
 
+# A holiday run stops this long before the function would time out; the next run resumes it.
+SAFETY_MARGIN_MS = 60_000
+
+
 @tracer.capture_method
-def dispatch(event: dict[str, Any]) -> dict[str, Any]:
+def dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     now = moment(event["time"])
-    run = reminders.run_dispatch(now)
+    remaining = context.get_remaining_time_in_millis() if hasattr(context, "get_remaining_time_in_millis") else None
+    margin = min(SAFETY_MARGIN_MS, remaining // 5) if remaining else 0
+    deadline = time.monotonic() + (remaining - margin) / 1000 if remaining else None
+    run = reminders.run_dispatch(now, deadline=deadline)
     for name, value in run.outcomes.items():
         metrics.add_metric(name=f"Sms{name.title()}", unit=MetricUnit.Count, value=value)
     metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=run.tasks_created)
@@ -161,7 +169,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if is_api_request(event):
         return resolve(app, event, context)
     if is_scheduled(event):
-        return dispatch(event)
+        return dispatch(event, context)
     if is_queue_batch(event):
         return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                         context=context)

@@ -6,8 +6,10 @@ from what goes over the wire, by DynamoDB's rules:
 - writes: 1 unit per started KB of the item written (the larger of before and after for an
   update, which we approximate by the item written or read back); transactions cost double;
 - reads: 1 unit per started 4 KB, half for eventually consistent reads; transactions double;
-- every write also writes each GSI the item projects into (counted when the item carries the
-  index's key attributes).
+- every write also writes each GSI the item projects into: a put whose item carries the
+  index's key attributes costs one index write, two when it moves the item to another index
+  key (delete + put), one to take it out of the index; none when a keys-only index keeps the
+  same key (nothing it holds changed). The item before a put is read beforehand, unmetered.
 """
 
 from __future__ import annotations
@@ -49,12 +51,32 @@ def item_size(item: dict[str, Any]) -> int:
     return sum(len(k.encode()) + value_size(v) for k, v in item.items())
 
 
-def _index_keys() -> dict[str, list[set[str]]]:
-    out: dict[str, list[set[str]]] = {}
+def _index_keys() -> dict[str, list[tuple[set[str], bool]]]:
+    """Per table: each GSI's key attributes and whether it projects keys only."""
+    out: dict[str, list[tuple[set[str], bool]]] = {}
     for spec in template.table_definitions().values():
-        out[spec["TableName"]] = [{k["AttributeName"] for k in g["KeySchema"]}
+        out[spec["TableName"]] = [({k["AttributeName"] for k in g["KeySchema"]},
+                                   g.get("Projection", {}).get("ProjectionType") == "KEYS_ONLY")
                                   for g in spec.get("GlobalSecondaryIndexes", [])]
     return out
+
+
+def _table_keys() -> dict[str, list[str]]:
+    return {spec["TableName"]: [k["AttributeName"] for k in spec["KeySchema"]]
+            for spec in template.table_definitions().values()}
+
+
+def _index_writes(keys: set[str], keys_only: bool, item: dict[str, Any], before: dict[str, Any] | None) -> int:
+    now_in, was_in = keys <= set(item), before is not None and keys <= set(before)
+    if not now_in:
+        return 1 if was_in else 0
+    if not was_in:
+        return 1
+    assert before is not None
+    same_key = all(item[k] == before[k] for k in keys)
+    if same_key:
+        return 0 if keys_only else 1
+    return 2
 
 
 @dataclass
@@ -68,12 +90,13 @@ class Meter:
     def total_requests(self) -> int:
         return sum(self.requests.values())
 
-    def _write(self, table: str, item: dict[str, Any] | None, *, transactional: bool, size: int | None = None) -> None:
+    def _write(self, table: str, item: dict[str, Any] | None, *, transactional: bool, size: int | None = None,
+               before: dict[str, Any] | None = None) -> None:
         size = size if size is not None else item_size(item or {})
         units = max(1, math.ceil(size / 1024)) * (2 if transactional else 1)
-        for keys in _index_keys().get(table, []):
-            if item is not None and keys <= set(item):
-                units += max(1, math.ceil(size / 1024))
+        for keys, keys_only in _index_keys().get(table, []):
+            if item is not None:
+                units += _index_writes(keys, keys_only, item, before) * max(1, math.ceil(size / 1024))
         self.write_units += units
 
     def _read(self, items: list[dict[str, Any]], *, consistent: bool, transactional: bool = False) -> None:
@@ -82,10 +105,13 @@ class Meter:
             units = max(1, math.ceil(item_size(item) / 4096))
             self.read_units += units * (2 if transactional else (1 if consistent else 0.5))
 
-    def record(self, operation: str, params: dict[str, Any], response: dict[str, Any]) -> None:
+    def record(self, operation: str, params: dict[str, Any], response: dict[str, Any],
+               before: list[dict[str, Any] | None] | None = None) -> None:
+        """`before`: the items the request's puts replace (None where new), in request order."""
         self.requests[operation] += 1
+        olds = iter(before or [])
         if operation == "PutItem":
-            self._write(params["TableName"], params["Item"], transactional=False)
+            self._write(params["TableName"], params["Item"], transactional=False, before=next(olds, None))
         elif operation in ("UpdateItem", "DeleteItem"):
             after = response.get("Attributes") or {}
             self._write(params["TableName"], after or params["Key"], transactional=False)
@@ -93,7 +119,7 @@ class Meter:
             for entry in params["TransactItems"]:
                 (kind, body), = entry.items()
                 if kind == "Put":
-                    self._write(body["TableName"], body["Item"], transactional=True)
+                    self._write(body["TableName"], body["Item"], transactional=True, before=next(olds, None))
                 elif kind in ("Update", "Delete"):
                     self._write(body["TableName"], None, transactional=True, size=1024)
                 else:  # ConditionCheck is billed as a read... of a write unit
@@ -121,15 +147,29 @@ def metered(client: Any) -> Iterator[Meter]:
     """Meter every DynamoDB request made through `client` while the context is open."""
     import json
 
+    import boto3
+
     meter = Meter()
     last: dict[str, Any] = {}
     unique = f"meter-{next(_ids)}"
+    # A second client, not hooked, reads what a put is about to replace (the index cost depends on it).
+    peek = boto3.client("dynamodb", region_name=client.meta.region_name, endpoint_url=client.meta.endpoint_url)
+    table_keys = _table_keys()
 
-    def stash(request, **_):  # type: ignore[no-untyped-def]
-        last["params"] = json.loads(request.body) if request.body else {}
+    def before_put(table: str, item: dict[str, Any]) -> dict[str, Any] | None:
+        if not any(True for _ in _index_keys().get(table, [])):
+            return None
+        key = {k: item[k] for k in table_keys.get(table, []) if k in item}
+        return peek.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+
+    def stash(request, operation_name=None, **_):  # type: ignore[no-untyped-def]
+        params = json.loads(request.body) if request.body else {}
+        last["params"] = params
+        puts = [params] if "Item" in params else [e["Put"] for e in params.get("TransactItems", []) if "Put" in e]
+        last["before"] = [before_put(p["TableName"], p["Item"]) for p in puts]
 
     def record(parsed, model, **_):  # type: ignore[no-untyped-def]
-        meter.record(model.name, last.pop("params", {}), parsed or {})
+        meter.record(model.name, last.pop("params", {}), parsed or {}, last.pop("before", None))
 
     client.meta.events.register("request-created.dynamodb.*", stash, unique_id=unique + "c")
     client.meta.events.register("after-call.dynamodb.*", record, unique_id=unique + "a")

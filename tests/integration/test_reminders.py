@@ -547,3 +547,33 @@ def test_points_notice_is_skipped_when_the_points_were_spent_meanwhile(directory
     run_job(at_shanghai(2026, 12, 1, 10))
     assert messages(mid) == []
     assert LedgerRepository().stats("demo", mid).points_notice_on is None
+
+
+# ---- holiday greetings ------------------------------------------------------------------------
+
+
+def test_holiday_greets_every_consenting_member_once_and_a_run_out_of_time_is_resumed(directory):
+    from vipcare.services.reminders import Dispatcher
+
+    consenting = [member(f"138001381{i:02d}") for i in range(12)]
+    silent = member("13800138199", consent=False)
+    ten = at_shanghai(2026, 10, 1, 10)  # National Day
+    stopped = Dispatcher(ten, deadline=0.0).dispatch()  # no time at all: nothing greeted yet
+    assert stopped.outcomes.get("sent", 0) == 0
+    evening = at_shanghai(2026, 10, 1, 22)
+    assert run_job(evening).get("sent", 0) == 0  # quiet hours: the run waits for daytime
+    first = run_job(at_shanghai(2026, 10, 1, 11))
+    again = run_job(at_shanghai(2026, 10, 1, 12))
+    assert first["sent"] == 12 and again.get("sent", 0) == 0
+    for mid in consenting:
+        [record] = messages(mid)
+        assert (record["occasion_key"], record["status"]) == ("holiday#2026-10-01", "sent")
+    assert messages(silent) == []
+    assert len(sms()) == 12
+
+
+def test_withdrawing_consent_takes_the_member_out_of_the_holiday_audience(directory):
+    mid = member("13800138200")
+    assert call("PATCH", f"/members/{mid}", {"consent": {"sms_marketing": False}}, claims=ADMIN).status == 200
+    run_job(at_shanghai(2026, 10, 1, 10))
+    assert messages(mid) == []

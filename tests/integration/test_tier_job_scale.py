@@ -67,7 +67,9 @@ def test_job_reads_only_due_members_and_a_rerun_writes_nothing():
     # first run: 16 outbox queries (events a failed run left) + 16 shard queries + the due members'
     # PROFILE and STATS (BatchGetItem, <= 100 keys each) + one transaction per decision (with its
     # event in the outbox) + one delete per event once published; nothing else is read
-    assert first_ops["Query"] == 16 + 16 + 1  # + the brand's tier policy (once per process, cached)
+    # + the brand's tier policy: cached for a minute per process, so a slow machine re-reads it
+    # once a minute of the run (a policy change is picked up mid-run); never once per member
+    assert 16 + 16 + 1 <= first_ops["Query"] <= 16 + 16 + 4
     assert first_ops["DeleteItem"] == DUE
     assert first["items_read"] == DUE + 2 * DUE  # index keys, then PROFILE + STATS of each due member
     assert first_ops["TransactWriteItems"] == DUE

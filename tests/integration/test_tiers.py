@@ -404,7 +404,9 @@ def test_a_referral_is_credited_once_to_the_referrer_as_qualifying_spend(member_
     assert stats.version == 3  # the sale, then each credit: a purchase that read before retries
     again = enrol(phone="13900139100", referrer_member_id=member_id)  # the same phone: 409, no new credit
     assert again.status == 409 and len(LedgerRepository().stats("demo", member_id).referrals) == 2
-    buy(member_id, "100")  # 1,100 spent + 2 x 1,000 credit = 3,100: silver
+    # 1,100 spent + 2 x 1,000 credit = 3,100: silver. Bought today: the referrals are credited
+    # in the month they enrolled (today), which a purchase dated T0 would not yet see.
+    buy(member_id, "100", at=datetime.now(UTC))
     view = tier(member_id)
     assert view["tier"] == "silver"
     assert view["decisions"][0]["explanation"]["inputs"]["referrals_12m"] == 2

@@ -10,6 +10,8 @@ claimed with a condition on its status before it is sent.
 from __future__ import annotations
 
 import dataclasses
+import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -25,7 +27,9 @@ from ..domain.reminders import Candidate, Kind, Status
 from ..domain.stats import MemberStats
 from ..notify.sns import SnsNotifier
 from ..store.care import CareRepository, MessageItem, OverBudget, Taken, msg_due_pk
+from ..store.directory import DirectoryRepository
 from ..store.ledger import LedgerRepository, points_notice_key
+from ..store.members import CONSENT_PREFIX, CONSENT_SHARDS
 from ..store.models import MemberItem
 from .brands import brand_settings
 from .limits import purchase_limits
@@ -38,6 +42,7 @@ RETRY_AFTER = timedelta(hours=1)
 # SMS may have gone out, and a second one is worse than none (at most once).
 SENDING_STALE_AFTER = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
+HOLIDAY_PAGE = 100  # members per index page of a holiday run (one BatchGetItem of profiles)
 TIER_NAMES = {"zh": {"regular": "普通", "silver": "银卡", "gold": "金卡", "diamond": "钻石"}}
 TIER_ORDER = ["regular", "silver", "gold", "diamond"]
 
@@ -99,11 +104,15 @@ class Dispatcher:
     member's message history for the run."""
 
     def __init__(self, now: datetime, *, care: CareRepository | None = None, sms: SnsNotifier | None = None,
-                 ledger: LedgerRepository | None = None) -> None:
+                 ledger: LedgerRepository | None = None, directory: DirectoryRepository | None = None,
+                 deadline: float | None = None) -> None:
         self.now = now
         self.care = care or CareRepository()
         self.sms = sms or SnsNotifier()
         self.ledger = ledger or LedgerRepository()
+        self.directory = directory or DirectoryRepository()
+        # time.monotonic() by which a long holiday run stops and leaves the rest to the next run
+        self.deadline = deadline
         self.run = DispatchRun(now)
         self._policies: dict[str, CarePolicy] = {}
         self._history: dict[tuple[str, str], list[MessageItem]] = {}
@@ -136,6 +145,7 @@ class Dispatcher:
             self.ledger.move_points_notice(profile.brand_id, profile.member_id, day,
                                            stats.points.next_notice(day + timedelta(days=1), lifetime))
         self.retry_due()
+        self.holiday_greetings()
         from .tasks import TaskRun
 
         tasks = TaskRun(self.now, care=self.care, sms=self.sms)
@@ -171,6 +181,37 @@ class Dispatcher:
             if holiday:
                 out.append((profile, Candidate(Kind.HOLIDAY, f"holiday#{day.isoformat()}", {"holiday": holiday})))
         return out
+
+    def holiday_greetings(self) -> None:
+        """On a brand's holiday (its country's public holidays and its own dates), every member
+        who consented to marketing SMS is greeted once, through the by_audience shards
+        CONSENT#<brand>#<n>, a page at a time. Only in the brand's daytime: a greeting
+        deferred en masse to the next morning would be a day late. The position is kept in a
+        HOLIDAY#<date> item, so a run that ran out of time is continued by the next one."""
+        for brand_id in self.directory.brand_ids():
+            policy = self.policy(brand_id)
+            tz = rules.zone(policy.timezone)
+            today = self.now.astimezone(tz).date()
+            holiday = rules.holiday_today(today, policy.country, policy.brand_dates, policy.language)
+            if not holiday or rules.in_quiet_hours(self.now, tz):
+                continue
+            run = self.care.holiday_run(brand_id, today)
+            cand = Candidate(Kind.HOLIDAY, f"holiday#{today.isoformat()}", {"holiday": holiday})
+            while not run.done and not self._out_of_time():
+                start = json.loads(run.cursor) if run.cursor else None
+                keys, more = self.care.member_keys_page("by_audience", f"{CONSENT_PREFIX}{brand_id}#{int(run.shard)}",
+                                                        start=start, limit=HOLIDAY_PAGE)
+                for profile in self.care.profiles(keys):
+                    self.run.outcomes[self.offer(profile, cand)] += 1
+                run.offered = int(run.offered or 0) + len(keys)
+                run.cursor = json.dumps(more) if more else None
+                if not more:
+                    run.shard = int(run.shard) + 1
+                    run.done = run.shard >= CONSENT_SHARDS
+                self.care.save_holiday_run(run, self.now)
+
+    def _out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
 
     def points_notices(self) -> list[tuple[MemberItem, Candidate | None, tuple[date, int, MemberStats]]]:
         """Members whose points expire in 30 days, from the `by_audience` keys PTSEXP#<day>
@@ -397,6 +438,7 @@ def _rank(tier: str) -> int:
 
 
 def run_dispatch(now: datetime, **kwargs: Any) -> DispatchRun:
+    """One hourly run; `deadline` (time.monotonic()) bounds the holiday greetings."""
     return Dispatcher(now, **kwargs).dispatch()
 
 

@@ -10,7 +10,13 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
@@ -79,6 +85,21 @@ class MessageItem(_CareModel):
     next_attempt_at = UTCDateTimeAttribute(null=True)
     attempts = NumberAttribute(default=0)
     sns_message_id = UnicodeAttribute(null=True)
+
+
+class HolidayRunItem(_CareModel):
+    """sk HOLIDAY#<local date> under the brand: how far the day's greeting run got through the
+    consenting members (shard, and the index position within it), so each hourly run resumes."""
+
+    class Meta(_CareModel.Meta):
+        pass
+
+    shard = NumberAttribute(default=0)
+    cursor = UnicodeAttribute(null=True)  # JSON of the index query's LastEvaluatedKey
+    offered = NumberAttribute(default=0)
+    done = BooleanAttribute(default=False)
+    updated_at = UTCDateTimeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # TTL: a month after the day
 
 
 class BudgetItem(_CareModel):
@@ -215,6 +236,34 @@ class CareRepository:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def member_keys_page(self, index: str, key: str, *, start: dict[str, Any] | None,
+                         limit: int) -> tuple[list[tuple[str, str]], dict[str, Any] | None]:
+        """One page of member_keys_for: up to `limit` keys and where the next page starts."""
+        client = MemberItem._get_connection().connection.client
+        kwargs: dict[str, Any] = {"TableName": MemberItem.Meta.table_name, "IndexName": index, "Limit": limit,
+                                  "KeyConditionExpression": "#k = :k",
+                                  "ExpressionAttributeNames": {"#k": _INDEX_KEYS[index]},
+                                  "ExpressionAttributeValues": {":k": {"S": key}}}
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        page = client.query(**kwargs)
+        keys = []
+        for item in page.get("Items", []):
+            _, brand, _, member = item["pk"]["S"].split("#", 3)  # BRAND#<brand>#MEMBER#<member>
+            keys.append((brand, member))
+        return keys, page.get("LastEvaluatedKey")
+
+    def holiday_run(self, brand_id: str, day: date) -> HolidayRunItem:
+        try:
+            return HolidayRunItem.get(brand_pk(brand_id), f"HOLIDAY#{day.isoformat()}", consistent_read=True)
+        except DoesNotExist:
+            return HolidayRunItem(brand_pk(brand_id), f"HOLIDAY#{day.isoformat()}", shard=0, offered=0, done=False)
+
+    def save_holiday_run(self, run: HolidayRunItem, now: datetime) -> None:
+        run.updated_at = now
+        run.expires_at = int(now.timestamp()) + 31 * 86400
+        run.save()
+
     def profiles(self, keys: Iterable[tuple[str, str]]) -> list[MemberItem]:
         wanted = [(member_pk(b, m), "PROFILE") for b, m in dict.fromkeys(keys)]
         return list(MemberItem.batch_get(wanted)) if wanted else []
@@ -228,7 +277,8 @@ class CareRepository:
     def record_opt_out(self, brand_id: str, member_id: str) -> None:
         item = MemberItem(member_pk(brand_id, member_id), "PROFILE")
         with contextlib.suppress(UpdateError):
-            item.update(actions=[MemberItem.sms_opted_out.set(True)], condition=MemberItem.pk.exists())
+            item.update(actions=[MemberItem.sms_opted_out.set(True), MemberItem.audience_pk.remove()],
+                        condition=MemberItem.pk.exists())
 
     # ---- messages ------------------------------------------------------------------------
     def messages(self, brand_id: str, member_id: str) -> list[MessageItem]:

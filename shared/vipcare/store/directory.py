@@ -13,6 +13,7 @@ from ..domain.directory import BrandSettings, Staff, Store
 from .models import (
     BRAND_SK,
     BrandItem,
+    BrandRegistryItem,
     StaffItem,
     StoreItem,
     brand_pk,
@@ -62,6 +63,9 @@ def _staff(item: StaffItem) -> Staff:
     )
 
 
+BRANDS_PK = "BRANDS"
+
+
 class DirectoryRepository:
     # ---- brands
     def brand(self, brand_id: str) -> BrandSettings | None:
@@ -87,6 +91,7 @@ class DirectoryRepository:
             timezone=brand.timezone,
             currency=brand.currency,
         ).save()
+        BrandRegistryItem(BRANDS_PK, brand.brand_id).save()
 
     # ---- stores
     def add_store(self, store: Store) -> None:
@@ -107,6 +112,11 @@ class DirectoryRepository:
             if _conditional_failed(exc):
                 raise AlreadyExists(store.store_id) from None
             raise
+        BrandRegistryItem(BRANDS_PK, store.brand_id).save()  # idempotent: the brand is listed
+
+    def brand_ids(self) -> list[str]:
+        """Every brand with a store (one Query of the registry partition)."""
+        return [i.sk for i in BrandRegistryItem.query(BRANDS_PK)]
 
     def store(self, brand_id: str, store_id: str) -> Store | None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -50,6 +51,7 @@ def _to_item(m: Member) -> MemberItem:
     values["gender"] = m.gender.value if m.gender else None
     values["tier"] = m.tier.value
     values["bday_key"], values["anniv_key"] = occasion_keys(m.birthday, m.birthday_lunar, m.anniversary)
+    values["audience_pk"] = consent_audience_key(m.brand_id, m.member_id, m.consent.sms_marketing)
     return MemberItem(member_pk(m.brand_id, m.member_id), PROFILE_SK, **values)
 
 
@@ -95,6 +97,19 @@ def occasion_keys(birthday: date | None, lunar: bool, anniversary: date | None) 
         bday = f"BDAY#L#{lunar_mmdd(birthday)}" if lunar else f"BDAY#S#{mmdd(birthday)}"
     anniv = f"ANNIV#{mmdd(anniversary)}" if anniversary is not None else None
     return bday, anniv
+
+
+CONSENT_SHARDS = 8
+CONSENT_PREFIX = "CONSENT#"
+
+
+def consent_audience_key(brand_id: str, member_id: str, sms_marketing: bool) -> str | None:
+    """The by_audience key of a member who consented to marketing SMS, in one of 8 shards per
+    brand (a holiday run pages through them); None without consent. A STOP reply found at send
+    time removes the key (CareRepository.record_opt_out)."""
+    if not sms_marketing:
+        return None
+    return f"{CONSENT_PREFIX}{brand_id}#{zlib.crc32(member_id.encode()) % CONSENT_SHARDS}"
 
 
 def _consent_values(c: Consent) -> dict[str, Any]:
@@ -198,6 +213,10 @@ class MemberRepository:
                                  changes.get("anniversary", member.anniversary))
             for attr, key in zip((MemberItem.bday_key, MemberItem.anniv_key), keys, strict=True):
                 actions.append(attr.remove() if key is None else attr.set(key))
+        if "consent" in changes:
+            audience = consent_audience_key(member.brand_id, member.member_id, changes["consent"].sms_marketing)
+            actions.append(MemberItem.audience_pk.remove() if audience is None else
+                           MemberItem.audience_pk.set(audience))
         must_exist = MemberItem.pk.exists()
         new_phone = changes.get("phone")
         if new_phone is None or new_phone == old_phone:

@@ -160,6 +160,9 @@ class MemberItem(MembersTableModel):
     anniv_key = UnicodeAttribute(null=True)
     # Set when SNS reports the phone opted out of SMS (a STOP reply); marketing skips it.
     sms_opted_out = BooleanAttribute(null=True)
+    # Sparse `by_audience` key `CONSENT#<brand>#<0..7>` while the member takes marketing SMS
+    # (consent and not opted out): holiday greetings go to this audience (consent_audience_key).
+    audience_pk = UnicodeAttribute(null=True)
     enrolled_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     # Tier state (docs/tiers.md): validity, manual floor, the warning already given, and the
@@ -202,6 +205,11 @@ class BrandItem(DirectoryTableModel):
     phone_region = UnicodeAttribute()
     timezone = UnicodeAttribute()
     currency = UnicodeAttribute()
+
+
+class BrandRegistryItem(DirectoryTableModel):
+    """pk `BRANDS`, sk the brand id: every brand with a store, so the scheduled jobs can list
+    the brands with one Query (put, idempotently, with each new store)."""
 
 
 class StoreItem(DirectoryTableModel):
