@@ -577,3 +577,27 @@ def test_withdrawing_consent_takes_the_member_out_of_the_holiday_audience(direct
     assert call("PATCH", f"/members/{mid}", {"consent": {"sms_marketing": False}}, claims=ADMIN).status == 200
     run_job(at_shanghai(2026, 10, 1, 10))
     assert messages(mid) == []
+
+
+# ---- backfill for members from before this release ----------------------------------------------
+
+
+def test_backfill_gives_existing_members_their_audience_key_cadence_review_and_points_notice(directory):
+    from vipcare.cli import main
+    from vipcare.store.care import CareRepository
+    from vipcare.store.ledger import LedgerRepository, StatsItem, member_pk
+    from vipcare.store.models import MemberItem
+
+    old = member("13800138300")
+    give_points(old, {"2024-12": 500}, date(2026, 11, 20))
+    # as a member written by the previous release: no audience key, no cadence, no notice key
+    set_profile(old, tier="gold")
+    MemberItem(member_pk("demo", old), "PROFILE").update(actions=[MemberItem.audience_pk.remove()])
+    StatsItem(member_pk("demo", old), "STATS").update(actions=[StatsItem.audience_pk.remove()])
+    assert main(["backfill-care", "--segments", "2"]) == 0
+    assert MemberItem.get(member_pk("demo", old), "PROFILE").audience_pk.startswith("CONSENT#demo#")
+    assert CareRepository().cadence("demo", old) is not None
+    assert LedgerRepository().stats("demo", old).points_notice_on is not None
+    before = CareRepository().cadence("demo", old).review_on
+    assert main(["backfill-care", "--segments", "1"]) == 0  # again: nothing changes
+    assert CareRepository().cadence("demo", old).review_on == before

@@ -1,6 +1,7 @@
 """The `vipcare` console script (tools for operators, not part of any Lambda function).
 
     vipcare import members.csv [--api URL] [--token TOKEN] [--brand demo] [--rejects FILE]
+    vipcare backfill-care [--segments 4]   (once after upgrading: fills in the care indexes)
 """
 
 from __future__ import annotations
@@ -54,6 +55,22 @@ def _import(args: argparse.Namespace) -> int:
     return 1 if result.rejected else 0
 
 
+def _backfill(args: argparse.Namespace) -> int:
+    """Talks to DynamoDB directly with the operator's AWS credentials and the table names of
+    the deployment (MEMBERS_TABLE, CARE_TABLE, DIRECTORY_TABLE ... as in template.yaml)."""
+    from collections import Counter
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime
+
+    from ..services.backfill import backfill_care, summary
+
+    now = datetime.now(UTC)
+    with ThreadPoolExecutor(max_workers=args.segments) as pool:
+        parts = list(pool.map(lambda n: backfill_care(now, segment=n, segments=args.segments), range(args.segments)))
+    print(json.dumps(summary(sum(parts, Counter()))))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vipcare", description="VIP Care operator tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -66,8 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--brand", default="demo", help="brand of the local stack's token when no --token is given")
     imp.add_argument("--rejects", help="where to write the rejected rows (default: <csv>.rejects.csv)")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    back = commands.add_parser("backfill-care", help="once after upgrading: holiday audience, cadence reviews "
+                               "and points notices for members who existed before", description=_backfill.__doc__)
+    back.add_argument("--segments", type=int, default=4, choices=range(1, 33), metavar="N",
+                      help="parallel scan segments (1-32)")
     args = parser.parse_args(argv)
-    return _import(args)
+    return _backfill(args) if args.command == "backfill-care" else _import(args)
 
 
 if __name__ == "__main__":
