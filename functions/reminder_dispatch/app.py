@@ -70,10 +70,11 @@ def member_messages(member_id: str) -> list[MessageOut]:
 def log_contact(member_id: str, request: ContactCreate) -> Any:
     item, done = tasks.log_contact(current_caller(app), member_id, tasks.ContactIn(
         contacted_on=request.contacted_on, channel=request.channel, notes=request.notes,
-        next_action=request.next_action))
+        next_action=request.next_action, nps=request.nps))
     metrics.add_metric(name="ContactsLogged", unit=MetricUnit.Count, value=1)
     body = ContactOut(contact_id=item.contact_id, member_id=item.member_id, contacted_on=item.contacted_on,
-                      channel=item.channel, notes=item.notes, next_action=item.next_action, staff_id=item.staff_id,
+                      channel=item.channel, notes=item.notes, next_action=item.next_action,
+                      nps=int(item.nps) if item.nps is not None else None, staff_id=item.staff_id,
                       created_at=item.created_at, completed_task_id=done)
     return json_response(201, body.model_dump(mode="json"))
 
@@ -83,7 +84,8 @@ def log_contact(member_id: str, request: ContactCreate) -> Any:
 @tracer.capture_method
 def list_contacts(member_id: str) -> list[ContactOut]:
     return [ContactOut(contact_id=c.contact_id, member_id=c.member_id, contacted_on=c.contacted_on,
-                       channel=c.channel, notes=c.notes, next_action=c.next_action, staff_id=c.staff_id,
+                       channel=c.channel, notes=c.notes, next_action=c.next_action,
+                       nps=int(c.nps) if c.nps is not None else None, staff_id=c.staff_id,
                        created_at=c.created_at) for c in tasks.contacts(current_caller(app), member_id)]
 
 

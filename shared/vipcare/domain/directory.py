@@ -28,6 +28,7 @@ class Store:
     timezone: str
     created_at: datetime
     address: str | None = None
+    region: str | None = None  # reporting region: KPIs roll up store -> region -> brand
 
 
 @dataclass(slots=True)

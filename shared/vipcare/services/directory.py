@@ -41,6 +41,7 @@ def create_store(caller: Caller, request: StoreCreate, *, now: datetime | None =
         code=(request.code or store_code_for(request.store_id, caller.brand_id)).upper(),
         timezone=timezone,
         address=request.address,
+        region=request.region,
         created_at=now or datetime.now(UTC),
     )
     try:

@@ -105,7 +105,7 @@ def enroll(
     )
     try:
         # a referral counts in the referrer's figures from the month the new member enrols
-        members.add(member, referral_month=month_of(now, brand.timezone))
+        members.add(member, month=month_of(now, brand.timezone))
     except PhoneAlreadyClaimed as exc:  # lost a race with a concurrent enrolment
         raise _duplicate(exc.member_id) from None
     return member

@@ -21,6 +21,7 @@ from ..config import settings
 from ..domain import reminders as rules
 from ..domain.access import Caller, ensure_visible
 from ..domain.errors import Forbidden, NotFound, ValidationFailed
+from ..domain.months import month_of
 from ..domain.points import expiry_month, expiry_notice_day, last_day
 from ..domain.privacy import redact
 from ..domain.reminders import Candidate, Kind, Status
@@ -28,6 +29,7 @@ from ..domain.stats import MemberStats
 from ..notify.sns import SnsNotifier
 from ..store.care import CareRepository, MessageItem, OverBudget, Taken, msg_due_pk
 from ..store.directory import DirectoryRepository
+from ..store.kpis import KpiRepository
 from ..store.ledger import LedgerRepository, points_notice_key
 from ..store.members import CONSENT_PREFIX, CONSENT_SHARDS
 from ..store.models import MemberItem
@@ -42,6 +44,7 @@ RETRY_AFTER = timedelta(hours=1)
 # SMS may have gone out, and a second one is worse than none (at most once).
 SENDING_STALE_AFTER = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
+COUNTED_OUTCOMES = frozenset({"sent", "deferred", "capped", "suppressed", "failed"})
 HOLIDAY_PAGE = 100  # members per index page of a holiday run (one BatchGetItem of profiles)
 TIER_NAMES = {"zh": {"regular": "普通", "silver": "银卡", "gold": "金卡", "diamond": "钻石"}}
 TIER_ORDER = ["regular", "silver", "gold", "diamond"]
@@ -111,6 +114,7 @@ class Dispatcher:
         self.sms = sms or SnsNotifier()
         self.ledger = ledger or LedgerRepository()
         self.directory = directory or DirectoryRepository()
+        self.kpis = KpiRepository()
         # time.monotonic() by which a long holiday run stops and leaves the rest to the next run
         self.deadline = deadline
         self.run = DispatchRun(now)
@@ -246,7 +250,18 @@ class Dispatcher:
 
     # ---- one message ----------------------------------------------------------------------
     def offer(self, profile: MemberItem, cand: Candidate) -> str:
-        """Decide and record one occasion for one member; returns the outcome."""
+        """Decide and record one occasion for one member; returns the outcome (counted)."""
+        return self._counted(profile, self._offer(profile, cand))
+
+    def _counted(self, profile: MemberItem, outcome: str) -> str:
+        """The month's SMS KPI counters (sent, deferred, capped, suppressed, failed), right after
+        the record's write: a duplicate is never counted; a crash in between loses one count."""
+        if outcome in COUNTED_OUTCOMES:
+            period = month_of(self.now, self.policy(profile.brand_id).timezone)
+            self.kpis.add(profile.brand_id, period, profile.store_id, {f"sms_{outcome}": 1})
+        return outcome
+
+    def _offer(self, profile: MemberItem, cand: Candidate) -> str:
         history = self.history(profile.brand_id, profile.member_id)
         if any(m.occasion_key == cand.occasion_key for m in history):
             return "duplicate"
@@ -355,7 +370,7 @@ class Dispatcher:
             if profile is None:
                 continue
             self.run.outcomes["retried"] += 1
-            self.run.outcomes[self._retry(profile, record)] += 1
+            self.run.outcomes[self._counted(profile, self._retry(profile, record))] += 1
 
     def _retry(self, profile: MemberItem, record: MessageItem) -> str:
         if record.status == Status.SENDING.value:  # stale: see SENDING_STALE_AFTER

@@ -21,12 +21,14 @@ from ..domain import reminders as rules
 from ..domain import tasks as rules_t
 from ..domain.access import Caller, Role, ensure_visible
 from ..domain.errors import Conflict, NotFound, ValidationFailed
+from ..domain.kpis import GOLD_PLUS
 from ..domain.months import month_of
 from ..domain.tasks import TaskKind
 from ..notify.sns import SnsNotifier
 from ..store.care import (
     CareRepository,
     ContactItem,
+    ContactKpi,
     Taken,
     TaskItem,
     assignee_pk,
@@ -200,6 +202,7 @@ class ContactIn:
     channel: str
     notes: str | None
     next_action: str | None
+    nps: int | None = None
 
 
 def log_contact(caller: Caller, member_id: str, contact: ContactIn, *, now: datetime | None = None,
@@ -227,11 +230,13 @@ def log_contact(caller: Caller, member_id: str, contact: ContactIn, *, now: date
     item = ContactItem(member_pk(caller.brand_id, member_id), f"CONTACT#{contact.contacted_on.isoformat()}#"
                        f"{now.isoformat()}#{contact_id}", brand_id=caller.brand_id, member_id=member_id,
                        contact_id=contact_id, contacted_on=contact.contacted_on.isoformat(), channel=contact.channel,
-                       notes=contact.notes, next_action=contact.next_action, staff_id=caller.staff_id,
-                       created_at=now)
+                       notes=contact.notes, next_action=contact.next_action, nps=contact.nps,
+                       staff_id=caller.staff_id, created_at=now)
+    kpi = ContactKpi(period=contact.contacted_on.strftime("%Y-%m"), store_id=profile.store_id,
+                     coverage=profile.tier in GOLD_PLUS, nps=contact.nps)
     try:
         care.log_contact(item, task=task, cadence=cadence if next_review else None, next_review=next_review,
-                         now=now, staff_id=caller.staff_id)
+                         now=now, staff_id=caller.staff_id, kpi=kpi)
     except Taken:
         raise Conflict("the cadence task changed meanwhile; retry", code="task_changed") from None
     return item, task.task_id if task else None

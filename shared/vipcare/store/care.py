@@ -5,8 +5,10 @@ and care settings. Layout and access patterns in docs/data-model.md."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -22,7 +24,9 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
 from ..config import settings
+from ..domain.kpis import nps_counts
 from .clients import REGION as _REGION
+from .kpis import add_counters
 from .models import MemberItem, _SharedClientModel, brand_pk, member_pk
 
 SHARDS = 4
@@ -121,6 +125,7 @@ class ContactItem(_CareModel):
     channel = UnicodeAttribute()
     notes = UnicodeAttribute(null=True)
     next_action = UnicodeAttribute(null=True)
+    nps = NumberAttribute(null=True)
     staff_id = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
 
@@ -151,6 +156,24 @@ class TaskItem(_CareModel):
     created_at = UTCDateTimeAttribute()
     completed_at = UTCDateTimeAttribute(null=True)
     completed_by = UnicodeAttribute(null=True)
+
+
+@dataclass(frozen=True)
+class ContactKpi:
+    """What a logged contact counts: the month (brand time) and store; `coverage` when the
+    member is gold+ (their first contact of the month counts towards contact coverage)."""
+
+    period: str
+    store_id: str
+    coverage: bool
+    nps: int | None = None
+
+
+class ContactedItem(_CareModel):
+    """sk CONTACTED#<month>: the member was contacted that month (counted once for coverage)."""
+
+    class Meta(_CareModel.Meta):
+        pass
 
 
 class CadenceItem(_CareModel):
@@ -430,6 +453,14 @@ class CareRepository:
     def drop_cadence(self, brand_id: str, member_id: str) -> None:
         CadenceItem(member_pk(brand_id, member_id), "CADENCE").delete()
 
+    def all_cadences(self) -> list[CadenceItem]:
+        """Every silver+ member's review (the VIP set of every brand): the CADENCE#<n> shards
+        of the sparse `due` index, read whole (the KPI snapshot, once a month)."""
+        out: list[CadenceItem] = []
+        for s in range(SHARDS):
+            out.extend(CadenceItem.due.query(f"CADENCE#{s}"))
+        return out
+
     def due_cadence(self, day: date) -> list[CadenceItem]:
         out: list[CadenceItem] = []
         for s in range(SHARDS):
@@ -437,23 +468,46 @@ class CareRepository:
         return out
 
     def log_contact(self, contact: ContactItem, *, task: TaskItem | None, cadence: CadenceItem | None,
-                    next_review: date | None, now: datetime, staff_id: str) -> None:
-        """The contact, the matching open cadence task done and the next review date, in one
-        transaction: a task completed concurrently makes the whole request fail (Taken)."""
+                    next_review: date | None, now: datetime, staff_id: str, kpi: ContactKpi | None = None) -> bool:
+        """The contact, the matching open cadence task done, the next review date and the KPI
+        counts, in one transaction: a task completed concurrently makes the whole request fail
+        (Taken). With `kpi.coverage`, the member's first contact of the month also counts a
+        gold+ member contacted, once: a marker `CONTACTED#<month>` is put with the counts; when
+        it exists already, the contact is written again without them. Returns whether the
+        contact counted towards coverage."""
         try:
-            with TransactWrite(connection=ContactItem._get_connection().connection) as tx:
-                tx.save(contact, condition=ContactItem.pk.does_not_exist())
-                if task is not None:
-                    tx.update(task, actions=_done(now, staff_id), condition=TaskItem.status == "open")
-                if cadence is not None and next_review is not None:
-                    tx.update(cadence, actions=[CadenceItem.review_on.set(next_review.isoformat()),
-                                                CadenceItem.due_sk.set(next_review.isoformat()),
-                                                CadenceItem.last_contact_on.set(contact.contacted_on)],
-                              condition=CadenceItem.pk.exists())
+            self._log_contact(contact, task, cadence, next_review, now, staff_id, kpi)
+            return bool(kpi and kpi.coverage)
         except TransactWriteError as exc:
-            if _failed_condition(exc):
-                raise Taken() from None
-            raise
+            reasons = exc.cancellation_reasons or []
+            marker_taken = kpi is not None and kpi.coverage and len(reasons) > 1 and reasons[1] is not None \
+                and reasons[1].code == "ConditionalCheckFailed"
+            if not marker_taken:
+                if _failed_condition(exc):
+                    raise Taken() from None
+                raise
+        assert kpi is not None
+        self.log_contact(contact, task=task, cadence=cadence, next_review=next_review, now=now, staff_id=staff_id,
+                         kpi=dataclasses.replace(kpi, coverage=False))
+        return False
+
+    def _log_contact(self, contact: ContactItem, task: TaskItem | None, cadence: CadenceItem | None,
+                     next_review: date | None, now: datetime, staff_id: str, kpi: ContactKpi | None) -> None:
+        with TransactWrite(connection=ContactItem._get_connection().connection) as tx:
+            tx.save(contact, condition=ContactItem.pk.does_not_exist())
+            if kpi is not None and kpi.coverage:  # the second put of the request (see above)
+                tx.save(ContactedItem(contact.pk, f"CONTACTED#{kpi.period}"),
+                        condition=ContactedItem.pk.does_not_exist())
+            if kpi is not None:
+                counts = {"contacts": 1, "gold_plus_contacted": int(kpi.coverage), **nps_counts(kpi.nps)}
+                add_counters(tx, contact.brand_id, kpi.period, kpi.store_id, counts)
+            if task is not None:
+                tx.update(task, actions=_done(now, staff_id), condition=TaskItem.status == "open")
+            if cadence is not None and next_review is not None:
+                tx.update(cadence, actions=[CadenceItem.review_on.set(next_review.isoformat()),
+                                            CadenceItem.due_sk.set(next_review.isoformat()),
+                                            CadenceItem.last_contact_on.set(contact.contacted_on)],
+                          condition=CadenceItem.pk.exists())
 
     def complete_task(self, task: TaskItem, now: datetime, staff_id: str) -> None:
         try:

@@ -43,6 +43,7 @@ def _store(item: StoreItem) -> Store:
         code=item.code,
         timezone=item.timezone,
         address=item.address,
+        region=item.region,
         created_at=item.created_at,
     )
 
@@ -104,6 +105,7 @@ class DirectoryRepository:
             code=store.code,
             timezone=store.timezone,
             address=store.address,
+            region=store.region,
             created_at=store.created_at,
         )
         try:

@@ -15,6 +15,7 @@ from pynamodb.transactions import TransactWrite
 
 from ..domain.members import Consent, FamilyMember, Gender, Member, Tier
 from ..domain.reminders import lunar_mmdd, mmdd
+from .kpis import add_counters, add_stock
 from .ledger import STATS_SK, StatsItem
 from .models import (
     PHONE_SK,
@@ -173,11 +174,12 @@ class MemberRepository:
         more = page.last_evaluated_key is not None and len(ids) == limit
         return ids, (ids[-1] if more and ids else None)
 
-    def add(self, member: Member, *, referral_month: str | None = None) -> None:
-        """Write the member and its phone claim in one transaction (both must be new). With a
-        referrer, the same transaction credits the referral to the referrer's figures: an entry
-        in a set (so it counts once) and a new version (so a purchase that read the figures
-        before retries instead of overwriting the credit)."""
+    def add(self, member: Member, *, month: str | None = None) -> None:
+        """Write the member and its phone claim in one transaction (both must be new), with the
+        month's `enrolled` counter and the store's tier stock (KPIs). With a referrer, the same
+        transaction credits the referral to the referrer's figures: an entry in a set (so it
+        counts once) and a new version (so a purchase that read the figures before retries
+        instead of overwriting the credit). `month`: the enrolment month, brand time."""
         item = _to_item(member)
         claim = PhoneClaimItem(
             phone_pk(member.brand_id, member.phone),
@@ -189,9 +191,12 @@ class MemberRepository:
             with TransactWrite(connection=_connection()) as tx:
                 tx.save(item, condition=MemberItem.pk.does_not_exist())
                 tx.save(claim, condition=PhoneClaimItem.pk.does_not_exist())
-                if member.referrer_member_id and referral_month:
+                if month:
+                    add_counters(tx, member.brand_id, month, member.store_id, {"enrolled": 1})
+                    add_stock(tx, member.brand_id, member.store_id, {member.tier.value: 1})
+                if member.referrer_member_id and month:
                     tx.update(StatsItem(member_pk(member.brand_id, member.referrer_member_id), STATS_SK),
-                              actions=[StatsItem.referrals.add({f"{referral_month}#{member.member_id}"}),
+                              actions=[StatsItem.referrals.add({f"{month}#{member.member_id}"}),
                                        StatsItem.version.add(1)])
         except TransactWriteError as exc:
             if _claim_failed(exc, 1):

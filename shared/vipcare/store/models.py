@@ -219,6 +219,7 @@ class StoreItem(DirectoryTableModel):
     code = UnicodeAttribute()
     timezone = UnicodeAttribute()
     address = UnicodeAttribute(null=True)
+    region = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     # Enrolment sequence for member numbers; bumped atomically (ADD) per enrolment.
     member_seq = NumberAttribute(default=0)

@@ -39,6 +39,8 @@ class ContactCreate(_Model):
     channel: ContactChannel
     notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
     next_action: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    nps: int | None = Field(default=None, ge=0, le=10,
+                            description="How likely the member is to recommend the brand (0-10), if asked")
 
 
 class ContactOut(_Model):
@@ -48,6 +50,7 @@ class ContactOut(_Model):
     channel: str
     notes: str | None = None
     next_action: str | None = None
+    nps: int | None = None
     staff_id: str
     created_at: datetime
     completed_task_id: str | None = Field(None, description="The cadence task this contact completed")

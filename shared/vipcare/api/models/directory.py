@@ -29,6 +29,7 @@ class StoreCreate(_Input):
         default=None, description="IANA time zone; defaults to the brand's"
     )
     address: Text | None = None
+    region: Id | None = Field(default=None, description="Reporting region (KPIs by region)")
 
 
 class StoreOut(_Model):
@@ -38,6 +39,7 @@ class StoreOut(_Model):
     code: str
     timezone: str
     address: str | None
+    region: str | None = None
     created_at: datetime
 
 

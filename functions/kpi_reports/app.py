@@ -1,0 +1,89 @@
+"""KPI reports: the report API (store, region or brand; a month or a range), TierChanged
+counting from the bus (through KpiEventsQueue), and the hourly check that takes each brand's
+monthly VIP snapshot once its month has started.
+
+Thin by design: vipcare.services.kpis does the work.
+"""
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from vipcare.api.events import is_api_request, is_queue_batch, is_scheduled, moment
+from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, resolve
+from vipcare.api.models.kpis import KpiHistory, KpiReport
+from vipcare.services import kpis
+from vipcare.tracing import make_tracer
+
+logger = Logger()
+tracer = make_tracer()
+metrics = Metrics()
+app = create_app(logger)
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+TAGS = ["reports"]
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+@app.get("/reports/kpis", summary="The KPIs of a month: tier mix, churn and retention, complaints, NPS, "
+         "contact coverage, SMS", tags=TAGS, security=SECURITY, responses=error_responses(403, 422))
+@tracer.capture_method
+def kpi_report(
+    period: Annotated[str, Query(pattern=PERIOD, description="YYYY-MM (brand time)")],
+    store_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    region: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> KpiReport:
+    return KpiReport(**kpis.kpi_report(current_caller(app), period, store_id=store_id, region=region,
+                                       now=datetime.now(UTC)))
+
+
+@app.get("/reports/kpis/history", summary="The KPIs month by month (at most 24), oldest first", tags=TAGS,
+         security=SECURITY, responses=error_responses(403, 422))
+@tracer.capture_method
+def kpi_history(
+    first: Annotated[str, Query(alias="from", pattern=PERIOD, description="first month, YYYY-MM")],
+    last: Annotated[str, Query(alias="to", pattern=PERIOD, description="last month, YYYY-MM")],
+    store_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    region: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> KpiHistory:
+    docs = kpis.kpi_history(current_caller(app), first, last, store_id=store_id, region=region,
+                            now=datetime.now(UTC))
+    return KpiHistory(periods=[KpiReport(**d) for d in docs])
+
+
+@tracer.capture_method
+def snapshot(event: dict[str, Any]) -> dict[str, Any]:
+    run = kpis.run_snapshot(moment(event["time"]))
+    logger.info("kpi snapshot run", extra=run.as_dict())
+    return run.as_dict()
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> str:
+    body = json.loads(record.body)
+    if body.get("detail-type") != "TierChanged":
+        return "ignored"
+    outcome = kpis.on_tier_changed(body.get("detail") or {})
+    logger.info("kpi event", extra={"event_id": (body.get("detail") or {}).get("event_id"), "outcome": outcome})
+    return outcome
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if is_api_request(event):
+        return resolve(app, event, context)
+    if is_scheduled(event):
+        return snapshot(event)
+    if is_queue_batch(event):
+        return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                        context=context)
+    logger.warning("unexpected event", extra={"keys": sorted(event)[:10]})
+    raise ValueError("kpi_reports handles API Gateway requests, its schedule and its queue only")

@@ -1,0 +1,89 @@
+"""The KPI report (GET /reports/kpis and its history). Rates are decimal strings with 4
+places (null when there is nothing to divide by), never floats."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import _Model
+
+Rate = str | None
+
+
+class MembersByTier(_Model):
+    regular: int
+    silver: int
+    gold: int
+    diamond: int
+
+
+class Churn(_Model):
+    snapshot: int = Field(description="VIPs at the start of the month (the snapshot)")
+    lost: int = Field(description="of them: closed, or 3 months of spend below the floor")
+    rate: Rate = Field(description="lost / snapshot, this month")
+    annualised_rate: Rate = Field(description="1 - (1 - rate)^12: what the yearly targets are about")
+    gold_plus_snapshot: int
+    gold_plus_lost: int
+    gold_plus_rate: Rate
+    gold_plus_annualised_rate: Rate
+    target: str = Field(description="yearly VIP churn target (3.5%)")
+    gold_plus_target: str = Field(description="yearly diamond+gold churn target (2%)")
+
+
+class ComplaintFigures(_Model):
+    opened: int
+    resolved: int
+    resolved_on_time: int
+    timeliness: Rate = Field(description="resolved within deadline / opened")
+    first_responses: int
+    mean_first_response_minutes: str | None
+    rated: int
+    satisfied: int
+    satisfaction: Rate
+
+
+class Nps(_Model):
+    responses: int
+    promoters: int
+    passives: int
+    detractors: int
+    score: int | None = Field(description="% promoters - % detractors (complaint feedback and contacts)")
+
+
+class ContactFigures(_Model):
+    gold_plus: int
+    contacted: int = Field(description="gold+ members with a logged contact this month")
+    coverage: Rate
+    logged: int
+
+
+class SmsFigures(_Model):
+    sent: int
+    capped: int
+    deferred: int
+    suppressed: int
+    failed: int
+
+
+class KpiReport(_Model):
+    brand_id: str
+    level: str = Field(description="brand, region or store")
+    scope_id: str
+    period: str
+    members_as_of: str = Field(description="now (the month is running) or period_end (recorded by the snapshot)")
+    members_by_tier: MembersByTier
+    vips: int
+    enrolled: int
+    new_vips: int
+    upgrades: int
+    downgrades: int
+    churn: Churn
+    retention_rate: Rate = Field(description="1 - lost / snapshot")
+    complaints: ComplaintFigures
+    nps: Nps
+    contacts: ContactFigures
+    sms: SmsFigures
+
+
+class KpiHistory(_Model):
+    periods: list[KpiReport]

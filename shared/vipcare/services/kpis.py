@@ -1,0 +1,203 @@
+"""KPI use cases (DOMAIN.md §6, docs/kpis.md): counting tier changes from the bus, the
+monthly VIP snapshot (churn and retention), and the report by store, region or brand.
+
+Nothing here scans members or the ledger at report time: a report is one Query of the
+month's counters, one of the tier stock (current month) and one of the complaint counters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ..config import settings
+from ..domain import kpis as rules
+from ..domain.access import Caller
+from ..domain.errors import Forbidden, ValidationFailed
+from ..domain.months import month_of, months_between, shift
+from ..store.care import CareRepository
+from ..store.complaints import KPI_COUNTERS as COMPLAINT_COUNTERS
+from ..store.complaints import ComplaintRepository
+from ..store.directory import DirectoryRepository
+from ..store.kpis import KpiRepository
+from ..store.ledger import LedgerRepository
+from .brands import brand_settings
+
+MAX_HISTORY_MONTHS = 24
+
+
+# ---- counting as things happen ------------------------------------------------------------
+
+
+def on_tier_changed(detail: dict[str, Any], *, kpis: KpiRepository | None = None) -> str:
+    """A TierChanged event: the month's upgrades / downgrades / new VIPs and the tier stock,
+    counted once per event id (redeliveries are recognised)."""
+    brand_id, store_id = str(detail["brand_id"]), str(detail.get("store_id") or "")
+    event_id = str(detail.get("event_id") or "")
+    if not event_id or not store_id:
+        return "unreadable"
+    at = datetime.fromisoformat(str(detail["at"]))
+    flows, stock = rules.tier_move(str(detail["from"]), str(detail["to"]))
+    counted = (kpis or KpiRepository()).count_event(
+        event_id, at, brand_id=brand_id, period=month_of(at, brand_settings(brand_id).timezone), store_id=store_id,
+        counts=flows, stock=stock)
+    return "counted" if counted else "duplicate"
+
+
+# ---- the monthly snapshot -------------------------------------------------------------------
+
+
+@dataclass
+class SnapshotRun:
+    now: datetime
+    brands: int = 0
+    taken: int = 0  # brands whose month started: snapshot taken now
+    vips: int = 0
+    evaluated: int = 0
+    lost: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"time": self.now.isoformat(), "brands": self.brands, "taken": self.taken, "vips": self.vips,
+                "evaluated": self.evaluated, "lost": self.lost}
+
+
+def run_snapshot(now: datetime, *, kpis: KpiRepository | None = None, care: CareRepository | None = None,
+                 ledger: LedgerRepository | None = None,
+                 directory: DirectoryRepository | None = None) -> SnapshotRun:
+    """For each brand whose local month P has started and has no snapshot yet:
+    1. the previous month's snapshot members (VIPs at its start) are judged: lost when closed
+       or with 3 months of spend below the floor -> `snapshot`, `lost` of that month;
+    2. the tier mix now is recorded as that month's end (`members_<tier>`);
+    3. today's VIP set (every silver+ member has a cadence review: CareTable `due` index
+       CADENCE#<n>, read whole; no member scan) becomes P's snapshot.
+    Figures are SET, not ADDed, so an interrupted run simply runs again."""
+    kpis, care = kpis or KpiRepository(), care or CareRepository()
+    ledger, directory = ledger or LedgerRepository(), directory or DirectoryRepository()
+    run = SnapshotRun(now)
+    floor = Decimal(settings().lost_spend_floor)
+    vip_sets: dict[str, list[tuple[str, str]]] | None = None  # brand -> (member, tier), read once
+    for brand_id in directory.brand_ids():
+        run.brands += 1
+        period = month_of(now, brand_settings(brand_id, directory).timezone)
+        if kpis.snapshot_done(brand_id, period):
+            continue
+        previous = shift(period, -1)
+        per_store: dict[str, dict[str, int]] = {}
+        members = kpis.snapshot_members(brand_id, previous)
+        stats = ledger.stats_many(brand_id, [m.sk for m in members])
+        alive = {p.member_id for p in care.profiles((brand_id, m.sk) for m in members)}
+        for m in members:
+            figures = per_store.setdefault(m.store_id, {})
+            lost = rules.is_lost(stats[m.sk].spend if m.sk in stats else {}, previous, floor,
+                                 closed=m.sk not in alive)
+            gold = m.tier in rules.GOLD_PLUS
+            for name, value in (("snapshot", 1), ("lost", int(lost)), ("snapshot_gold_plus", int(gold)),
+                                ("lost_gold_plus", int(lost and gold))):
+                figures[name] = figures.get(name, 0) + value
+            run.evaluated += 1
+            run.lost += int(lost)
+        for store_id, tiers in kpis.stock(brand_id).items():
+            figures = per_store.setdefault(store_id, {})
+            figures.update({f"members_{t}": n for t, n in tiers.items()})
+            figures["stock_recorded"] = 1
+        kpis.set_snapshot_figures(brand_id, previous, per_store)
+        if vip_sets is None:
+            vip_sets = _vip_sets(care)
+        vips = vip_sets.get(brand_id, [])
+        profiles = {p.member_id: p for p in care.profiles((brand_id, m) for m, _ in vips)}
+        kpis.put_snapshot(brand_id, period, ((m, profiles[m].tier, profiles[m].store_id) for m, _ in vips
+                                             if m in profiles and profiles[m].tier in rules.VIP_TIERS), now)
+        kpis.finish_snapshot(brand_id, period, now)
+        run.taken += 1
+        run.vips += len(vips)
+    return run
+
+
+def _vip_sets(care: CareRepository) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for c in care.all_cadences():
+        out.setdefault(c.brand_id, []).append((c.member_id, c.tier))
+    return out
+
+
+# ---- the report -----------------------------------------------------------------------------
+
+
+def _scope(caller: Caller, store_id: str | None, region: str | None,
+           directory: DirectoryRepository) -> tuple[str, str, set[str] | None]:
+    """(level, scope id, the stores in scope or None for the whole brand). Store staff and
+    managers see their own store only."""
+    if store_id is not None and region is not None:
+        raise ValidationFailed("give store_id or region, not both", field="region")
+    if caller.store_scoped:
+        if store_id is not None and store_id != caller.store_id:
+            raise Forbidden("you can only see your own store's figures", field="store_id")
+        if region is not None:
+            raise Forbidden("you can only see your own store's figures", field="region")
+        store_id = caller.store_id
+    if store_id is not None:
+        return "store", store_id, {store_id}
+    if region is not None:
+        stores = {s.store_id for s in directory.stores(caller.brand_id) if s.region == region}
+        if not stores:
+            raise ValidationFailed(f"no store of the brand is in region {region!r}", field="region")
+        return "region", region, stores
+    return "brand", caller.brand_id, None
+
+
+def _in(scope: set[str] | None, per_store: dict[str, dict[str, int]]) -> list[dict[str, int]]:
+    return [c for s, c in per_store.items() if scope is None or s in scope]
+
+
+def _document(caller: Caller, period: str, level: str, scope_id: str, scope: set[str] | None, *,
+              current: str, kpis: KpiRepository, complaints: ComplaintRepository,
+              stock: dict[str, dict[str, int]] | None) -> dict[str, Any]:
+    counters = rules.total(_in(scope, kpis.counters(caller.brand_id, period)), rules.COUNTERS)
+    complaint_counts = rules.total(_in(scope, complaints.kpis(caller.brand_id, period, None)), COMPLAINT_COUNTERS)
+    for name in ("nps_responses", "nps_promoters", "nps_passives", "nps_detractors"):
+        counters[name] += complaint_counts[name]  # NPS comes with complaint feedback and after contacts
+    if period == current or not counters["stock_recorded"]:
+        # the month is still running (or predates the snapshots): the tier mix now
+        by_tier = rules.total(_in(scope, stock or {}), rules.TIERS)
+        as_of = "now"
+    else:
+        by_tier = {t: counters[f"members_{t}"] for t in rules.TIERS}
+        as_of = "period_end"
+    return {"brand_id": caller.brand_id, "level": level, "scope_id": scope_id, "period": period,
+            "members_as_of": as_of, **rules.figures(counters, by_tier, complaint_counts)}
+
+
+def kpi_report(caller: Caller, period: str, *, store_id: str | None = None, region: str | None = None,
+               now: datetime, kpis: KpiRepository | None = None, complaints: ComplaintRepository | None = None,
+               directory: DirectoryRepository | None = None) -> dict[str, Any]:
+    return next(_reports(caller, [period], store_id=store_id, region=region, now=now, kpis=kpis,
+                         complaints=complaints, directory=directory))
+
+
+def kpi_history(caller: Caller, first: str, last: str, *, store_id: str | None = None, region: str | None = None,
+                now: datetime, kpis: KpiRepository | None = None, complaints: ComplaintRepository | None = None,
+                directory: DirectoryRepository | None = None) -> list[dict[str, Any]]:
+    span = months_between(first, last)
+    if span < 0:
+        raise ValidationFailed("`from` must not be after `to`", field="from")
+    if span >= MAX_HISTORY_MONTHS:
+        raise ValidationFailed(f"at most {MAX_HISTORY_MONTHS} months at a time", field="from")
+    periods = [shift(first, i) for i in range(span + 1)]
+    return list(_reports(caller, periods, store_id=store_id, region=region, now=now, kpis=kpis,
+                         complaints=complaints, directory=directory))
+
+
+def _reports(caller: Caller, periods: list[str], *, store_id: str | None, region: str | None, now: datetime,
+             kpis: KpiRepository | None, complaints: ComplaintRepository | None,
+             directory: DirectoryRepository | None) -> Iterator[dict[str, Any]]:
+    kpis, complaints = kpis or KpiRepository(), complaints or ComplaintRepository()
+    directory = directory or DirectoryRepository()
+    level, scope_id, scope = _scope(caller, store_id, region, directory)
+    current = month_of(now, brand_settings(caller.brand_id, directory).timezone)
+    stock = kpis.stock(caller.brand_id)
+    for period in periods:
+        yield _document(caller, period, level, scope_id, scope, current=current, kpis=kpis,
+                        complaints=complaints, stock=stock)
