@@ -67,3 +67,106 @@ def test_bad_periods_and_ranges_are_refused_naming_the_field():
     assert r.status == 422
     r = call("GET", f"/reports/kpis?period={PERIOD}&region=nowhere", claims=ADMIN)
     assert r.status == 422 and r.field_names() == ["region"]
+
+
+# ---- the whole report against a brute-force recomputation from the raw items -----------------------
+
+
+def _recompute(period: str, previous: str, snapshot_ids: set[str], floor: int) -> dict:
+    """Every figure of the brand's report for `period`, from the raw data (Scans, test only)."""
+    from tests.support.aws import all_items
+
+    members = [i for i in all_items("MembersTable") if i["sk"] == "PROFILE"]
+    stats = {i["pk"].split("#")[3]: i for i in all_items("MembersTable") if i["sk"] == "STATS"}
+    by_tier = {t: sum(1 for m in members if m.get("tier", "regular") == t) for t in ("regular", "silver", "gold",
+                                                                                     "diamond")}
+    tz = __import__("zoneinfo").ZoneInfo("Asia/Shanghai")
+    enrolled = sum(1 for m in members if datetime.fromisoformat(str(m["enrolled_at"]).replace("Z", "+00:00"))
+                   .astimezone(tz).strftime("%Y-%m") == period)
+    gold_plus = {m["member_id"] for m in members if m.get("tier") in ("gold", "diamond")}
+    care = all_items("CareTable")
+    contacts = [c for c in care if c["sk"].startswith("CONTACT#") and c["contacted_on"].startswith(period)]
+    messages = [c for c in care if c["sk"].startswith("MSG#")]
+    cases = [c for c in all_items("ComplaintsTable") if c["sk"] == "CASE" and c["period"] == period]
+    nps = [int(c["nps"]) for c in contacts if c.get("nps") is not None] + \
+          [int(c["nps"]) for c in cases if c.get("nps") is not None]
+
+    def spend(member_id: str, month: str) -> float:
+        return float((stats.get(member_id, {}).get("spend") or {}).get(month, 0))
+
+    months = [previous, __import__("vipcare.domain.months", fromlist=["shift"]).shift(previous, -1),
+              __import__("vipcare.domain.months", fromlist=["shift"]).shift(previous, -2)]
+    lost = {m for m in snapshot_ids if all(spend(m, mo) < floor for mo in months)}
+    return {
+        "members_by_tier": by_tier, "enrolled": enrolled,
+        "contacted": len({c["member_id"] for c in contacts} & gold_plus), "logged": len(contacts),
+        "nps": (len(nps), sum(1 for n in nps if n >= 9), sum(1 for n in nps if n <= 6)),
+        "sms": {s: sum(1 for m in messages if m["status"] == s) for s in ("sent", "capped", "suppressed")},
+        "complaints": (len(cases), sum(1 for c in cases if c.get("resolved_at")),
+                       sum(1 for c in cases if c.get("satisfied") is True)),
+        "snapshot": len(snapshot_ids), "lost": len(lost),
+    }
+
+
+def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
+    from vipcare.domain.months import shift
+    from vipcare.services.kpis import run_snapshot
+    from vipcare.services.reminders import run_dispatch
+    from vipcare.store.care import CareRepository
+    from vipcare.store.models import MemberItem, member_pk
+
+    previous = shift(PERIOD, -1)
+    # a store in a region, members across both stores
+    assert call("POST", "/stores", {"store_id": "demo-n1", "name": "North 1", "region": "north"},
+                claims=ADMIN).status == 201
+    ids = [member(f"1380013850{i}", store) for i, store in enumerate(["demo-001", "demo-001", "demo-002",
+                                                                       "demo-n1", "demo-n1", "demo-001"])]
+    # tiers: two gold, one silver, one diamond (as the tier events announce them)
+    for n, (mid, to) in enumerate([(ids[0], "gold"), (ids[1], "gold"), (ids[2], "silver"), (ids[3], "diamond")]):
+        store = MemberItem.get(member_pk("demo", mid), "PROFILE").store_id
+        tier_changed(mid, "regular", to, f"bf-{n}", store)
+        MemberItem(member_pk("demo", mid), "PROFILE").update(actions=[MemberItem.tier.set(to)])
+        CareRepository().put_cadence("demo", mid, to, date.today() + timedelta(days=20), None)
+    # the snapshot of the previous month: taken at its start, judged at the start of this one
+    start_prev = datetime.fromisoformat(f"{previous}-01T01:00:00+08:00")
+    start_now = datetime.fromisoformat(f"{PERIOD}-01T01:00:00+08:00")
+    assert run_snapshot(start_prev).vips == 4  # both brands have stores; only demo has VIPs
+    # contacts: gold+ members, one twice (coverage counts members), one with an NPS answer
+    today = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date().isoformat()
+    for mid, nps in [(ids[0], 9), (ids[0], None), (ids[3], 4), (ids[2], None)]:
+        body = {"contacted_on": today, "channel": "phone", **({"nps": nps} if nps is not None else {})}
+        assert call("POST", f"/members/{mid}/contacts", body, claims=ADMIN).status == 201
+    # complaints: one resolved with feedback (NPS 10), one open
+    body = {"member_id": ids[4], "store_id": "demo-n1", "channel": "store", "category": "billing",
+            "severity": "low", "description": "Charged twice."}
+    cid = call("POST", "/complaints", body, claims=ADMIN).body["complaint_id"]
+    call("POST", "/complaints", {**body, "description": "Again."}, claims=ADMIN)
+    sup = claims_for(role="admin")
+    assert call("POST", f"/complaints/{cid}/acknowledge", {}, claims=sup).status == 200
+    assert call("POST", f"/complaints/{cid}/resolve", {"resolution": "Refunded"}, claims=sup).status == 200
+    assert call("POST", f"/complaints/{cid}/feedback", {"satisfied": True, "nps": 10}, claims=sup).status == 200
+    # SMS: a birthday today for a consenting member (sent), run at 10:00 brand time
+    MemberItem(member_pk("demo", ids[5]), "PROFILE").update(actions=[
+        MemberItem.birthday.set(date(1990, 1, 1)),
+        MemberItem.bday_key.set(f"BDAY#S#{today[5:7]}{today[8:10]}")])
+    run_dispatch(datetime.fromisoformat(f"{today}T10:00:00+08:00"))
+    assert run_snapshot(start_now).evaluated == 4
+
+    expected = _recompute(PERIOD, previous, {ids[0], ids[1], ids[2], ids[3]}, 100)
+    doc = report()
+    assert doc["members_by_tier"] == expected["members_by_tier"]
+    assert doc["enrolled"] == expected["enrolled"]
+    assert (doc["contacts"]["contacted"], doc["contacts"]["logged"]) == (expected["contacted"], expected["logged"])
+    assert (doc["nps"]["responses"], doc["nps"]["promoters"], doc["nps"]["detractors"]) == expected["nps"]
+    assert {k: doc["sms"][k] for k in ("sent", "capped", "suppressed")} == expected["sms"]
+    assert (doc["complaints"]["opened"], doc["complaints"]["resolved"], doc["complaints"]["satisfied"]) == \
+        expected["complaints"]
+    last_month = call("GET", f"/reports/kpis?period={previous}", claims=ADMIN).body
+    assert (last_month["churn"]["snapshot"], last_month["churn"]["lost"]) == (expected["snapshot"], expected["lost"])
+    assert last_month["members_as_of"] == "period_end"
+    # the region is the sum of its stores
+    north = report(region="north")
+    assert north["members_by_tier"] == report(store_id="demo-n1")["members_by_tier"]
+    assert north["level"] == "region" and north["complaints"]["opened"] == 2
+    history = call("GET", f"/reports/kpis/history?from={previous}&to={PERIOD}", claims=ADMIN).body["periods"]
+    assert [h["period"] for h in history] == [previous, PERIOD]

@@ -63,3 +63,15 @@ def count_items(logical_table: str) -> int:
     """Test-only census of a table (a Scan is fine here, never in product code)."""
     name = template.table_definitions()[logical_table]["TableName"]
     return sum(page["Count"] for page in client("dynamodb").get_paginator("scan").paginate(TableName=name))
+
+
+def all_items(logical_table: str) -> list[dict]:
+    """Test-only: every item of a table, plain values (a Scan: for brute-force recomputations
+    that check what the product computes without one)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    plain = TypeDeserializer()
+    name = template.table_definitions()[logical_table]["TableName"]
+    return [{k: plain.deserialize(v) for k, v in item.items()}
+            for page in client("dynamodb").get_paginator("scan").paginate(TableName=name)
+            for item in page["Items"]]
