@@ -101,7 +101,8 @@ def churn_tile(kpi: str, label: str, churn: dict, prefix: str, target_key: str) 
     lost, base = count(churn.get(f"{prefix}lost")), count(churn.get(f"{prefix}snapshot"))
     detail = (f"{percent(monthly, 2)} this month ({lost} of {base} lost) · "
               f"target below {percent(target)} a year")
-    return tile(kpi, label, f"{percent(annual)} a year", detail, status_against(annual, target))
+    value = NA if rate(annual) is None else f"{percent(annual)} a year"
+    return tile(kpi, label, value, detail, status_against(annual, target))
 
 
 def retention_tile(doc: dict) -> str:
