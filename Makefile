@@ -19,7 +19,7 @@ export SAM_CLI_TELEMETRY     := 0
 # sam build looks for `python3.13` on PATH: the venv's bin provides it.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test lint lint-fast validate build openapi bench invoke soak clean help
+.PHONY: run test lint lint-fast validate build openapi bench invoke soak report clean help
 
 help:
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -34,6 +34,7 @@ run: $(STAMP) ## local stack with demo data on http://127.0.0.1:3000 (Ctrl-C sto
 	$(PY) -m infra.local
 
 test: $(STAMP) lint-fast validate build ## all checks (what CI runs)
+	@bash .ci/bootstrap-chromium
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 lint-fast: $(STAMP)
@@ -73,8 +74,14 @@ soak: $(STAMP) ## the exactly-once and event-parser property tests and the API f
 	VIPCARE_PARSER_EXAMPLES=500 $(PY) -m pytest -q -p no:cacheprovider tests/integration/test_event_parsers.py
 	VIPCARE_FUZZ_EXAMPLES=100 $(PY) -m pytest -q -s -p no:cacheprovider tests/e2e/test_fuzz_api.py
 
+REPORT_URL ?= http://127.0.0.1:3000
+
+report: $(STAMP) ## KPI dashboard of the running API (make run) -> build/report/dashboard.html + .png [PERIOD=YYYY-MM]
+	@bash .ci/bootstrap-chromium
+	$(PY) -m infra.report --url $(REPORT_URL) --out build/report $(if $(PERIOD),--period $(PERIOD))
+
 invoke: $(STAMP) ## run handlers with sample events: make invoke EVENT="events/enrollment/enrol.json ..."
 	$(PY) -m infra.local.invoke $(EVENT)
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .hypothesis .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) build .aws-sam .pytest_cache .hypothesis .ruff_cache .mypy_cache
