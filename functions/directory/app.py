@@ -1,4 +1,5 @@
-"""Directory API: the brand's stores and staff (roles, supervisor links, leave, capacity)."""
+"""Directory API: the brand's stores and staff (roles, supervisor links, leave, capacity), and the
+account-manager handovers (leave, return, departure: vipcare.services.staffing)."""
 
 
 from typing import Any
@@ -8,9 +9,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
-from vipcare.api.models.directory import StaffCreate, StaffOut, StaffPatch, StoreCreate, StoreOut
+from vipcare.api.models.directory import HandoverOut, StaffCreate, StaffOut, StaffPatch, StoreCreate, StoreOut
 from vipcare.api.presenters import staff_out, store_out
-from vipcare.services import directory
+from vipcare.services import directory, staffing
 from vipcare.tracing import make_tracer
 
 logger = Logger()
@@ -57,6 +58,28 @@ def patch_staff(staff_id: str, patch: StaffPatch) -> StaffOut:
     staff = directory.update_staff(current_caller(app), staff_id, patch)
     logger.info("staff updated", extra={"staff_id": staff_id, "fields": sorted(patch.model_fields_set)})
     return staff_out(staff)
+
+
+@app.post("/staff/<staff_id>/leave", summary="Start a leave: open tasks and complaints go to the supervisor",
+          tags=["directory"], security=SECURITY, responses=error_responses(403, 404, 409))
+@tracer.capture_method
+def start_leave(staff_id: str) -> HandoverOut:
+    return HandoverOut(**staffing.go_on_leave(current_caller(app), staff_id).as_dict())
+
+
+@app.post("/staff/<staff_id>/return", summary="End a leave: the tasks of their own members come back",
+          tags=["directory"], security=SECURITY, responses=error_responses(403, 404, 409))
+@tracer.capture_method
+def end_leave(staff_id: str) -> HandoverOut:
+    return HandoverOut(**staffing.come_back(current_caller(app), staff_id).as_dict())
+
+
+@app.post("/staff/<staff_id>/departure", summary="A departure: every member, open task and open complaint "
+          "is reassigned to the store's least-loaded managers", tags=["directory"], security=SECURITY,
+          responses=error_responses(403, 404, 409))
+@tracer.capture_method
+def departure(staff_id: str) -> HandoverOut:
+    return HandoverOut(**staffing.depart(current_caller(app), staff_id).as_dict())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

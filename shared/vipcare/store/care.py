@@ -424,6 +424,18 @@ class CareRepository:
                 raise Taken() from None
             raise
 
+    def hand_over(self, task: TaskItem, staff_id: str) -> None:
+        """Give an open task to someone else (leave, return, departure): not an escalation, so
+        its escalation clock keeps running. Taken when it was completed meanwhile."""
+        try:
+            task.update(actions=[TaskItem.assignee.set(staff_id),
+                                 TaskItem.assignee_pk.set(assignee_pk(task.brand_id, staff_id))],
+                        condition=TaskItem.status == "open")
+        except UpdateError as exc:
+            if _failed_condition(exc):
+                raise Taken() from None
+            raise
+
     def due_tasks(self, now: datetime) -> list[TaskItem]:
         bound = now.isoformat()
         out: list[TaskItem] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from .models import (
     BrandItem,
     BrandRegistryItem,
     StaffItem,
+    StaffLogItem,
     StoreItem,
     brand_pk,
     staff_index_keys,
@@ -115,6 +117,16 @@ class DirectoryRepository:
                 raise AlreadyExists(store.store_id) from None
             raise
         BrandRegistryItem(BRANDS_PK, store.brand_id).save()  # idempotent: the brand is listed
+
+    def log_staff_change(self, brand_id: str, staff_id: str, action: str, by: str, at: datetime,
+                         detail: dict[str, Any]) -> None:
+        """Audit: a leave, return or departure and what moved where (ids and counts only)."""
+        StaffLogItem(brand_pk(brand_id), f"STAFFLOG#{staff_id}#{at.isoformat()}#{action}", action=action, by=by,
+                     at=at, detail=json.dumps(detail, sort_keys=True)).save()
+
+    def staff_log(self, brand_id: str, staff_id: str) -> list[dict[str, Any]]:
+        return [{"action": i.action, "by": i.by, "at": i.at.isoformat(), **json.loads(i.detail)}
+                for i in StaffLogItem.query(brand_pk(brand_id), StaffLogItem.sk.startswith(f"STAFFLOG#{staff_id}#"))]
 
     def brand_ids(self) -> list[str]:
         """Every brand with a store (one Query of the registry partition)."""

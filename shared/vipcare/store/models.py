@@ -207,6 +207,15 @@ class BrandItem(DirectoryTableModel):
     currency = UnicodeAttribute()
 
 
+class StaffLogItem(DirectoryTableModel):
+    """sk STAFFLOG#<staff>#<at>#<action>: an audited leave, return or departure."""
+
+    action = UnicodeAttribute()
+    by = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    detail = UnicodeAttribute()  # JSON: counts and who received what
+
+
 class BrandRegistryItem(DirectoryTableModel):
     """pk `BRANDS`, sk the brand id: every brand with a store, so the scheduled jobs can list
     the brands with one Query (put, idempotently, with each new store)."""

@@ -396,6 +396,26 @@ class TierRepository:
             raise
         return True
 
+    def move_member(self, brand_id: str, member_id: str, frm: str, to: str, now: datetime) -> bool:
+        """Hand a member from one dedicated manager to another (a departure): the member's
+        manager and book key, both managers' counts, in one transaction conditioned on the
+        member still being `frm`'s. False when it no longer is (moved meanwhile)."""
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(MemberItem(member_pk(brand_id, member_id), PROFILE_SK),
+                          actions=[MemberItem.manager_id.set(to), MemberItem.manager_key.set(manager_key(brand_id, to)),
+                                   MemberItem.updated_at.set(now)],
+                          condition=MemberItem.manager_id == frm)
+                tx.update(ManagerLoadItem(brand_pk(brand_id), f"MGRLOAD#{frm}"),
+                          actions=[ManagerLoadItem.members.add(-1)])
+                tx.update(ManagerLoadItem(brand_pk(brand_id), f"MGRLOAD#{to}"),
+                          actions=[ManagerLoadItem.members.add(1)])
+        except TransactWriteError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
     # ---- manual-tier applications
     def add_application(self, a: Application) -> None:
         ApplicationItem(application_pk(a.brand_id, a.application_id), APPLICATION_SK, application_id=a.application_id,

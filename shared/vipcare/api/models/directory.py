@@ -53,6 +53,16 @@ class StaffCreate(_Input):
     capacity: int = Field(default=0, ge=0, le=10_000, description="Members an account manager can own")
 
 
+class HandoverOut(_Model):
+    staff_id: str
+    action: str = Field(description="leave, return or departure")
+    members: int = Field(description="dedicated members handed to other managers")
+    tasks: int
+    complaints: int
+    to: dict[str, int] = Field(description="who received how many items")
+    over_capacity: int = Field(description="members given to a manager already at capacity (nobody had room)")
+
+
 class StaffPatch(_Input):
     name: Name | None = None
     role: Role | None = None
