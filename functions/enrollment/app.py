@@ -15,8 +15,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from vipcare.api import idempotency
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
 from vipcare.api.models.members import EnrolRequest, MemberCard, MemberPatch
+from vipcare.api.models.privacy import ErasureReceipt, MemberExport
 from vipcare.api.presenters import member_card
-from vipcare.services import members
+from vipcare.services import members, privacy
 from vipcare.tracing import make_tracer
 
 logger = Logger()
@@ -77,6 +78,25 @@ def patch_member(member_id: str, patch: MemberPatch) -> MemberCard:
     member = members.update_profile(current_caller(app), member_id, patch)
     logger.info("member updated", extra={"member_id": member_id, "fields": sorted(patch.model_fields_set)})
     return member_card(member)
+
+
+@app.get("/members/<member_id>/export", summary="Everything held about a member (supervisor and above; audited)",
+         tags=["members"], security=SECURITY, responses=error_responses(403, 404))
+@tracer.capture_method
+def export_member(member_id: str) -> MemberExport:
+    return MemberExport(**privacy.export_member(current_caller(app), member_id))
+
+
+@app.delete("/members/<member_id>", summary="Erase a member's personal data (admin; audited)",
+            description="The card becomes an anonymous tombstone, the phone can enrol again, contact notes, "
+                        "message texts and complaint texts are removed; the ledger stays, anonymous, so totals "
+                        "and KPIs stay right. Again on an erased member: finishes and reports.",
+            tags=["members"], security=SECURITY, responses=error_responses(403, 404))
+@tracer.capture_method
+def erase_member(member_id: str) -> ErasureReceipt:
+    receipt = privacy.erase_member(current_caller(app), member_id)
+    metrics.add_metric(name="MembersErased", unit=MetricUnit.Count, value=1)
+    return ErasureReceipt(**receipt)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

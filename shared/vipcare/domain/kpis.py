@@ -27,7 +27,7 @@ LOST_AFTER_MONTHS = 3
 
 # Every counter kept per (brand, month, store). Flows are ADDed as things happen; the snapshot
 # figures and the tier mix at the month's end are SET by the monthly snapshot job.
-FLOWS = ("enrolled", "new_vips", "upgrades", "downgrades", "contacts", "gold_plus_contacted",
+FLOWS = ("enrolled", "closed", "new_vips", "upgrades", "downgrades", "contacts", "gold_plus_contacted",
          "nps_responses", "nps_promoters", "nps_passives", "nps_detractors",
          "sms_sent", "sms_capped", "sms_deferred", "sms_suppressed", "sms_failed")
 SNAPSHOT = ("snapshot", "lost", "snapshot_gold_plus", "lost_gold_plus",
@@ -95,7 +95,7 @@ def figures(c: dict[str, int], members_by_tier: dict[str, int], complaints: dict
     return {
         "members_by_tier": {t: members_by_tier.get(t, 0) for t in TIERS},
         "vips": sum(members_by_tier.get(t, 0) for t in VIP_TIERS),
-        "enrolled": c["enrolled"], "new_vips": c["new_vips"], "upgrades": c["upgrades"],
+        "enrolled": c["enrolled"], "closed": c["closed"], "new_vips": c["new_vips"], "upgrades": c["upgrades"],
         "downgrades": c["downgrades"],
         "churn": {"snapshot": c["snapshot"], "lost": c["lost"], "rate": churn_rate,
                   "annualised_rate": annualised(churn_rate), "gold_plus_snapshot": c["snapshot_gold_plus"],

@@ -288,14 +288,17 @@ class CareRepository:
         run.save()
 
     def profiles(self, keys: Iterable[tuple[str, str]]) -> list[MemberItem]:
+        """The profiles of these members (erased ones left out)."""
         wanted = [(member_pk(b, m), "PROFILE") for b, m in dict.fromkeys(keys)]
-        return list(MemberItem.batch_get(wanted)) if wanted else []
+        return [p for p in MemberItem.batch_get(wanted) if p.erased_at is None] if wanted else []
 
     def profile(self, brand_id: str, member_id: str) -> MemberItem | None:
+        """The member's profile; None when unknown or erased."""
         try:
-            return MemberItem.get(member_pk(brand_id, member_id), "PROFILE")
+            item = MemberItem.get(member_pk(brand_id, member_id), "PROFILE")
         except DoesNotExist:
             return None
+        return None if item.erased_at is not None else item
 
     def record_opt_out(self, brand_id: str, member_id: str) -> None:
         item = MemberItem(member_pk(brand_id, member_id), "PROFILE")
@@ -461,6 +464,31 @@ class CareRepository:
         CadenceItem(member_pk(brand_id, member_id), "CADENCE", due_pk=cadence_due_pk(member_id),
                     due_sk=review_on.isoformat(), brand_id=brand_id, member_id=member_id, tier=tier,
                     review_on=review_on.isoformat(), last_contact_on=last_contact_on).save()
+
+    def member_tasks(self, brand_id: str, member_id: str) -> list[TaskItem]:
+        return list(TaskItem.query(member_pk(brand_id, member_id), TaskItem.sk.startswith(TASK_PREFIX)))
+
+    def erase_member(self, brand_id: str, member_id: str, now: datetime) -> dict[str, int]:
+        """After an erasure: contact notes and message texts removed (dates, channels and
+        outcomes stay for the figures), the cadence review dropped, open tasks closed. Each
+        step is idempotent: a rerun finds nothing more to do."""
+        done = {"contacts": 0, "messages": 0, "tasks": 0}
+        for c in self.contacts(brand_id, member_id, limit=10_000):
+            if c.notes is not None or c.next_action is not None:
+                c.update(actions=[ContactItem.notes.remove(), ContactItem.next_action.remove()])
+                done["contacts"] += 1
+        for m in self.messages(brand_id, member_id):
+            if m.text is not None or m.values is not None:
+                m.update(actions=[MessageItem.text.remove(), MessageItem.values.remove(), MessageItem.due_pk.remove(),
+                                  MessageItem.due_sk.remove()])
+                done["messages"] += 1
+        self.drop_cadence(brand_id, member_id)
+        for t in self.member_tasks(brand_id, member_id):
+            if t.status == "open":
+                with contextlib.suppress(Taken):
+                    self.complete_task(t, now, "erasure")
+                    done["tasks"] += 1
+        return done
 
     def drop_cadence(self, brand_id: str, member_id: str) -> None:
         CadenceItem(member_pk(brand_id, member_id), "CADENCE").delete()

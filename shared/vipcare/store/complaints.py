@@ -46,6 +46,7 @@ DUE_SHARDS = 10
 CASE_SK = "CASE"
 OPEN_SK = "COMPLAINTS#OPEN"
 OUTBOX_PREFIX = "COMPLAINTOUTBOX#"
+ERASED_TEXT = "[erased]"
 
 # Counters kept per (brand, month, store) as cases move (docs/complaints.md "Figures").
 KPI_COUNTERS = ("opened", "responded", "responded_in_time", "first_response_seconds", "resolved",
@@ -468,6 +469,29 @@ class ComplaintRepository:
         return {i.sk.removeprefix("COMPLAINTS#"): int(i.total or 0)
                 for i in MemberComplaintsItem.query(member_pk(brand_id, member_id),
                                                     MemberComplaintsItem.sk.startswith("COMPLAINTS#"))}
+
+    # ---- a member's cases (export, erasure: rare requests)
+    def cases_of_member(self, brand_id: str, member_id: str, store_ids: list[str]) -> list[Complaint]:
+        """Every case of a member: the brand's stores' `by_store` partitions filtered on the
+        member (cases have no member index; export and erasure are rare and read each store's
+        cases once, docs/privacy.md)."""
+        out: list[Complaint] = []
+        for store_id in store_ids:
+            out += [_from_item(i) for i in ComplaintItem.by_store.query(
+                store_key(brand_id, store_id), filter_condition=ComplaintItem.member_id == member_id)]
+        return out
+
+    def erase_case_texts(self, brand_id: str, complaint_id: str) -> bool:
+        """The member's words and the staff's notes go; the case's times, priority, statuses and
+        who acted stay (the timeliness figures). False when there was nothing left to erase."""
+        item = ComplaintItem.get(case_pk(brand_id, complaint_id), CASE_SK, consistent_read=True)
+        if item.description == ERASED_TEXT and not any(h.text for h in item.history or []):
+            return False
+        history = [HistoryMap(at=h.at, actor=h.actor, action=h.action, status=h.status, assignee=h.assignee,
+                              text=None) for h in item.history or []]
+        item.update(actions=[ComplaintItem.description.set(ERASED_TEXT), ComplaintItem.resolution.remove(),
+                             ComplaintItem.history.set(history), ComplaintItem.version.add(1)])
+        return True
 
     # ---- the outbox of bus events
     def pending_events(self, shard: int) -> list[PendingEvent]:

@@ -20,6 +20,7 @@ from .ledger import STATS_SK, StatsItem
 from .models import (
     PHONE_SK,
     PROFILE_SK,
+    AuditItem,
     ConsentMap,
     FamilyMap,
     MemberItem,
@@ -100,6 +101,12 @@ def occasion_keys(birthday: date | None, lunar: bool, anniversary: date | None) 
     return bday, anniv
 
 
+ERASED = "[erased]"
+# Everything personal on the card, plus the index keys that would find the member again.
+_ERASED_FIELDS = ("other_phones", "gender", "birthday", "birthday_lunar", "anniversary", "email", "address",
+                  "occupation", "company", "family", "hobbies", "preferences", "notes", "referrer_member_id",
+                  "manager_id", "manager_key", "bday_key", "anniv_key", "audience_pk", "review_pk", "review_sk",
+                  "sms_opted_out")
 CONSENT_SHARDS = 8
 CONSENT_PREFIX = "CONSENT#"
 
@@ -140,10 +147,45 @@ def _claim_failed(exc: TransactWriteError, index: int) -> bool:
 
 class MemberRepository:
     def get(self, brand_id: str, member_id: str) -> Member | None:
+        """The member; None when unknown or erased (the tombstone is nobody's card)."""
         try:
-            return _from_item(MemberItem.get(member_pk(brand_id, member_id), PROFILE_SK))
+            item = MemberItem.get(member_pk(brand_id, member_id), PROFILE_SK)
         except DoesNotExist:
             return None
+        return None if item.erased_at is not None else _from_item(item)
+
+    def erased_at(self, brand_id: str, member_id: str) -> datetime | None:
+        try:
+            return MemberItem.get(member_pk(brand_id, member_id), PROFILE_SK).erased_at
+        except DoesNotExist:
+            return None
+
+    def erase(self, member: Member, *, by: str, now: datetime, month: str, manager_load: Any | None) -> None:
+        """Turn the card into an anonymous tombstone, release the phone, leave the manager's
+        book and every index, count the member closed, and audit, in one transaction."""
+        item = MemberItem(member_pk(member.brand_id, member.member_id), PROFILE_SK)
+        actions: list[Action] = [
+            MemberItem.name.set(ERASED), MemberItem.phone.set(f"{ERASED}#{member.member_id}"),
+            MemberItem.consent.set(ConsentMap(sms_marketing=False, updated_at=now, source="erasure")),
+            MemberItem.erased_at.set(now), MemberItem.erased_by.set(by), MemberItem.updated_at.set(now)]
+        actions += [getattr(MemberItem, name).remove() for name in _ERASED_FIELDS]
+        with TransactWrite(connection=_connection()) as tx:
+            tx.update(item, actions=actions, condition=MemberItem.erased_at.does_not_exist()
+                      & (MemberItem.phone == member.phone))
+            tx.delete(PhoneClaimItem(phone_pk(member.brand_id, member.phone), PHONE_SK),
+                      condition=PhoneClaimItem.member_id == member.member_id)
+            tx.save(AuditItem(item.pk, f"AUDIT#{now.isoformat()}#erasure", action="erasure", by=by, at=now))
+            add_counters(tx, member.brand_id, month, member.store_id, {"closed": 1})
+            add_stock(tx, member.brand_id, member.store_id, {member.tier.value: -1})
+            if manager_load is not None:
+                tx.update(manager_load[0], actions=manager_load[1])
+
+    def audit(self, brand_id: str, member_id: str, action: str, by: str, now: datetime) -> None:
+        AuditItem(member_pk(brand_id, member_id), f"AUDIT#{now.isoformat()}#{action}", action=action, by=by,
+                  at=now).save()
+
+    def audits(self, brand_id: str, member_id: str) -> list[AuditItem]:
+        return list(AuditItem.query(member_pk(brand_id, member_id), AuditItem.sk.startswith("AUDIT#")))
 
     def member_id_for_phone(self, brand_id: str, e164: str) -> str | None:
         try:

@@ -165,6 +165,10 @@ class MemberItem(MembersTableModel):
     audience_pk = UnicodeAttribute(null=True)
     enrolled_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    # Erasure (docs/privacy.md): the item stays as an anonymous tombstone so the ledger and the
+    # KPIs keep their member; readers treat it as gone.
+    erased_at = UTCDateTimeAttribute(null=True)
+    erased_by = UnicodeAttribute(null=True)
     # Tier state (docs/tiers.md): validity, manual floor, the warning already given, and the
     # next review as keys of the sparse `review` index (absent: nothing to review).
     tier_since = DateAttribute(null=True)
@@ -175,6 +179,14 @@ class MemberItem(MembersTableModel):
     review_pk = UnicodeAttribute(null=True)
     review_sk = UnicodeAttribute(null=True)
     review = ReviewIndex()
+
+
+class AuditItem(MembersTableModel):
+    """sk AUDIT#<at>#<action> under the member: an export or the erasure (who, when)."""
+
+    action = UnicodeAttribute()
+    by = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
 
 
 class PhoneClaimItem(MembersTableModel):

@@ -74,6 +74,7 @@ class KpiReport(_Model):
     members_by_tier: MembersByTier
     vips: int
     enrolled: int
+    closed: int = Field(description="members erased this month (they leave the tier mix)")
     new_vips: int
     upgrades: int
     downgrades: int

@@ -1,0 +1,128 @@
+"""A member's data rights (DOMAIN.md §7, docs/privacy.md): an export of everything held about
+them, and erasure. Both are audited (who, when) under the member.
+
+Erasure keeps the ledger: purchase entries, monthly figures and point lots carry only the
+random member id, store, amounts and times, so once the card is a tombstone they are
+anonymous, and totals and past KPIs stay right. The phone is released: it can enrol again
+as a new member.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from ..domain.access import Caller, Role, ensure_visible, require_role
+from ..domain.errors import NotFound
+from ..domain.months import month_of
+from ..store.care import CareRepository
+from ..store.complaints import ComplaintRepository
+from ..store.directory import DirectoryRepository
+from ..store.ledger import LedgerRepository
+from ..store.members import MemberRepository
+from ..store.models import brand_pk
+from ..store.tiers import ManagerLoadItem, TierRepository
+from .brands import brand_settings
+
+log = logging.getLogger("vipcare.privacy")
+# Reading everything about a member, or erasing them, is for the brand's senior staff only.
+DATA_RIGHTS_ROLES = (Role.SUPERVISOR, Role.DEPARTMENT_HEAD, Role.VICE_PRESIDENT, Role.ADMIN)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in (sorted(value) if isinstance(value, set) else value)]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "value") and not isinstance(value, int | str):
+        return value.value
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def _item(item: Any, *names: str) -> dict[str, Any]:
+    return {n: _plain(getattr(item, n, None)) for n in names}
+
+
+def export_member(caller: Caller, member_id: str, *, now: datetime | None = None,
+                  members: MemberRepository | None = None, ledger: LedgerRepository | None = None,
+                  care: CareRepository | None = None, complaints: ComplaintRepository | None = None,
+                  tiers: TierRepository | None = None, directory: DirectoryRepository | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    members, ledger = members or MemberRepository(), ledger or LedgerRepository()
+    care, complaints = care or CareRepository(), complaints or ComplaintRepository()
+    tiers, directory = tiers or TierRepository(), directory or DirectoryRepository()
+    member = members.get(caller.brand_id, member_id)
+    if member is None:
+        raise NotFound("member not found")
+    ensure_visible(caller, brand_id=member.brand_id, store_id=member.store_id, what="member")
+    require_role(caller, *DATA_RIGHTS_ROLES)
+    stats = ledger.stats(caller.brand_id, member_id)
+    movements = [r.removeprefix("txn:") for r in stats.recent if r.startswith("txn:")]
+    keys = [(store, txn) for store, _, txn in (r.partition("#") for r in movements)]
+    entries = ledger.entries(caller.brand_id, keys)
+    stores = [s.store_id for s in directory.stores(caller.brand_id)]
+    members.audit(caller.brand_id, member_id, "export", caller.source, now)
+    log.info("member exported", extra={"member_id": member_id, "by": caller.source})
+    return {
+        "exported_at": now.isoformat(), "exported_by": caller.source,
+        "profile": _plain(member),
+        "figures": {"spend_by_month": _plain(stats.spend), "purchases_by_month": _plain(stats.purchases),
+                    "returned_by_month": _plain(stats.returned), "point_lots": _plain(stats.points.lots),
+                    "points_debt": stats.points.debt, "referrals": _plain(stats.referrals),
+                    "last_purchase_at": _plain(stats.last_purchase_at)},
+        "recent_purchases": [_plain(e) for e in entries],
+        "tier_decisions": [_plain(d) for d in tiers.decisions(caller.brand_id, member_id, limit=100)],
+        "messages": [_item(m, "occasion_key", "kind", "category", "status", "reason", "text", "created_at",
+                           "sent_at") for m in care.messages(caller.brand_id, member_id)],
+        "contacts": [_item(c, "contact_id", "contacted_on", "channel", "notes", "next_action", "nps", "staff_id",
+                           "created_at") for c in care.contacts(caller.brand_id, member_id, limit=10_000)],
+        "tasks": [_item(t, "task_id", "kind", "period", "status", "assignee", "reason", "created_at",
+                        "completed_at") for t in care.member_tasks(caller.brand_id, member_id)],
+        "complaints": [_plain(c) for c in complaints.cases_of_member(caller.brand_id, member_id, stores)],
+        "audit": [_item(a, "action", "by", "at") for a in members.audits(caller.brand_id, member_id)],
+    }
+
+
+def erase_member(caller: Caller, member_id: str, *, now: datetime | None = None,
+                 members: MemberRepository | None = None, care: CareRepository | None = None,
+                 complaints: ComplaintRepository | None = None,
+                 directory: DirectoryRepository | None = None) -> dict[str, Any]:
+    """Erase the card (one transaction: tombstone, phone released, manager slot freed, counted
+    closed, audited), then the personal text kept elsewhere (contact notes, message texts,
+    complaint descriptions and notes). Calling it again on an erased member finishes the second
+    part and reports what it did."""
+    now = now or datetime.now(UTC)
+    members, care = members or MemberRepository(), care or CareRepository()
+    complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
+    require_role(caller, Role.ADMIN)
+    member = members.get(caller.brand_id, member_id)
+    erased_at = members.erased_at(caller.brand_id, member_id) if member is None else None
+    if member is None and erased_at is None:
+        raise NotFound("member not found")
+    if member is not None:
+        ensure_visible(caller, brand_id=member.brand_id, store_id=member.store_id, what="member")
+        load = None
+        if member.manager_id:
+            slot = ManagerLoadItem(brand_pk(caller.brand_id), f"MGRLOAD#{member.manager_id}")
+            load = (slot, [ManagerLoadItem.members.add(-1)])
+        members.erase(member, by=caller.source, now=now, month=month_of(now, brand_settings(caller.brand_id).timezone),
+                      manager_load=load)
+        erased_at = now
+    cleaned = care.erase_member(caller.brand_id, member_id, now)
+    stores = [s.store_id for s in directory.stores(caller.brand_id)]
+    cases = sum(complaints.erase_case_texts(caller.brand_id, c.complaint_id)
+                for c in complaints.cases_of_member(caller.brand_id, member_id, stores))
+    log.info("member erased", extra={"member_id": member_id, "by": caller.source, **cleaned, "complaints": cases})
+    return {"member_id": member_id, "erased_at": _plain(erased_at), "erased_by": caller.source,
+            "contacts_cleaned": cleaned["contacts"], "messages_cleaned": cleaned["messages"],
+            "tasks_closed": cleaned["tasks"], "complaints_cleaned": cases}

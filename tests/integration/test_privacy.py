@@ -1,0 +1,104 @@
+"""Data rights (DOMAIN.md §7, docs/privacy.md): export everything held about a member;
+erase the personal fields while the ledger stays, anonymous, and the figures stay right."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.support.api import ADMIN, CLERK_001, OTHER_BRAND_ADMIN, call, claims_for, enrol
+from tests.support.aws import all_items
+
+pytestmark = pytest.mark.usefixtures("directory")
+SUPERVISOR = claims_for(role="supervisor", staff_id="sup-1")
+PHONE, NAME, EMAIL = "13800138900", "欧阳娜娜", "nana@example.com"
+
+
+def rich_member() -> str:
+    """A member with a purchase, a contact with notes, a complaint and a message."""
+    from tests.integration.test_exactly_once import RecordingEvents, purchase
+    from vipcare.domain.purchases import Kind
+    from vipcare.services.ingestion import Ingestor
+
+    r = enrol(phone=PHONE, name=NAME, email=EMAIL, birthday="1990-05-01", consent={"sms_marketing": True},
+              notes="prefers silk")
+    assert r.status == 201, r.body
+    mid = r.body["member_id"]
+    now = datetime.now(UTC)
+    Ingestor(events=RecordingEvents()).ingest(purchase(mid, "P-1", Kind.SALE, 120_000, 0),  # type: ignore[arg-type]
+                                              received_at=now, now=now)
+    today = datetime.now(UTC).date().isoformat()
+    assert call("POST", f"/members/{mid}/contacts", {"contacted_on": today, "channel": "visit",
+                                                     "notes": f"called {NAME} about the silk scarf"},
+                claims=ADMIN).status == 201
+    body = {"member_id": mid, "store_id": "demo-001", "channel": "store", "category": "billing",
+            "severity": "low", "description": f"{NAME} was charged twice"}
+    assert call("POST", "/complaints", body, claims=ADMIN).status == 201
+    return mid
+
+
+def test_export_holds_everything_about_the_member_and_is_audited():
+    mid = rich_member()
+    r = call("GET", f"/members/{mid}/export", claims=SUPERVISOR)
+    assert r.status == 200, r.body
+    doc = r.body
+    assert doc["profile"]["name"] == NAME and doc["profile"]["email"] == EMAIL
+    assert doc["figures"]["spend_by_month"] and doc["figures"]["point_lots"]
+    assert [p["transaction_id"] for p in doc["recent_purchases"]] == ["P-1"]
+    assert "silk scarf" in doc["contacts"][0]["notes"]
+    assert doc["complaints"][0]["description"].endswith("charged twice")
+    assert [(a["action"], a["by"]) for a in doc["audit"]] == [("export", "staff:sup-1")]
+
+
+def test_export_and_erasure_are_for_senior_staff_of_the_brand_only():
+    mid = rich_member()
+    assert call("GET", f"/members/{mid}/export", claims=CLERK_001).status == 403
+    assert call("GET", f"/members/{mid}/export", claims=OTHER_BRAND_ADMIN).status == 404
+    assert call("DELETE", f"/members/{mid}", claims=SUPERVISOR).status == 403
+    assert call("DELETE", f"/members/{mid}", claims=OTHER_BRAND_ADMIN).status == 404
+    assert call("GET", f"/members/{mid}", claims=ADMIN).status == 200  # nothing happened
+
+
+def test_erasure_removes_every_personal_field_keeps_the_ledger_and_frees_the_phone():
+    from vipcare.store.ledger import LedgerRepository
+
+    mid = rich_member()
+    spend_before = LedgerRepository().stats("demo", mid).spend
+    r = call("DELETE", f"/members/{mid}", claims=ADMIN)
+    assert r.status == 200, r.body
+    assert (r.body["contacts_cleaned"], r.body["complaints_cleaned"]) == (1, 1)
+    assert call("GET", f"/members/{mid}", claims=ADMIN).status == 404
+    assert call("GET", f"/members?phone={PHONE}", claims=ADMIN).status == 404
+    # no personal value left anywhere in the tables (the ledger stays: anonymous)
+    everything = json.dumps([all_items(t) for t in ("MembersTable", "CareTable", "ComplaintsTable")], default=str,
+                            ensure_ascii=False)
+    for personal in (NAME, EMAIL, "8613800138900", "silk", "1990-05-01"):
+        assert personal not in everything, personal
+    assert LedgerRepository().stats("demo", mid).spend == spend_before
+    assert any(i["sk"] == "TXN" and i.get("member_id") == mid for i in all_items("MembersTable"))
+    # the phone enrols again, as a new member
+    again = enrol(phone=PHONE, name="Someone Else")
+    assert again.status == 201 and again.body["member_id"] != mid
+    # audited; a second DELETE finishes nothing new and reports it
+    second = call("DELETE", f"/members/{mid}", claims=ADMIN)
+    assert second.status == 200 and second.body["contacts_cleaned"] == 0
+    from vipcare.store.members import MemberRepository
+
+    assert [a.action for a in MemberRepository().audits("demo", mid)] == ["erasure"]
+
+
+def test_erasure_frees_the_managers_slot_and_counts_the_member_closed():
+    from vipcare.store.models import MemberItem, member_pk
+    from vipcare.store.tiers import TierRepository
+
+    mid = enrol(phone="13800138901").body["member_id"]
+    assert TierRepository().assign_manager("demo", mid, "mgr-1", 10, datetime.now(UTC))
+    assert TierRepository().manager_loads("demo", ["mgr-1"]) == {"mgr-1": 1}
+    assert call("DELETE", f"/members/{mid}", claims=ADMIN).status == 200
+    assert TierRepository().manager_loads("demo", ["mgr-1"]) == {"mgr-1": 0}
+    assert MemberItem.get(member_pk("demo", mid), "PROFILE").manager_key is None
+    period = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    report = call("GET", f"/reports/kpis?period={period}", claims=ADMIN).body
+    assert (report["enrolled"], report["closed"], report["members_by_tier"]["regular"]) == (1, 1, 0)
