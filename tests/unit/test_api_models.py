@@ -44,3 +44,23 @@ def test_validation_errors_name_fields_and_explain_owned_ones():
 def test_invalid_json_is_a_400():
     response = from_validation_error(RequestValidationError([{"type": "json_invalid", "loc": ("body", 0)}]))
     assert response.status_code == 400
+
+
+def test_model_names_are_unique_across_areas():
+    """OpenAPI components are keyed by class name: two models of one name would silently
+    share a schema (a response then validated against the wrong one)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import vipcare.api.models as package
+    from vipcare.api.models.base import _Model
+
+    seen: dict[str, str] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, _Model) and cls.__module__ == module.__name__:
+                assert name not in seen, f"{name} defined in {seen.get(name)} and {module.__name__}"
+                seen[name] = module.__name__
+    assert len(seen) > 40

@@ -30,7 +30,7 @@ class Churn(_Model):
     gold_plus_target: str = Field(description="yearly diamond+gold churn target (2%)")
 
 
-class ComplaintFigures(_Model):
+class KpiComplaintFigures(_Model):
     opened: int
     resolved: int
     resolved_on_time: int
@@ -80,7 +80,7 @@ class KpiReport(_Model):
     downgrades: int
     churn: Churn
     retention_rate: Rate = Field(description="1 - lost / snapshot")
-    complaints: ComplaintFigures
+    complaints: KpiComplaintFigures
     nps: Nps
     contacts: ContactFigures
     sms: SmsFigures
