@@ -83,7 +83,8 @@ def test_bad_input_over_http(stack):
 def test_demo_data_is_loaded(stack):
     token = stack.token()
     stores = [s["store_id"] for s in stack.request("GET", "/stores", token).json()]
-    assert stores == ["demo-001", "demo-002", "demo-003"]
+    # the stack is shared: the API fuzzing may have added stores of its own
+    assert {"demo-001", "demo-002", "demo-003"} <= set(stores) and stores == sorted(stores)
     supervisor = stack.request("GET", "/staff/demo-002-manager", token).json()["supervisor_id"]
     assert supervisor == "demo-002-supervisor"
 
