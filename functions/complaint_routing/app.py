@@ -63,7 +63,7 @@ def file_complaint(
     caller = current_caller(app)
 
     def work() -> dict[str, Any]:
-        filed = complaints.file_complaint(caller, request)
+        filed = complaints.file_complaint(caller, request, request_key=idempotency_key)
         case = filed.complaint
         metrics.add_metric(name="ComplaintsFiled", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name=f"ComplaintsFiled{case.priority.value}", unit=MetricUnit.Count, value=1)

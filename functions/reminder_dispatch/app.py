@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from vipcare.api import idempotency
 from vipcare.api.events import is_api_request, is_queue_batch, is_scheduled, moment
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
 from vipcare.api.models.care import (
@@ -65,18 +66,36 @@ def member_messages(member_id: str) -> list[MessageOut]:
 
 
 @app.post("/members/<member_id>/contacts", summary="Log a contact; completes the period's cadence task",
+          description="Send an `Idempotency-Key` header to make retries safe (a retry returns the first answer).",
           tags=TAGS, security=SECURITY, responses={201: {"description": "Logged"}, **error_responses(404, 409)})
 @tracer.capture_method
-def log_contact(member_id: str, request: ContactCreate) -> Any:
-    item, done = tasks.log_contact(current_caller(app), member_id, tasks.ContactIn(
+def log_contact(
+    member_id: str,
+    request: ContactCreate,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias=idempotency.HEADER, max_length=128, description="Makes a retried POST return the first response"),
+    ] = None,
+) -> Any:
+    caller = current_caller(app)
+
+    def work() -> dict[str, Any]:
+        return {"status": 201, "body": _logged(caller, member_id, request).model_dump(mode="json")}
+
+    result = idempotency.run_once(idempotency_key, scope=f"{caller.brand_id}#contact#{member_id}",
+                                  payload=request.model_dump(mode="json"), compute=work)
+    return json_response(result["status"], result["body"])
+
+
+def _logged(caller: Any, member_id: str, request: ContactCreate) -> ContactOut:
+    item, done = tasks.log_contact(caller, member_id, tasks.ContactIn(
         contacted_on=request.contacted_on, channel=request.channel, notes=request.notes,
         next_action=request.next_action, nps=request.nps))
     metrics.add_metric(name="ContactsLogged", unit=MetricUnit.Count, value=1)
-    body = ContactOut(contact_id=item.contact_id, member_id=item.member_id, contacted_on=item.contacted_on,
+    return ContactOut(contact_id=item.contact_id, member_id=item.member_id, contacted_on=item.contacted_on,
                       channel=item.channel, notes=item.notes, next_action=item.next_action,
                       nps=int(item.nps) if item.nps is not None else None, staff_id=item.staff_id,
                       created_at=item.created_at, completed_task_id=done)
-    return json_response(201, body.model_dump(mode="json"))
 
 
 @app.get("/members/<member_id>/contacts", summary="The member's contact log, newest first", tags=TAGS,
@@ -169,6 +188,7 @@ def record_handler(record: SQSRecord) -> str:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if is_api_request(event):
+        idempotency.register_context(context)
         return resolve(app, event, context)
     if is_scheduled(event):
         return dispatch(event, context)

@@ -374,6 +374,11 @@ def new_complaint_id() -> str:
     return "c_" + secrets.token_hex(8)
 
 
+def keyed_complaint_id(brand_id: str, request_key: str) -> str:
+    """The case id of a request sent with an Idempotency-Key: the same key, the same case."""
+    return "c_" + hashlib.sha256(f"{brand_id}#complaint#{request_key}".encode()).hexdigest()[:16]
+
+
 def due_shard(complaint_id: str, shards: int = 10) -> int:
     """Stable shard of the escalation index partition (spreads one brand's due cases)."""
     return int(hashlib.sha256(complaint_id.encode()).hexdigest(), 16) % shards

@@ -31,6 +31,7 @@ from ..domain.complaints import (
     deadlines,
     escalation_target,
     is_queue,
+    keyed_complaint_id,
     new_complaint_id,
     next_check,
     priority_for,
@@ -45,7 +46,7 @@ from ..domain.members import Member
 from ..domain.privacy import redact
 from ..notify.events import EventPublisher
 from ..notify.sns import SnsNotifier
-from ..store.complaints import DUE_SHARDS, ComplaintRepository, StaleCase, Step
+from ..store.complaints import DUE_SHARDS, CaseExists, ComplaintRepository, StaleCase, Step
 from ..store.directory import DirectoryRepository
 from ..store.members import MemberRepository
 from ..store.tiers import PendingEvent
@@ -156,13 +157,19 @@ def file_complaint(
     notifier: SnsNotifier | None = None,
     events: EventPublisher | None = None,
     policy: ComplaintPolicy | None = None,
+    request_key: str | None = None,
 ) -> Filed:
+    """`request_key` (the Idempotency-Key) fixes the case id, so a retry after a crash that
+    outlived the idempotency record finds the case instead of filing it twice."""
     now = now or datetime.now(UTC)
     members = members or MemberRepository()
     directory = directory or DirectoryRepository()
     complaints = complaints or ComplaintRepository()
     notifier = notifier or SnsNotifier()
     policy = policy or complaint_policy()
+    complaint_id = keyed_complaint_id(caller.brand_id, request_key) if request_key else new_complaint_id()
+    if request_key and (existing := complaints.get(caller.brand_id, complaint_id)) is not None:
+        return Filed(existing, "already filed with this Idempotency-Key", True, False)
 
     # Validate everything before the first write: a refused request writes nothing.
     ensure_can_act_for_store(caller, request.store_id)
@@ -192,7 +199,7 @@ def file_complaint(
 
     assigned = transition(Status.OPEN, Action.ASSIGN)  # opened and assigned in the same step
     case = Complaint(
-        complaint_id=new_complaint_id(), brand_id=caller.brand_id, store_id=store.store_id,
+        complaint_id=complaint_id, brand_id=caller.brand_id, store_id=store.store_id,
         member_id=member.member_id, channel=request.channel, category=request.category,
         severity=request.severity, description=request.description, priority=priority, status=assigned,
         assignee=decision.assignee, level=decision.level, opened_at=now, respond_by=respond_by,
@@ -205,7 +212,12 @@ def file_complaint(
         ],
     )
     case.next_check_at = next_check(case, now, policy=policy)
-    pending = complaints.add(case, member_month=case.period, events=(_event("ComplaintFiled", case, now),))
+    try:
+        pending = complaints.add(case, member_month=case.period, events=(_event("ComplaintFiled", case, now),))
+    except CaseExists:  # the same key, concurrently or after a crash: the first case stands
+        existing = complaints.get(caller.brand_id, complaint_id)
+        assert existing is not None
+        return Filed(existing, "already filed with this Idempotency-Key", True, False)
 
     published = _publish(pending, complaints, events)
     staff_told = _tell_staff(notifier, case, "complaint.assigned", decision.reason)

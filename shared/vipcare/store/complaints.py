@@ -292,6 +292,10 @@ _MUTABLE = ("status", "assignee", "level", "acknowledged_at", "resolved_at", "re
             "resolution", "satisfied", "nps", "next_check_at")
 
 
+class CaseExists(Exception):
+    """A case with this id was filed already (a keyed request's retry)."""
+
+
 class StaleCase(Exception):
     """The case changed between read and write (the conditional update failed)."""
 
@@ -359,12 +363,18 @@ class ComplaintRepository:
         due = _due_keys(c)
         if due:
             item.due_pk, item.due_sk = due
-        with TransactWrite(connection=_connection()) as tx:
-            tx.save(item, condition=ComplaintItem.pk.does_not_exist())
-            _member_count(tx, c.brand_id, c.member_id, OPEN_SK, 1)
-            _member_count(tx, c.brand_id, c.member_id, f"COMPLAINTS#{member_month}", 1)
-            _kpi_update(tx, c.brand_id, c.period, c.store_id, {"opened": 1})
-            pending = _outbox(tx, c, events, c.opened_at)
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.save(item, condition=ComplaintItem.pk.does_not_exist())  # the first put of the request
+                _member_count(tx, c.brand_id, c.member_id, OPEN_SK, 1)
+                _member_count(tx, c.brand_id, c.member_id, f"COMPLAINTS#{member_month}", 1)
+                _kpi_update(tx, c.brand_id, c.period, c.store_id, {"opened": 1})
+                pending = _outbox(tx, c, events, c.opened_at)
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                raise CaseExists(c.complaint_id) from None
+            raise
         return pending
 
     def get(self, brand_id: str, complaint_id: str) -> Complaint | None:
