@@ -26,3 +26,13 @@ _names = resources.physical_names() | {"StaffUserPool": "local-pool", "StaffUser
 for _fn in template.functions():
     for _key, _value in template.function_environment(_fn, _names).items():
         os.environ.setdefault(_key, _value)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
+    """Print the tables the tests built (fault table, access sweep) after the results."""
+    from tests.support.report import TABLES
+
+    for title, lines in TABLES.items():
+        terminalreporter.write_sep("-", title)
+        for line in lines:
+            terminalreporter.write_line(line)
