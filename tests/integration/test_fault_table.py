@@ -210,7 +210,8 @@ def test_contact_with_coverage_survives_a_crash_anywhere():
     assert covered == len(used)  # coverage counts each member once, whatever the retries
     ROWS[-1] = (ROWS[-1][0], ROWS[-1][1], ROWS[-1][2].replace("applied once", "coverage counted once; a blind "
                                                               "retry past the write logs the contact twice "
-                                                              "(an Idempotency-Key covers retries of a finished request, not one that died mid-write)"))
+                                                              "(an Idempotency-Key covers retries of a finished "
+                                                              "request, not one that died mid-write)"))
 
 
 def test_departure_survives_a_crash_anywhere():
