@@ -80,17 +80,17 @@ def log_contact(
     caller = current_caller(app)
 
     def work() -> dict[str, Any]:
-        return {"status": 201, "body": _logged(caller, member_id, request).model_dump(mode="json")}
+        return {"status": 201, "body": _logged(caller, member_id, request, idempotency_key).model_dump(mode="json")}
 
     result = idempotency.run_once(idempotency_key, scope=f"{caller.brand_id}#contact#{member_id}",
                                   payload=request.model_dump(mode="json"), compute=work)
     return json_response(result["status"], result["body"])
 
 
-def _logged(caller: Any, member_id: str, request: ContactCreate) -> ContactOut:
+def _logged(caller: Any, member_id: str, request: ContactCreate, key: str | None) -> ContactOut:
     item, done = tasks.log_contact(caller, member_id, tasks.ContactIn(
         contacted_on=request.contacted_on, channel=request.channel, notes=request.notes,
-        next_action=request.next_action, nps=request.nps))
+        next_action=request.next_action, nps=request.nps), request_key=key)
     metrics.add_metric(name="ContactsLogged", unit=MetricUnit.Count, value=1)
     return ContactOut(contact_id=item.contact_id, member_id=item.member_id, contacted_on=item.contacted_on,
                       channel=item.channel, notes=item.notes, next_action=item.next_action,

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -206,12 +207,16 @@ class ContactIn:
 
 
 def log_contact(caller: Caller, member_id: str, contact: ContactIn, *, now: datetime | None = None,
-                care: CareRepository | None = None) -> tuple[ContactItem, str | None]:
+                care: CareRepository | None = None, request_key: str | None = None) -> tuple[ContactItem, str | None]:
     """Record a contact; completes the open cadence task of its period. Returns the contact and
-    the completed task's id (or None)."""
+    the completed task's id (or None). With `request_key` (the Idempotency-Key) the contact id
+    is derived from it, so a retry after a crash finds the contact instead of logging it twice."""
     now = now or datetime.now(UTC)
     care = care or CareRepository()
     profile = _member(caller, member_id, care)
+    contact_id = _keyed_id(caller.brand_id, member_id, request_key) if request_key else uuid.uuid4().hex
+    if request_key and (existing := care.contact_by_id(caller.brand_id, member_id, contact_id)) is not None:
+        return existing, None
     today = _today(caller.brand_id, now)
     if contact.contacted_on > today:
         raise ValidationFailed("a contact cannot be in the future", field="contacted_on")
@@ -226,7 +231,6 @@ def log_contact(caller: Caller, member_id: str, contact: ContactIn, *, now: date
         if cadence is not None and rules_t.period_start(contact.contacted_on, months) == \
                 rules_t.period_start(today, months):
             next_review = rules_t.next_period_start(today, months)
-    contact_id = uuid.uuid4().hex
     item = ContactItem(member_pk(caller.brand_id, member_id), f"CONTACT#{contact.contacted_on.isoformat()}#"
                        f"{now.isoformat()}#{contact_id}", brand_id=caller.brand_id, member_id=member_id,
                        contact_id=contact_id, contacted_on=contact.contacted_on.isoformat(), channel=contact.channel,
@@ -240,6 +244,10 @@ def log_contact(caller: Caller, member_id: str, contact: ContactIn, *, now: date
     except Taken:
         raise Conflict("the cadence task changed meanwhile; retry", code="task_changed") from None
     return item, task.task_id if task else None
+
+
+def _keyed_id(brand_id: str, member_id: str, request_key: str) -> str:
+    return hashlib.sha256(f"{brand_id}#{member_id}#contact#{request_key}".encode()).hexdigest()[:32]
 
 
 def contacts(caller: Caller, member_id: str, *, care: CareRepository | None = None) -> list[ContactItem]:

@@ -397,6 +397,12 @@ class CareRepository:
         return list(ContactItem.query(member_pk(brand_id, member_id), ContactItem.sk.startswith(CONTACT_PREFIX),
                                       scan_index_forward=False, limit=limit))
 
+    def contact_by_id(self, brand_id: str, member_id: str, contact_id: str) -> ContactItem | None:
+        """One Query of the member's contact log (a member has few)."""
+        found = ContactItem.query(member_pk(brand_id, member_id), ContactItem.sk.startswith(CONTACT_PREFIX),
+                                  filter_condition=ContactItem.contact_id == contact_id)
+        return next(iter(found), None)
+
     def task(self, brand_id: str, member_id: str, task_id: str) -> TaskItem | None:
         try:
             return TaskItem.get(member_pk(brand_id, member_id), TASK_PREFIX + task_id)
