@@ -54,6 +54,7 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7) -> dict[str, int]
                 ))
                 counts["staff"] += 1
         today = datetime.now(UTC).date()
+        enrolled: list[str] = []
         for i in range(n_members):
             birthday = date(rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28))
             request = EnrolRequest(
@@ -74,7 +75,77 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7) -> dict[str, int]
                 continue  # a random phone repeated: one member per phone, as in production
             counts["purchases"] = counts.get("purchases", 0) + _purchases(rng, member.member_id, brand_id,
                                                                           member.store_id, i)
+            enrolled.append(member.member_id)
+        if brand_id == "demo":
+            counts.update(_care_history(rng, admin, enrolled))
     return counts
+
+
+def _care_history(rng: random.Random, admin: object, member_ids: list[str]) -> dict[str, int]:
+    """Something for the KPI dashboard to show (`make report`): VIPs' cadence reviews (what the
+    care consumer does with TierChanged, done here so the snapshots below see the VIPs),
+    contacts with NPS answers for most gold+ members, complaints through their lifecycle, and
+    the monthly VIP snapshots of the last months, all through the real services."""
+    from vipcare.api.models.complaints import ComplaintCreate
+    from vipcare.domain.errors import DomainError
+    from vipcare.services import complaints
+    from vipcare.services.kpis import run_snapshot
+    from vipcare.services.tasks import ContactIn, TaskRun, log_contact
+    from vipcare.store.care import CareRepository
+
+    now = datetime.now(UTC)
+    care = CareRepository()
+    profiles = care.profiles(("demo", m) for m in member_ids)
+    tasks = TaskRun(now)
+    vips = [p for p in profiles if p.tier in ("silver", "gold", "diamond")]
+    for p in vips:
+        tasks.tier_changed(p, p.tier)
+    _deliver("KpiReportsFunction")  # the tier changes reach the KPI stock before the snapshots
+    shanghai = __import__("zoneinfo").ZoneInfo("Asia/Shanghai")
+    month_start = now.astimezone(shanghai).replace(day=1, hour=1, minute=0, second=0, microsecond=0)
+    starts = [month_start]
+    for _ in range(2):
+        starts.insert(0, (starts[0] - timedelta(days=1)).replace(day=1))
+    for start in starts:  # the snapshot of each month start: churn and retention of the months before
+        run_snapshot(start)
+    contacts = 0
+    for p in vips:
+        if p.tier in ("gold", "diamond") and rng.random() < 0.7:
+            nps = rng.choice([None, 6, 8, 9, 10, 10])
+            log_contact(admin, p.member_id, ContactIn(contacted_on=now.astimezone(shanghai).date(), channel="visit",
+                                                      notes="demo visit", next_action=None, nps=nps))  # type: ignore[arg-type]
+            contacts += 1
+    filed = 0
+    for p in rng.sample(profiles, k=min(10, len(profiles))):
+        case = complaints.file_complaint(admin, ComplaintCreate(  # type: ignore[arg-type]
+            member_id=p.member_id, store_id=p.store_id, channel=rng.choice(["store", "hotline", "app"]),
+            category=rng.choice(["service_attitude", "billing", "other"]), severity=rng.choice(["low", "medium"]),
+            description="demo complaint")).complaint
+        filed += 1
+        try:
+            if rng.random() < 0.8:
+                complaints.acknowledge(admin, case.complaint_id)  # type: ignore[arg-type]
+                complaints.resolve(admin, case.complaint_id, "resolved in the demo")  # type: ignore[arg-type]
+                if rng.random() < 0.8:
+                    complaints.record_feedback(admin, case.complaint_id, rng.random() < 0.85,  # type: ignore[arg-type]
+                                               nps=rng.choice([7, 9, 10, 10, 4]))
+        except DomainError:
+            continue  # a demo case routed where this caller may not act: left open
+    return {"vips": len(vips), "contacts": contacts, "complaints": filed}
+
+
+def _deliver(function: str) -> None:
+    """Run one function's queue consumer until its queue is empty (the poller starts later)."""
+    import boto3
+
+    from . import resources
+    from .poller import QueuePoller, subscriptions
+
+    poller = QueuePoller(boto3.client("sqs"), resources.physical_names(), log=lambda _: None)
+    for sub in subscriptions():
+        if sub.function == function:
+            while poller.poll_once(sub):
+                pass
 
 
 def _purchases(rng: random.Random, member_id: str, brand_id: str, store_id: str, index: int) -> int:
