@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -124,21 +125,35 @@ class _Mover:
         log.info("staff handover", extra=run.as_dict())
 
 
-def go_on_leave(caller: Caller, staff_id: str, *, now: datetime | None = None, **repos: Any) -> Handover:
-    mover = _Mover(caller, now or datetime.now(UTC), **repos)
-    staff = _staff(caller, staff_id, mover.directory)
-    if not staff.active:
-        raise Conflict("the staff member has left", field="staff_id", code="inactive")
+def _has_cover(staff: Staff) -> None:
     if not staff.supervisor_id:
         raise Conflict("nobody covers: the staff member has no supervisor", field="supervisor_id",
                        code="no_supervisor")
-    if not staff.on_leave:
-        mover.directory.update_staff(dataclasses.replace(staff, on_leave=True), {"on_leave": True}, now=mover.now)
+
+
+def _set_leave(mover: _Mover, staff_id: str, *, on_leave: bool,
+               check: Callable[[Staff], None] | None = None) -> Staff:
+    """An active staff member the caller may manage, with `on_leave` set (checked first)."""
+    staff = _staff(mover.caller, staff_id, mover.directory)
+    if not staff.active:
+        raise Conflict("the staff member has left", field="staff_id", code="inactive")
+    if check is not None:
+        check(staff)
+    if staff.on_leave != on_leave:
+        mover.directory.update_staff(dataclasses.replace(staff, on_leave=on_leave), {"on_leave": on_leave},
+                                     now=mover.now)
+    return staff
+
+
+def go_on_leave(caller: Caller, staff_id: str, *, now: datetime | None = None, **repos: Any) -> Handover:
+    mover = _Mover(caller, now or datetime.now(UTC), **repos)
+    staff = _set_leave(mover, staff_id, on_leave=True, check=_has_cover)
+    cover = staff.supervisor_id or ""  # never empty: _has_cover refused a staff member without one
     run = Handover(staff_id, "leave")
     for task in mover.open_tasks(staff_id):
-        mover.give_task(task, staff.supervisor_id, run)
+        mover.give_task(task, cover, run)
     for case in mover.open_cases(staff_id):
-        mover.give_case(case, staff.supervisor_id, f"{staff_id} is on leave", run)
+        mover.give_case(case, cover, f"{staff_id} is on leave", run)
     mover.tell(run)
     mover.audit(run)
     return run
@@ -146,11 +161,7 @@ def go_on_leave(caller: Caller, staff_id: str, *, now: datetime | None = None, *
 
 def come_back(caller: Caller, staff_id: str, *, now: datetime | None = None, **repos: Any) -> Handover:
     mover = _Mover(caller, now or datetime.now(UTC), **repos)
-    staff = _staff(caller, staff_id, mover.directory)
-    if not staff.active:
-        raise Conflict("the staff member has left", field="staff_id", code="inactive")
-    if staff.on_leave:
-        mover.directory.update_staff(dataclasses.replace(staff, on_leave=False), {"on_leave": False}, now=mover.now)
+    staff = _set_leave(mover, staff_id, on_leave=False)
     run = Handover(staff_id, "return")
     if staff.supervisor_id:
         for task in mover.open_tasks(staff.supervisor_id):

@@ -27,7 +27,7 @@ from ..config import settings
 from ..domain.kpis import nps_counts
 from .clients import REGION as _REGION
 from .kpis import add_counters
-from .models import MemberItem, _SharedClientModel, brand_pk, member_pk
+from .models import MemberItem, _SharedClientModel, brand_pk, condition_failed_at, member_pk
 
 SHARDS = 4
 # Hash key attribute of each sparse MembersTable index the reminder job reads.
@@ -525,9 +525,7 @@ class CareRepository:
             self._log_contact(contact, task, cadence, next_review, now, staff_id, kpi)
             return bool(kpi and kpi.coverage)
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            marker_taken = kpi is not None and kpi.coverage and len(reasons) > 1 and reasons[1] is not None \
-                and reasons[1].code == "ConditionalCheckFailed"
+            marker_taken = kpi is not None and kpi.coverage and condition_failed_at(exc, 1)
             if not marker_taken:
                 if _failed_condition(exc):
                     raise Taken() from None

@@ -39,7 +39,7 @@ from ..domain.complaints import (
 )
 from .attributes import DecimalAttribute
 from .clients import REGION as _REGION
-from .models import _SharedClientModel
+from .models import _SharedClientModel, condition_failed_at
 from .tiers import PendingEvent
 
 DUE_SHARDS = 10
@@ -371,8 +371,7 @@ class ComplaintRepository:
                 _kpi_update(tx, c.brand_id, c.period, c.store_id, {"opened": 1})
                 pending = _outbox(tx, c, events, c.opened_at)
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            if condition_failed_at(exc, 0):
                 raise CaseExists(c.complaint_id) from None
             raise
         return pending
@@ -422,8 +421,7 @@ class ComplaintRepository:
                     _member_count(tx, after.brand_id, after.member_id, OPEN_SK, step.member_open_delta)
                 pending = _outbox(tx, after, step.events, step.entry.at)
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            if condition_failed_at(exc, 0):
                 raise StaleCase(after.complaint_id) from None
             raise
         return pending

@@ -21,7 +21,7 @@ from pynamodb.transactions import TransactWrite
 from ..config import settings
 from ..domain.kpis import COUNTERS, SNAPSHOT, TIERS
 from .clients import REGION as _REGION
-from .models import _SharedClientModel
+from .models import _SharedClientModel, condition_failed_at
 
 MARKER_TTL_SECONDS = 35 * 86400
 SNAPSHOT_TTL_SECONDS = 400 * 86400
@@ -135,8 +135,7 @@ class KpiRepository:
                 add_counters(tx, brand_id, period, store_id, counts)
                 add_stock(tx, brand_id, store_id, stock)
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            if condition_failed_at(exc, 0):
                 return False
             raise
         return True

@@ -25,6 +25,7 @@ from .models import (
     FamilyMap,
     MemberItem,
     PhoneClaimItem,
+    condition_failed_at,
     manager_key,
     member_pk,
     phone_pk,
@@ -139,12 +140,6 @@ def _storable(name: str, value: Any) -> Any:
     return value
 
 
-def _claim_failed(exc: TransactWriteError, index: int) -> bool:
-    reasons = exc.cancellation_reasons
-    reason = reasons[index] if len(reasons) > index else None
-    return reason is not None and reason.code == "ConditionalCheckFailed"
-
-
 class MemberRepository:
     def get(self, brand_id: str, member_id: str) -> Member | None:
         """The member; None when unknown or erased (the tombstone is nobody's card)."""
@@ -241,7 +236,7 @@ class MemberRepository:
                               actions=[StatsItem.referrals.add({f"{month}#{member.member_id}"}),
                                        StatsItem.version.add(1)])
         except TransactWriteError as exc:
-            if _claim_failed(exc, 1):
+            if condition_failed_at(exc, 1):
                 raise PhoneAlreadyClaimed(self.member_id_for_phone(member.brand_id, member.phone)) from None
             raise
 
@@ -284,9 +279,9 @@ class MemberRepository:
                 tx.save(claim, condition=PhoneClaimItem.pk.does_not_exist())
                 tx.update(item, actions=actions, condition=must_exist)
         except TransactWriteError as exc:
-            if _claim_failed(exc, 1):
+            if condition_failed_at(exc, 1):
                 raise PhoneAlreadyClaimed(self.member_id_for_phone(member.brand_id, new_phone)) from None
-            if _claim_failed(exc, 2) or _claim_failed(exc, 0):
+            if condition_failed_at(exc, 2) or condition_failed_at(exc, 0):
                 raise MemberMissing() from None
             raise
 

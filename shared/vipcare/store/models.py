@@ -15,6 +15,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -118,6 +119,14 @@ class ByManagerIndex(GlobalSecondaryIndex["MemberItem"]):
 
     manager_key = UnicodeAttribute(hash_key=True)
     member_id = UnicodeAttribute(range_key=True)
+
+
+def condition_failed_at(exc: TransactWriteError, index: int) -> bool:
+    """Whether the transaction was cancelled by the condition of its `index`-th action (in
+    request order: pynamodb sends condition checks, deletes, puts, then updates)."""
+    reasons = exc.cancellation_reasons or []
+    reason = reasons[index] if len(reasons) > index else None
+    return reason is not None and reason.code == "ConditionalCheckFailed"
 
 
 def manager_key(brand_id: str, staff_id: str) -> str:
