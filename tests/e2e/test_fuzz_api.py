@@ -7,11 +7,14 @@ token, every route. No 5xx; every status, content type and body as documented.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.report import table
 
 pytestmark = pytest.mark.e2e
 
@@ -28,6 +31,7 @@ def test_every_route_survives_generated_input(stack, tmp_path):
          "--max-examples", examples, "--phases", phases, "--checks", CHECKS, "--seed", "7", "--no-color"],
         capture_output=True, text=True, timeout=600, cwd=tmp_path,
     )
-    summary = [line for line in result.stdout.splitlines() if "generated" in line or "passed" in line]
-    print("\n".join(summary[-2:]))
+    summary = [line.strip() for line in result.stdout.splitlines()
+               if re.search(r"\d+ (generated|passed|failed|errored|skipped)", line)]
+    table(f"API fuzzing (schemathesis, {examples} examples per route, seed 7)", summary[-4:])
     assert result.returncode == 0, result.stdout[-4000:]
