@@ -3,32 +3,25 @@ escalation -> not satisfied reopens and escalates."""
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import datetime, timedelta
 
-import boto3
 import pytest
 
 pytestmark = pytest.mark.e2e
 
 
-def _moto_endpoint(stack) -> str:
-    for line in stack.output:
-        m = re.search(r"AWS \(moto\)\s+(http://\S+)", line)
-        if m:
-            return m.group(1)
-    raise AssertionError("the local stack did not print its moto endpoint")
-
-
 def _make_diamond(stack, member_id: str, manager_id: str) -> None:
-    """The tier issue owns tier and manager: set them in the table, as it will."""
-    client = boto3.client("dynamodb", endpoint_url=_moto_endpoint(stack), region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
-    client.update_item(
-        TableName="vipcare-MembersTable", Key={"pk": {"S": f"BRAND#demo#MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}},
-        UpdateExpression="SET tier = :t, manager_id = :m", ExpressionAttributeValues={
-            ":t": {"S": "diamond"}, ":m": {"S": manager_id}})
+    """Diamond through the product's own path (a manual upgrade, approved), so the tier change
+    is announced and counted like any other; diamond brings the store's manager along."""
+    applied = stack.request("POST", f"/members/{member_id}/tier-applications", stack.token(role="manager"),
+                            json={"target_tier": "diamond", "reason": "flagship client"})
+    assert applied.status_code == 201, applied.text
+    decided = stack.request("POST", f"/tier-applications/{applied.json()['application_id']}/decision",
+                            stack.token(role="supervisor"), json={"decision": "approve", "note": "agreed"})
+    assert decided.status_code == 200, decided.text
+    card = stack.request("GET", f"/members/{member_id}", stack.token()).json()
+    assert (card["tier"], card["manager_id"]) == ("diamond", manager_id)
 
 
 def _wait_for_message(stack, token: str, member_id: str, kind: str, timeout: float = 30.0) -> dict:
