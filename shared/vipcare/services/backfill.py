@@ -19,7 +19,7 @@ from pynamodb.exceptions import UpdateError
 from ..domain.stats import MemberStats
 from ..domain.tasks import cadence_months
 from ..domain.tiers import local_day
-from ..store.ledger import STATS_SK, StatsItem, _stats, points_notice_key
+from ..store.ledger import STATS_SK, StatsItem, points_notice_key, stats_of
 from ..store.members import consent_audience_key
 from ..store.models import PROFILE_SK, MemberItem
 from .brands import brand_settings
@@ -59,7 +59,7 @@ def _stats_notice(item: StatsItem, now: datetime) -> Counter[str]:
     if item.audience_pk:
         return done
     _, brand_id, _, _member = item.pk.split("#", 3)
-    stats: MemberStats = _stats(item)
+    stats: MemberStats = stats_of(item)
     day = stats.points.next_notice(local_day(now, brand_settings(brand_id).timezone),
                                    purchase_limits(brand_id).points_lifetime_months)
     if day is None:

@@ -78,7 +78,7 @@ def run_snapshot(now: datetime, *, kpis: KpiRepository | None = None, care: Care
     ledger, directory = ledger or LedgerRepository(), directory or DirectoryRepository()
     run = SnapshotRun(now)
     floor = Decimal(settings().lost_spend_floor)
-    vip_sets: dict[str, list[tuple[str, str]]] | None = None  # brand -> (member, tier), read once
+    vip_sets: dict[str, list[str]] | None = None  # brand -> its VIPs' member ids, read once
     for brand_id in directory.brand_ids():
         run.brands += 1
         period = month_of(now, brand_settings(brand_id, directory).timezone)
@@ -107,8 +107,8 @@ def run_snapshot(now: datetime, *, kpis: KpiRepository | None = None, care: Care
         if vip_sets is None:
             vip_sets = _vip_sets(care)
         vips = vip_sets.get(brand_id, [])
-        profiles = {p.member_id: p for p in care.profiles((brand_id, m) for m, _ in vips)}
-        kpis.put_snapshot(brand_id, period, ((m, profiles[m].tier, profiles[m].store_id) for m, _ in vips
+        profiles = {p.member_id: p for p in care.profiles((brand_id, m) for m in vips)}
+        kpis.put_snapshot(brand_id, period, ((m, profiles[m].tier, profiles[m].store_id) for m in vips
                                              if m in profiles and profiles[m].tier in rules.VIP_TIERS), now)
         kpis.finish_snapshot(brand_id, period, now)
         run.taken += 1
@@ -116,10 +116,10 @@ def run_snapshot(now: datetime, *, kpis: KpiRepository | None = None, care: Care
     return run
 
 
-def _vip_sets(care: CareRepository) -> dict[str, list[tuple[str, str]]]:
-    out: dict[str, list[tuple[str, str]]] = {}
+def _vip_sets(care: CareRepository) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
     for c in care.all_cadences():
-        out.setdefault(c.brand_id, []).append((c.member_id, c.tier))
+        out.setdefault(c.brand_id, []).append(c.member_id)
     return out
 
 

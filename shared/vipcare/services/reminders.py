@@ -108,13 +108,13 @@ class Dispatcher:
 
     def __init__(self, now: datetime, *, care: CareRepository | None = None, sms: SnsNotifier | None = None,
                  ledger: LedgerRepository | None = None, directory: DirectoryRepository | None = None,
-                 deadline: float | None = None) -> None:
+                 kpis: KpiRepository | None = None, deadline: float | None = None) -> None:
         self.now = now
         self.care = care or CareRepository()
         self.sms = sms or SnsNotifier()
         self.ledger = ledger or LedgerRepository()
         self.directory = directory or DirectoryRepository()
-        self.kpis = KpiRepository()
+        self.kpis = kpis or KpiRepository()
         # time.monotonic() by which a long holiday run stops and leaves the rest to the next run
         self.deadline = deadline
         self.run = DispatchRun(now)

@@ -199,7 +199,8 @@ def points_notice_key(day: date) -> str:
     return f"{POINTS_NOTICE_PREFIX}{day.isoformat()}"
 
 
-def _stats(item: StatsItem | None) -> MemberStats:
+def stats_of(item: StatsItem | None) -> MemberStats:
+    """The member's figures held in a STATS item (empty figures for none)."""
     if item is None:
         return MemberStats()
     return MemberStats(
@@ -265,7 +266,7 @@ class LedgerRepository:
         return PurchaseSnapshot(
             member_exists=profile is not None,
             tier=profile["tier"]["S"] if profile and "tier" in profile else None,
-            stats=_stats(StatsItem.from_raw_data(stats_raw) if stats_raw else None),
+            stats=stats_of(StatsItem.from_raw_data(stats_raw) if stats_raw else None),
             entries=entries,
             profile=profile,
         )
@@ -289,7 +290,7 @@ class LedgerRepository:
 
     def stats(self, brand_id: str, member_id: str) -> MemberStats:
         try:
-            return _stats(StatsItem.get(member_pk(brand_id, member_id), STATS_SK, consistent_read=True))
+            return stats_of(StatsItem.get(member_pk(brand_id, member_id), STATS_SK, consistent_read=True))
         except StatsItem.DoesNotExist:
             return MemberStats()
 
@@ -307,7 +308,7 @@ class LedgerRepository:
             return {}
         prefix = member_pk(brand_id, "")
         found = StatsItem.batch_get([(member_pk(brand_id, m), STATS_SK) for m in dict.fromkeys(member_ids)])
-        return {i.pk.removeprefix(prefix): _stats(i) for i in found}
+        return {i.pk.removeprefix(prefix): stats_of(i) for i in found}
 
     def redemptions(self, brand_id: str, member_id: str, ids: list[str]) -> list[RedemptionItem]:
         if not ids:

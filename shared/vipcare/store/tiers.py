@@ -28,7 +28,7 @@ from ..domain.members import Tier
 from ..domain.tiers import Decision, Figures, TierPolicy, TierState, figures_of, policy_from_document
 from .attributes import DateAttribute
 from .clients import dynamodb_client
-from .ledger import STATS_SK, StatsItem, _stats
+from .ledger import STATS_SK, StatsItem, stats_of
 from .models import (
     PROFILE_SK,
     DirectoryTableModel,
@@ -298,7 +298,7 @@ class TierRepository:
             if profile is None:
                 continue
             stats_raw = found.get((member_pk(brand_id, member_id), STATS_SK))
-            stats = _stats(StatsItem.from_raw_data(stats_raw) if stats_raw else None)
+            stats = stats_of(StatsItem.from_raw_data(stats_raw) if stats_raw else None)
             out[(brand_id, member_id)] = MemberTier(
                 brand_id=brand_id, member_id=member_id, store_id=profile["store_id"]["S"],
                 manager_id=profile.get("manager_id", {}).get("S"), state=state_from_raw(profile),
