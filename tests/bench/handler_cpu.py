@@ -30,9 +30,9 @@ from vipcare.store.ledger import (
     StatsItem,
     TxnItem,
     _entry,
-    _stats,
     _stats_item,
     _txn_item,
+    stats_of,
 )
 
 BRAND = "bench"
@@ -57,7 +57,7 @@ class InMemoryLedger(LedgerRepository):
         return PurchaseSnapshot(
             member_exists=profile is not None,
             tier=profile["tier"]["S"] if profile else None,
-            stats=_stats(StatsItem.from_raw_data(raw) if raw else None),
+            stats=stats_of(StatsItem.from_raw_data(raw) if raw else None),
             entries={k: self._entry(k) for k in txns},
             profile=profile)
 
