@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from infra.local import resources, template
+from tests.support import clock
 
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing",
@@ -36,3 +39,39 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
         terminalreporter.write_sep("-", title)
         for line in lines:
             terminalreporter.write_line(line)
+
+
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    """With VIPCARE_TEST_CLOCK set, the whole session (collection included) runs at that moment."""
+    moment = clock.moved_to()
+    if moment is not None:
+        import time_machine
+
+        config._vipcare_clock = time_machine.travel(moment, tick=True)
+        config._vipcare_clock.start()
+
+
+def pytest_report_header(config):  # type: ignore[no-untyped-def]
+    moment = clock.moved_to()
+    if moment is not None:
+        return f"clock moved to {moment.isoformat()} (DEFAULT_TIMEZONE={os.environ.get('DEFAULT_TIMEZONE')})"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _moved_clock():
+    """Every test starts at the moved moment, however long the tests before it took."""
+    moment = clock.moved_to()
+    if moment is None:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(moment, tick=True):
+        yield
+
+
+@pytest.fixture
+def now():
+    """The test's one `now` (the moved clock on a hard-day run); build history relative to it."""
+    return clock.now()

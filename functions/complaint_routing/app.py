@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from vipcare.api import idempotency
 from vipcare.api.events import is_api_request, is_scheduled, moment
-from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
+from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.complaints import (
     AcknowledgeRequest,
     ComplaintCreate,
@@ -63,7 +63,7 @@ def file_complaint(
     caller = current_caller(app)
 
     def work() -> dict[str, Any]:
-        filed = complaints.file_complaint(caller, request, request_key=idempotency_key)
+        filed = complaints.file_complaint(caller, request, request_key=idempotency_key, now=request_time(app))
         case = filed.complaint
         metrics.add_metric(name="ComplaintsFiled", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name=f"ComplaintsFiled{case.priority.value}", unit=MetricUnit.Count, value=1)
@@ -104,7 +104,8 @@ def list_complaints(
 @tracer.capture_method
 def acknowledge(complaint_id: str,
                 request: Annotated[AcknowledgeRequest | None, Body()] = None) -> ComplaintOut:
-    case = complaints.acknowledge(current_caller(app), complaint_id, request.note if request else None)
+    case = complaints.acknowledge(current_caller(app), complaint_id, request.note if request else None,
+                                  now=request_time(app))
     metrics.add_metric(name="ComplaintsAcknowledged", unit=MetricUnit.Count, value=1)
     logger.info("complaint acknowledged", extra={"complaint_id": complaint_id, "assignee": case.assignee})
     return complaint_out(case)
@@ -114,14 +115,14 @@ def acknowledge(complaint_id: str,
           security=SECURITY, responses=CASE_ERRORS)
 @tracer.capture_method
 def add_note(complaint_id: str, request: NoteRequest) -> ComplaintOut:
-    return complaint_out(complaints.add_note(current_caller(app), complaint_id, request.text))
+    return complaint_out(complaints.add_note(current_caller(app), complaint_id, request.text, now=request_time(app)))
 
 
 @app.post("/complaints/<complaint_id>/resolve", summary="Resolve (raises a revisit task for the member's manager)",
           tags=TAGS, security=SECURITY, responses=CASE_ERRORS)
 @tracer.capture_method
 def resolve_complaint(complaint_id: str, request: ResolveRequest) -> ComplaintOut:
-    case = complaints.resolve(current_caller(app), complaint_id, request.resolution)
+    case = complaints.resolve(current_caller(app), complaint_id, request.resolution, now=request_time(app))
     metrics.add_metric(name="ComplaintsResolved", unit=MetricUnit.Count, value=1)
     logger.info("complaint resolved", extra={"complaint_id": complaint_id})
     return complaint_out(case)
@@ -133,7 +134,7 @@ def resolve_complaint(complaint_id: str, request: ResolveRequest) -> ComplaintOu
 @tracer.capture_method
 def feedback(complaint_id: str, request: FeedbackRequest) -> ComplaintOut:
     case = complaints.record_feedback(current_caller(app), complaint_id, request.satisfied, request.nps,
-                                      request.comment)
+                                      request.comment, now=request_time(app))
     metrics.add_metric(name="ComplaintsClosed" if request.satisfied else "ComplaintsReopened",
                        unit=MetricUnit.Count, value=1)
     logger.info("complaint feedback", extra={"complaint_id": complaint_id, "status": case.status.value})

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 
-from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
+from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.directory import HandoverOut, StaffCreate, StaffOut, StaffPatch, StoreCreate, StoreOut
 from vipcare.api.presenters import staff_out, store_out
 from vipcare.services import directory, staffing
@@ -23,7 +23,7 @@ app = create_app(logger)
           responses=error_responses(403, 409, success=201, description="Created"))
 @tracer.capture_method
 def add_store(request: StoreCreate) -> Response[StoreOut]:
-    store = directory.create_store(current_caller(app), request)
+    store = directory.create_store(current_caller(app), request, now=request_time(app))
     logger.info("store created", extra={"store_id": store.store_id})
     return json_response(201, store_out(store).model_dump(mode="json"))
 
@@ -39,7 +39,7 @@ def list_stores() -> list[StoreOut]:
           responses=error_responses(403, 409, success=201, description="Created"))
 @tracer.capture_method
 def add_staff(request: StaffCreate) -> Response[StaffOut]:
-    staff = directory.create_staff(current_caller(app), request)
+    staff = directory.create_staff(current_caller(app), request, now=request_time(app))
     logger.info("staff created", extra={"staff_id": staff.staff_id, "role": staff.role.value})
     return json_response(201, staff_out(staff).model_dump(mode="json"))
 
@@ -55,7 +55,7 @@ def get_staff(staff_id: str) -> StaffOut:
            tags=["directory"], security=SECURITY, responses=error_responses(403, 404))
 @tracer.capture_method
 def patch_staff(staff_id: str, patch: StaffPatch) -> StaffOut:
-    staff = directory.update_staff(current_caller(app), staff_id, patch)
+    staff = directory.update_staff(current_caller(app), staff_id, patch, now=request_time(app))
     logger.info("staff updated", extra={"staff_id": staff_id, "fields": sorted(patch.model_fields_set)})
     return staff_out(staff)
 
@@ -64,14 +64,14 @@ def patch_staff(staff_id: str, patch: StaffPatch) -> StaffOut:
           tags=["directory"], security=SECURITY, responses=error_responses(403, 404, 409))
 @tracer.capture_method
 def start_leave(staff_id: str) -> HandoverOut:
-    return HandoverOut(**staffing.go_on_leave(current_caller(app), staff_id).as_dict())
+    return HandoverOut(**staffing.go_on_leave(current_caller(app), staff_id, now=request_time(app)).as_dict())
 
 
 @app.post("/staff/<staff_id>/return", summary="End a leave: the tasks of their own members come back",
           tags=["directory"], security=SECURITY, responses=error_responses(403, 404, 409))
 @tracer.capture_method
 def end_leave(staff_id: str) -> HandoverOut:
-    return HandoverOut(**staffing.come_back(current_caller(app), staff_id).as_dict())
+    return HandoverOut(**staffing.come_back(current_caller(app), staff_id, now=request_time(app)).as_dict())
 
 
 @app.post("/staff/<staff_id>/departure", summary="A departure: every member, open task and open complaint "
@@ -79,7 +79,7 @@ def end_leave(staff_id: str) -> HandoverOut:
           responses=error_responses(403, 404, 409))
 @tracer.capture_method
 def departure(staff_id: str) -> HandoverOut:
-    return HandoverOut(**staffing.depart(current_caller(app), staff_id).as_dict())
+    return HandoverOut(**staffing.depart(current_caller(app), staff_id, now=request_time(app)).as_dict())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

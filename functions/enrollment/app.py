@@ -13,7 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from vipcare.api import idempotency
-from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
+from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.members import EnrolRequest, MemberCard, MemberPatch
 from vipcare.api.models.privacy import ErasureReceipt, MemberExport
 from vipcare.api.presenters import member_card
@@ -46,7 +46,7 @@ def enrol(
     caller = current_caller(app)
 
     def work() -> dict[str, Any]:
-        member = members.enroll(caller, request)
+        member = members.enroll(caller, request, now=request_time(app))
         metrics.add_metric(name="MembersEnrolled", unit=MetricUnit.Count, value=1)
         logger.info("member enrolled", extra={"member_id": member.member_id, "store_id": member.store_id})
         return {"status": 201, "body": member_card(member).model_dump(mode="json")}
@@ -60,14 +60,14 @@ def enrol(
          security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def get_member(member_id: str) -> MemberCard:
-    return member_card(members.get_member(current_caller(app), member_id))
+    return member_card(members.get_member(current_caller(app), member_id, now=request_time(app)))
 
 
 @app.get("/members", summary="Look a member up by phone (any format)", tags=["members"], security=SECURITY,
          responses=error_responses(404))
 @tracer.capture_method
 def find_member(phone: Annotated[str, Query(min_length=1, max_length=32)]) -> MemberCard:
-    return member_card(members.find_by_phone(current_caller(app), phone))
+    return member_card(members.find_by_phone(current_caller(app), phone, now=request_time(app)))
 
 
 @app.patch("/members/<member_id>", summary="Edit profile and consent fields", tags=["members"],
@@ -75,7 +75,7 @@ def find_member(phone: Annotated[str, Query(min_length=1, max_length=32)]) -> Me
            security=SECURITY, responses=error_responses(404, 409))
 @tracer.capture_method
 def patch_member(member_id: str, patch: MemberPatch) -> MemberCard:
-    member = members.update_profile(current_caller(app), member_id, patch)
+    member = members.update_profile(current_caller(app), member_id, patch, now=request_time(app))
     logger.info("member updated", extra={"member_id": member_id, "fields": sorted(patch.model_fields_set)})
     return member_card(member)
 
@@ -84,7 +84,7 @@ def patch_member(member_id: str, patch: MemberPatch) -> MemberCard:
          tags=["members"], security=SECURITY, responses=error_responses(403, 404))
 @tracer.capture_method
 def export_member(member_id: str) -> MemberExport:
-    return MemberExport(**privacy.export_member(current_caller(app), member_id))
+    return MemberExport(**privacy.export_member(current_caller(app), member_id, now=request_time(app)))
 
 
 @app.delete("/members/<member_id>", summary="Erase a member's personal data (admin; audited)",
@@ -94,7 +94,7 @@ def export_member(member_id: str) -> MemberExport:
             tags=["members"], security=SECURITY, responses=error_responses(403, 404))
 @tracer.capture_method
 def erase_member(member_id: str) -> ErasureReceipt:
-    receipt = privacy.erase_member(current_caller(app), member_id)
+    receipt = privacy.erase_member(current_caller(app), member_id, now=request_time(app))
     metrics.add_metric(name="MembersErased", unit=MetricUnit.Count, value=1)
     return ErasureReceipt(**receipt)
 

@@ -6,7 +6,6 @@ Thin by design: vipcare.services.kpis does the work.
 """
 
 import json
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -16,7 +15,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from vipcare.api.events import is_api_request, is_queue_batch, is_scheduled, moment
-from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, resolve
+from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, request_time, resolve
 from vipcare.api.models.kpis import KpiHistory, KpiReport
 from vipcare.services import kpis
 from vipcare.tracing import make_tracer
@@ -40,7 +39,7 @@ def kpi_report(
     region: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> KpiReport:
     return KpiReport(**kpis.kpi_report(current_caller(app), period, store_id=store_id, region=region,
-                                       now=datetime.now(UTC)))
+                                       now=request_time(app)))
 
 
 @app.get("/reports/kpis/history", summary="The KPIs month by month (at most 24), oldest first", tags=TAGS,
@@ -53,7 +52,7 @@ def kpi_history(
     region: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> KpiHistory:
     docs = kpis.kpi_history(current_caller(app), first, last, store_id=store_id, region=region,
-                            now=datetime.now(UTC))
+                            now=request_time(app))
     return KpiHistory(periods=[KpiReport(**d) for d in docs])
 
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
+from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.purchases import (
     PointsMovement,
     PointsOut,
@@ -51,7 +51,7 @@ def submit(body: Annotated[dict[str, Any], Body(description="PurchaseIn or {purc
            ) -> Response[PurchaseIntakeResult]:
     caller = current_caller(app)
     _, is_batch = purchases.rows_of(body)
-    rows = purchases.submit(caller, body)
+    rows = purchases.submit(caller, body, now=request_time(app))
     accepted = sum(r.status == "accepted" for r in rows)
     metrics.add_metric(name="PurchasesAccepted", unit=MetricUnit.Count, value=accepted)
     metrics.add_metric(name="PurchasesInvalid", unit=MetricUnit.Count, value=len(rows) - accepted)
@@ -71,7 +71,7 @@ def submit(body: Annotated[dict[str, Any], Body(description="PurchaseIn or {purc
          tags=["purchases"], security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def purchase_status(store_id: str, transaction_id: str) -> PurchaseStatusOut:
-    e = purchases.status_of(current_caller(app), store_id, transaction_id)
+    e = purchases.status_of(current_caller(app), store_id, transaction_id, now=request_time(app))
     return PurchaseStatusOut(
         store_id=e.store_id, transaction_id=e.transaction_id, status=e.status.value,  # type: ignore[arg-type]
         reason=e.reason, kind=e.kind.value if e.kind else None, member_id=e.member_id,
@@ -84,7 +84,7 @@ def purchase_status(store_id: str, transaction_id: str) -> PurchaseStatusOut:
          tags=["points"], security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def member_points(member_id: str) -> PointsOut:
-    v = points.points_view(current_caller(app), member_id)
+    v = points.points_view(current_caller(app), member_id, now=request_time(app))
     return PointsOut(member_id=v.member_id, balance=v.balance, expiring_30d=v.expiring_30d, lots=v.lots,
                      recent=[PointsMovement(at=m.at, kind=m.kind, points=m.points,  # type: ignore[arg-type]
                                             reference=m.reference) for m in v.recent])
@@ -96,7 +96,7 @@ def member_points(member_id: str) -> PointsOut:
                                     description="Redeemed (or the first result of this redemption_id)"))
 @tracer.capture_method
 def redeem(member_id: str, request: RedemptionIn) -> Response[RedemptionOut]:
-    r = points.redeem(current_caller(app), member_id, request)
+    r = points.redeem(current_caller(app), member_id, request, now=request_time(app))
     metrics.add_metric(name="PointsRedeemed", unit=MetricUnit.Count, value=r.points)
     logger.info("points redeemed", extra={"member_id": member_id, "redemption_id": r.redemption_id})
     out = RedemptionOut(member_id=r.member_id, redemption_id=r.redemption_id, points=r.points, balance=r.balance,

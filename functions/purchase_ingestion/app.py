@@ -6,6 +6,7 @@ dead-letter queue, which an alarm watches. A malformed message is recorded as re
 it can be identified, and dropped with a log line otherwise: retrying cannot fix it.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -36,14 +37,16 @@ def _get_ingestor() -> Ingestor:
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
+    # A queue consumer's one reading of the clock: the moment this delivery is handled.
+    now = datetime.now(UTC)
     try:
-        purchase, received_at = parse_message(record.body)
+        purchase, received_at = parse_message(record.body, now=now)
     except ValidationFailed as exc:
         logger.warning("unreadable purchase message dropped", extra={"message_id": record.message_id,
                                                                      "reason": exc.message})
         metrics.add_metric(name="PurchasesUnreadable", unit=MetricUnit.Count, value=1)
         return "unreadable"
-    result = _get_ingestor().ingest(purchase, received_at=received_at)
+    result = _get_ingestor().ingest(purchase, received_at=received_at, now=now)
     metrics.add_metric(name=f"Purchases{result.outcome.value.title()}", unit=MetricUnit.Count, value=1)
     if result.tier_changed_to:
         metrics.add_metric(name="TierUpgrades", unit=MetricUnit.Count, value=1)

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from vipcare.api import idempotency
 from vipcare.api.events import is_api_request, is_queue_batch, is_scheduled, moment
-from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
+from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.care import (
     BookEntryOut,
     CareSettingsIn,
@@ -90,7 +90,7 @@ def log_contact(
 def _logged(caller: Any, member_id: str, request: ContactCreate, key: str | None) -> ContactOut:
     item, done = tasks.log_contact(caller, member_id, tasks.ContactIn(
         contacted_on=request.contacted_on, channel=request.channel, notes=request.notes,
-        next_action=request.next_action, nps=request.nps), request_key=key)
+        next_action=request.next_action, nps=request.nps), request_key=key, now=request_time(app))
     metrics.add_metric(name="ContactsLogged", unit=MetricUnit.Count, value=1)
     return ContactOut(contact_id=item.contact_id, member_id=item.member_id, contacted_on=item.contacted_on,
                       channel=item.channel, notes=item.notes, next_action=item.next_action,
@@ -120,7 +120,7 @@ def staff_tasks(staff_id: str, limit: Annotated[int, Query(ge=1, le=200)] = 100)
 @tracer.capture_method
 def manager_book(staff_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 50,
                  after: Annotated[str | None, Query(max_length=64)] = None) -> ManagerBookOut:
-    entries, more = tasks.manager_book(current_caller(app), staff_id, limit=limit, after=after)
+    entries, more = tasks.manager_book(current_caller(app), staff_id, limit=limit, after=after, now=request_time(app))
     return ManagerBookOut(staff_id=staff_id, next=more,
                           members=[BookEntryOut(**vars(e)) for e in entries])
 
@@ -129,7 +129,7 @@ def manager_book(staff_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 50,
           security=SECURITY, responses=error_responses(404, 409))
 @tracer.capture_method
 def complete_task(member_id: str, task_id: Annotated[str, Path(max_length=80)]) -> TaskOut:
-    return _task(tasks.complete_task(current_caller(app), member_id, task_id))
+    return _task(tasks.complete_task(current_caller(app), member_id, task_id, now=request_time(app)))
 
 
 @app.put("/care/templates/<kind>/<language>", summary="Set a brand's SMS template for a kind and language",
@@ -137,7 +137,7 @@ def complete_task(member_id: str, task_id: Annotated[str, Path(max_length=80)]) 
          tags=TAGS, security=SECURITY, responses=error_responses(403))
 @tracer.capture_method
 def put_template(kind: str, language: str, request: TemplateIn) -> TemplateOut:
-    out = reminders.put_template(current_caller(app), kind, language, request.text)
+    out = reminders.put_template(current_caller(app), kind, language, request.text, now=request_time(app))
     return TemplateOut(kind=out["kind"], language=out["language"], text=out["text"], segments=int(out["segments"]))
 
 
@@ -145,7 +145,7 @@ def put_template(kind: str, language: str, request: TemplateIn) -> TemplateOut:
          tags=TAGS, security=SECURITY, responses=error_responses(403))
 @tracer.capture_method
 def put_settings(request: CareSettingsIn) -> dict[str, Any]:
-    return reminders.put_settings(current_caller(app), request.model_dump(mode="json"))
+    return reminders.put_settings(current_caller(app), request.model_dump(mode="json"), now=request_time(app))
 
 
 # ---- the schedule and the bus ------------------------------------------------------------------

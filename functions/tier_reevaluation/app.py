@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from vipcare.api.events import is_api_request, is_queue_batch, is_scheduled, moment
-from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, resolve
+from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.tiers import (
     MemberTierOut,
     ThresholdAdviceOut,
@@ -88,7 +88,7 @@ def put_tier_policy(brand_id: str, request: TierPolicyIn) -> TierPolicyOut:
                              points_multiplier=t.points_multiplier, keep_spend_12m=t.keep_spend_12m,
                              keep_purchases_6m=t.keep_purchases_6m, dedicated_manager=t.dedicated_manager,
                              contact_every_days=t.contact_every_days) for t in request.tiers))
-    stored = tiers.put_policy(current_caller(app), brand_id, policy)
+    stored = tiers.put_policy(current_caller(app), brand_id, policy, now=request_time(app))
     logger.info("tier policy stored", extra={"brand_id": brand_id, "version": stored.version})
     return _policy_out(brand_id, stored, [])
 
@@ -98,7 +98,7 @@ def put_tier_policy(brand_id: str, request: TierPolicyIn) -> TierPolicyOut:
          tags=TAGS, security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def member_tier(member_id: str) -> MemberTierOut:
-    v = tiers.tier_view(current_caller(app), member_id)
+    v = tiers.tier_view(current_caller(app), member_id, now=request_time(app))
     return MemberTierOut(member_id=v.member_id, tier=v.tier, since=v.since, valid_until=v.valid_until,
                          manual_floor=v.floor, manual_floor_until=v.floor_until, next_review=v.next_review,
                          policy_version=v.policy_version, progress=v.progress,
@@ -112,7 +112,7 @@ def member_tier(member_id: str) -> MemberTierOut:
           responses={201: {"description": "Pending"}, **error_responses(404)})
 @tracer.capture_method
 def apply_for_tier(member_id: str, request: TierApplicationIn) -> Response[TierApplicationOut]:
-    a = tiers.apply_for_tier(current_caller(app), member_id, request.target_tier, request.reason)
+    a = tiers.apply_for_tier(current_caller(app), member_id, request.target_tier, request.reason, now=request_time(app))
     metrics.add_metric(name="TierApplications", unit=MetricUnit.Count, value=1)
     return json_response(201, _application_out(a).model_dump(mode="json"))
 
@@ -123,7 +123,7 @@ def apply_for_tier(member_id: str, request: TierApplicationIn) -> Response[TierA
 @tracer.capture_method
 def decide(application_id: str, request: TierApplicationDecisionIn) -> TierApplicationOut:
     a = tiers.decide_application(current_caller(app), application_id, request.decision == "approve", request.note,
-                                 expires_on=request.expires_on)
+                                 expires_on=request.expires_on, now=request_time(app))
     logger.info("tier application decided", extra={"application_id": application_id, "status": a.status})
     return _application_out(a)
 
@@ -139,7 +139,7 @@ def decide(application_id: str, request: TierApplicationDecisionIn) -> TierAppli
 def threshold_advice(
     growth: Annotated[Decimal, Query(description="Intended growth, 0.15 to 0.30")] = Decimal("0.2"),
 ) -> ThresholdAdviceOut:
-    return ThresholdAdviceOut(**tiers.threshold_advice(current_caller(app), growth=growth))
+    return ThresholdAdviceOut(**tiers.threshold_advice(current_caller(app), growth=growth, now=request_time(app)))
 
 
 # ---- the job -----------------------------------------------------------------------------------

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 
 def proxy_event(*, method: str, path: str, resource: str, path_params: dict[str, str],
                 query: dict[str, list[str]], headers: dict[str, str], body: str | None,
-                claims: dict[str, str] | None, stage: str = "local", source_ip: str = "127.0.0.1") -> dict[str, Any]:
+                claims: dict[str, str] | None, stage: str = "local", source_ip: str = "127.0.0.1",
+                received_at: datetime | None = None) -> dict[str, Any]:
+    """`received_at` is when API Gateway got the request (the functions' `now`): the clock by default."""
+    at = received_at or datetime.now(UTC)
     return {
         "resource": resource,
         "path": path,
@@ -25,13 +28,13 @@ def proxy_event(*, method: str, path: str, resource: str, path_params: dict[str,
             "resourcePath": resource,
             "httpMethod": method,
             "extendedRequestId": str(uuid.uuid4()),
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
+            "requestTime": at.astimezone(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "path": f"/{stage}{path}",
             "accountId": "123456789012",
             "protocol": "HTTP/1.1",
             "stage": stage,
             "domainPrefix": "local",
-            "requestTimeEpoch": int(time.time() * 1000),
+            "requestTimeEpoch": int(at.timestamp() * 1000),
             "requestId": str(uuid.uuid4()),
             "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
             "domainName": "localhost",

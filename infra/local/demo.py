@@ -23,7 +23,7 @@ STAFF_LAYOUT = [
 ]
 
 
-def seed(*, members_per_brand: int = 300, seed_value: int = 7) -> dict[str, int]:
+def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | None = None) -> dict[str, int]:
     from vipcare.api.models.directory import StaffCreate, StoreCreate
     from vipcare.api.models.members import EnrolRequest
     from vipcare.domain.access import Caller, Role
@@ -32,6 +32,7 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7) -> dict[str, int]
     from vipcare.services import directory, members
     from vipcare.store.directory import DirectoryRepository
 
+    now = now or datetime.now(UTC)  # the demo's one reading of the clock: its history ends here
     rng = random.Random(seed_value)
     repo = DirectoryRepository()
     counts = {"stores": 0, "staff": 0, "members": 0}
@@ -41,7 +42,7 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7) -> dict[str, int]
         admin = Caller(staff_id=f"{brand_id}-admin", brand_id=brand_id, store_id=None, role=Role.ADMIN)
         stores = [f"{brand_id}-{i:03d}" for i in range(1, n_stores + 1)]
         for store_id in stores:
-            directory.create_store(admin, StoreCreate(store_id=store_id, name=f"{name} {store_id[-3:]}"))
+            directory.create_store(admin, StoreCreate(store_id=store_id, name=f"{name} {store_id[-3:]}"), now=now)
             counts["stores"] += 1
             for role, reports_to, capacity in STAFF_LAYOUT:
                 directory.create_staff(admin, StaffCreate(
@@ -51,9 +52,9 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7) -> dict[str, int]
                     store_id=store_id,
                     supervisor_id=f"{store_id}-{reports_to}".replace("_", "-") if reports_to else None,
                     capacity=capacity,
-                ))
+                ), now=now)
                 counts["staff"] += 1
-        today = datetime.now(UTC).date()
+        today = now.date()
         enrolled: list[str] = []
         for i in range(n_members):
             birthday = date(rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28))
@@ -69,19 +70,19 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7) -> dict[str, int]
                 consent={"sms_marketing": rng.random() < 0.7},
             )
             try:
-                member = members.enroll(admin, request)
+                member = members.enroll(admin, request, now=now)
                 counts["members"] += 1
             except Conflict:
                 continue  # a random phone repeated: one member per phone, as in production
             counts["purchases"] = counts.get("purchases", 0) + _purchases(rng, member.member_id, brand_id,
-                                                                          member.store_id, i)
+                                                                          member.store_id, i, now)
             enrolled.append(member.member_id)
         if brand_id == "demo":
-            counts.update(_care_history(rng, admin, enrolled))
+            counts.update(_care_history(rng, admin, enrolled, now))
     return counts
 
 
-def _care_history(rng: random.Random, admin: object, member_ids: list[str]) -> dict[str, int]:
+def _care_history(rng: random.Random, admin: object, member_ids: list[str], now: datetime) -> dict[str, int]:
     """Something for the KPI dashboard to show (`make report`): VIPs' cadence reviews (what the
     care consumer does with TierChanged, done here so the snapshots below see the VIPs),
     contacts with NPS answers for most gold+ members, complaints through their lifecycle, and
@@ -93,7 +94,6 @@ def _care_history(rng: random.Random, admin: object, member_ids: list[str]) -> d
     from vipcare.services.tasks import ContactIn, TaskRun, log_contact
     from vipcare.store.care import CareRepository
 
-    now = datetime.now(UTC)
     care = CareRepository()
     profiles = care.profiles(("demo", m) for m in member_ids)
     tasks = TaskRun(now)
@@ -113,22 +113,23 @@ def _care_history(rng: random.Random, admin: object, member_ids: list[str]) -> d
         if p.tier in ("gold", "diamond") and rng.random() < 0.7:
             nps = rng.choice([None, 6, 8, 9, 10, 10])
             log_contact(admin, p.member_id, ContactIn(contacted_on=now.astimezone(shanghai).date(), channel="visit",
-                                                      notes="demo visit", next_action=None, nps=nps))  # type: ignore[arg-type]
+                                                      notes="demo visit", next_action=None, nps=nps),  # type: ignore[arg-type]
+                        now=now)
             contacts += 1
     filed = 0
     for p in rng.sample(profiles, k=min(10, len(profiles))):
         case = complaints.file_complaint(admin, ComplaintCreate(  # type: ignore[arg-type]
             member_id=p.member_id, store_id=p.store_id, channel=rng.choice(["store", "hotline", "app"]),
             category=rng.choice(["service_attitude", "billing", "other"]), severity=rng.choice(["low", "medium"]),
-            description="demo complaint")).complaint
+            description="demo complaint"), now=now).complaint
         filed += 1
         try:
             if rng.random() < 0.8:
-                complaints.acknowledge(admin, case.complaint_id)  # type: ignore[arg-type]
-                complaints.resolve(admin, case.complaint_id, "resolved in the demo")  # type: ignore[arg-type]
+                complaints.acknowledge(admin, case.complaint_id, now=now)  # type: ignore[arg-type]
+                complaints.resolve(admin, case.complaint_id, "resolved in the demo", now=now)  # type: ignore[arg-type]
                 if rng.random() < 0.8:
                     complaints.record_feedback(admin, case.complaint_id, rng.random() < 0.85,  # type: ignore[arg-type]
-                                               nps=rng.choice([7, 9, 10, 10, 4]))
+                                               nps=rng.choice([7, 9, 10, 10, 4]), now=now)
         except DomainError:
             continue  # a demo case routed where this caller may not act: left open
     return {"vips": len(vips), "contacts": contacts, "complaints": filed}
@@ -148,7 +149,8 @@ def _deliver(function: str) -> None:
                 pass
 
 
-def _purchases(rng: random.Random, member_id: str, brand_id: str, store_id: str, index: int) -> int:
+def _purchases(rng: random.Random, member_id: str, brand_id: str, store_id: str, index: int,
+               now: datetime) -> int:
     """A few months of purchases, applied through the real ingestion (so tiers follow): most
     members buy a little, some a lot, a few return something."""
     from decimal import Decimal
@@ -157,7 +159,6 @@ def _purchases(rng: random.Random, member_id: str, brand_id: str, store_id: str,
     from vipcare.services.ingestion import Ingestor
 
     ingestor = Ingestor()
-    now = datetime.now(UTC)
     big = rng.random() < 0.05  # a few big spenders reach silver and gold
     sales = []
     for n in range(rng.choice([0, 0, 1, 1, 2, 3]) + (8 if big else 0)):

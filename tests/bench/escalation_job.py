@@ -41,14 +41,14 @@ def measure(cases: int) -> dict:
         from vipcare.store.models import PROFILE_SK, MemberItem, member_pk
 
         admin = Caller(staff_id="admin", brand_id="bench", store_id="s1", role=Role.ADMIN)
-        directory.create_store(admin, StoreCreate(store_id="s1", name="s1"))
+        opened = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+        directory.create_store(admin, StoreCreate(store_id="s1", name="s1"), now=opened)
         for staff_id, role, sup in (("vp", Role.VICE_PRESIDENT, None), ("dept", Role.DEPARTMENT_HEAD, "vp"),
                                     ("sup", Role.SUPERVISOR, "dept"), ("mgr", Role.MANAGER, "sup")):
             directory.create_staff(admin, StaffCreate(staff_id=staff_id, name=staff_id, role=role, store_id="s1",
-                                                      supervisor_id=sup))
-        opened = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+                                                      supervisor_id=sup), now=opened)
         for i in range(cases):
-            m = members.enroll(admin, EnrolRequest(name="Bench", phone=f"+86139{i:08d}", store_id="s1"))
+            m = members.enroll(admin, EnrolRequest(name="Bench", phone=f"+86139{i:08d}", store_id="s1"), now=opened)
             MemberItem(member_pk("bench", m.member_id), PROFILE_SK).update(
                 actions=[MemberItem.tier.set("diamond"), MemberItem.manager_id.set("mgr")])
             complaints.file_complaint(admin, ComplaintCreate(

@@ -114,8 +114,9 @@ def measure(purchases: int, members: int) -> dict:
     outcomes: dict[str, int] = {}
     started = time.process_time()
     for i, body in enumerate(bodies):
-        purchase, received_at = parse_message(body)
-        result = ingestor.ingest(purchase, received_at=received_at, now=START + timedelta(minutes=i, seconds=30))
+        now = START + timedelta(minutes=i, seconds=30)
+        purchase, received_at = parse_message(body, now=now)
+        result = ingestor.ingest(purchase, received_at=received_at, now=now)
         outcomes[result.outcome.value] = outcomes.get(result.outcome.value, 0) + 1
     cpu = time.process_time() - started
     return {"purchases": purchases, "cpu_s": cpu, "ms_per_purchase": cpu / purchases * 1000,

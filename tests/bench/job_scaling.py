@@ -97,11 +97,11 @@ def _directory_and_complaints(due: int) -> None:
     from vipcare.services import complaints, directory
 
     admin = Caller(staff_id="admin", brand_id=BRAND, store_id=STORE, role=Role.ADMIN)
-    directory.create_store(admin, StoreCreate(store_id=STORE, name=STORE))
+    directory.create_store(admin, StoreCreate(store_id=STORE, name=STORE), now=OPENED)
     for staff_id, role, sup in (("vp", Role.VICE_PRESIDENT, None), ("dept", Role.DEPARTMENT_HEAD, "vp"),
                                 ("sup", Role.SUPERVISOR, "dept"), ("mgr", Role.MANAGER, "sup")):
         directory.create_staff(admin, StaffCreate(staff_id=staff_id, name=staff_id, role=role, store_id=STORE,
-                                                  supervisor_id=sup))
+                                                  supervisor_id=sup), now=OPENED)
     for i in range(due):
         complaints.file_complaint(admin, ComplaintCreate(
             member_id=f"m{i:07d}", store_id=STORE, channel="hotline", category="service_attitude",

@@ -12,6 +12,7 @@ import pytest
 
 from infra.local.lambdas import LambdaContext, handler_for
 from infra.local.local_routes import scheduled_event
+from tests.support import clock
 from tests.support.api import ADMIN, CLERK_001, OTHER_BRAND_ADMIN, call, claims_for, enrol
 from tests.support.aws import count_items
 from tests.support.queues import take_messages
@@ -155,7 +156,7 @@ def test_a_refused_event_publish_stays_in_the_outbox_until_the_escalation_job_se
     request = ComplaintCreate(member_id=member_id, store_id="demo-001", channel="store", category="billing",
                               severity="medium", description="Charged twice.")
     admin = Caller(brand_id="demo", role=Role.ADMIN, staff_id="admin-1", store_id=None)
-    filed = complaints.file_complaint(admin, request, events=Refusing())
+    filed = complaints.file_complaint(admin, request, events=Refusing(), now=clock.now())
     assert filed.event_published is False and filed.complaint.complaint_id
     assert care_events() == []
     repo = ComplaintRepository()

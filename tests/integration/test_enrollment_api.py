@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from tests.support import clock
 from tests.support.api import ADMIN, CLERK_001, CLERK_002, OTHER_BRAND_ADMIN, call, enrol
 from tests.support.aws import count_items
 
@@ -69,7 +70,7 @@ def test_concurrent_enrolments_of_one_phone_create_one_member():
     def attempt(i: int) -> None:
         try:
             members.enroll(caller, EnrolRequest(name=f"n{i}", phone="13800138000", store_id="demo-001"),
-                           members=SlowRepository())
+                           members=SlowRepository(), now=clock.now())
             outcomes.append("created")
         except Conflict as exc:
             outcomes.append(exc.code)

@@ -45,10 +45,11 @@ def new_member() -> str:
     return member_id
 
 
-def purchase(member_id: str, txn: str, kind: Kind, cents: int, days_ago: int, original: str | None = None):
+def purchase(member_id: str, txn: str, kind: Kind, cents: int, days_ago: int, original: str | None = None, *,
+             now: datetime = NOW):
     return Purchase(brand_id="demo", store_id="demo-001", transaction_id=txn, member_id=member_id, kind=kind,
                     amount=Decimal(cents) / 100, currency="CNY", items=1,
-                    occurred_at=NOW - timedelta(days=days_ago, minutes=1), original_transaction_id=original)
+                    occurred_at=now - timedelta(days=days_ago, minutes=1), original_transaction_id=original)
 
 
 @st.composite

@@ -18,6 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.test_exactly_once import RecordingEvents, purchase
+from tests.support import clock
 from tests.support.api import ADMIN, call, enrol
 from tests.support.faults import Crash, count_calls, crash_at
 
@@ -75,7 +76,7 @@ def test_enrolment_survives_a_crash_anywhere():
         return used[-1]
 
     def act(phone):
-        _quiet(lambda: enroll(caller(), EnrolRequest(name="F", phone=phone, store_id="demo-001")))
+        _quiet(lambda: enroll(caller(), EnrolRequest(name="F", phone=phone, store_id="demo-001"), now=NOW))
 
     def check(phone):
         assert MemberRepository().member_id_for_phone("demo", phone) is not None
@@ -83,8 +84,7 @@ def test_enrolment_survives_a_crash_anywhere():
     sweep("enrolment", setup, act, check)
     from vipcare.store.kpis import KpiRepository
 
-    enrolled = sum(c["enrolled"] for c in KpiRepository().counters("demo", NOW.astimezone(
-        __import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")).values())
+    enrolled = sum(c["enrolled"] for c in KpiRepository().counters("demo", clock.brand_month(NOW)).values())
     assert enrolled == len(used)  # one member, and one count, per phone
 
 
@@ -97,7 +97,8 @@ def test_purchase_ingestion_survives_a_crash_anywhere():
 
     def act(mid):
         # the transaction id is unique per store: one per member here
-        p = purchase(mid, f"F-{mid}", __import__("vipcare.domain.purchases", fromlist=["Kind"]).Kind.SALE, 50_000, 0)
+        p = purchase(mid, f"F-{mid}", __import__("vipcare.domain.purchases", fromlist=["Kind"]).Kind.SALE, 50_000, 0,
+                     now=NOW)
         Ingestor(events=RecordingEvents()).ingest(p, received_at=NOW, now=NOW)  # type: ignore[arg-type]
 
     def check(mid):
@@ -116,12 +117,12 @@ def test_redemption_survives_a_crash_anywhere():
 
     def setup():
         mid = enrol(phone=next(PHONES)).body["member_id"]
-        Ingestor(events=RecordingEvents()).ingest(purchase(mid, f"R-{mid}", Kind.SALE, 50_000, 0),  # type: ignore[arg-type]
+        Ingestor(events=RecordingEvents()).ingest(purchase(mid, f"R-{mid}", Kind.SALE, 50_000, 0, now=NOW),  # type: ignore[arg-type]
                                                   received_at=NOW, now=NOW)
         return mid
 
     def act(mid):
-        redeem(caller(), mid, RedemptionIn(redemption_id="gift-1", points=200, reason="gift"))
+        redeem(caller(), mid, RedemptionIn(redemption_id="gift-1", points=200, reason="gift"), now=NOW)
 
     def check(mid):
         assert sum(LedgerRepository().stats("demo", mid).points.lots.values()) == 300
@@ -144,7 +145,7 @@ def test_complaint_filing_with_a_key_survives_a_crash_anywhere():
     def act(key):
         file_complaint(caller(), ComplaintCreate(member_id=member_id, store_id="demo-001", channel="store",
                                                  category="billing", severity="low", description="twice"),
-                       request_key=key, events=events)  # type: ignore[arg-type]
+                       request_key=key, events=events, now=NOW)  # type: ignore[arg-type]
 
     def check(key):
         from vipcare.domain.complaints import keyed_complaint_id
@@ -197,8 +198,8 @@ def test_contact_with_coverage_survives_a_crash_anywhere():
         return mid
 
     def act(mid):
-        log_contact(caller(), mid, ContactIn(contacted_on=NOW.date(), channel="phone", notes=None, next_action=None),
-                    request_key=f"visit-{mid}")
+        log_contact(caller(), mid, ContactIn(contacted_on=clock.local_day(NOW), channel="phone", notes=None,
+                                             next_action=None), request_key=f"visit-{mid}", now=NOW)
 
     def check(mid):
         assert len(CareRepository().contacts("demo", mid)) == 1
@@ -206,7 +207,7 @@ def test_contact_with_coverage_survives_a_crash_anywhere():
     sweep("contact log (Idempotency-Key)", setup, act, check)
     from vipcare.store.kpis import KpiRepository
 
-    covered = sum(c["gold_plus_contacted"] for c in KpiRepository().counters("demo", NOW.date().strftime("%Y-%m"))
+    covered = sum(c["gold_plus_contacted"] for c in KpiRepository().counters("demo", clock.brand_month(NOW))
                   .values())
     assert covered == len(used)  # coverage counts each member once, whatever the retries
 
@@ -228,7 +229,7 @@ def test_departure_survives_a_crash_anywhere():
         return sid, mids
 
     def act(ctx):
-        depart(caller(), ctx[0])
+        depart(caller(), ctx[0], now=NOW)
 
     def check(ctx):
         sid, mids = ctx
@@ -278,11 +279,11 @@ def test_throttling_and_transaction_conflicts_are_retried_without_double_countin
         client, event = _fail_first("TransactWriteItems", _client_error(code, "TransactWriteItems", reasons))
         try:
             with suppress(Exception):  # the consumer fails the message: SQS redelivers it
-                Ingestor(events=RecordingEvents()).ingest(purchase(mid, f"T-{mid}", Kind.SALE, 10_000, 0),  # type: ignore[arg-type]
+                Ingestor(events=RecordingEvents()).ingest(purchase(mid, f"T-{mid}", Kind.SALE, 10_000, 0, now=NOW),  # type: ignore[arg-type]
                                                           received_at=NOW, now=NOW)
         finally:
             client.meta.events.unregister(event, unique_id="fail-first")
-        Ingestor(events=RecordingEvents()).ingest(purchase(mid, f"T-{mid}", Kind.SALE, 10_000, 0),  # type: ignore[arg-type]
+        Ingestor(events=RecordingEvents()).ingest(purchase(mid, f"T-{mid}", Kind.SALE, 10_000, 0, now=NOW),  # type: ignore[arg-type]
                                                   received_at=NOW, now=NOW)
         assert sum(LedgerRepository().stats("demo", mid).spend.values()) == Decimal("100")
         ROWS.append((label, "purchase ingestion", "failed attempt wrote nothing; redelivery applied once"))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.support import clock
 from tests.support.api import ADMIN, CLERK_001, OTHER_BRAND_ADMIN, call, claims_for, enrol
 from tests.support.aws import all_items
 
@@ -26,10 +27,10 @@ def rich_member() -> str:
               notes="prefers silk")
     assert r.status == 201, r.body
     mid = r.body["member_id"]
-    now = datetime.now(UTC)
-    Ingestor(events=RecordingEvents()).ingest(purchase(mid, "P-1", Kind.SALE, 120_000, 0),  # type: ignore[arg-type]
+    now = clock.now()
+    Ingestor(events=RecordingEvents()).ingest(purchase(mid, "P-1", Kind.SALE, 120_000, 0, now=now),  # type: ignore[arg-type]
                                               received_at=now, now=now)
-    today = datetime.now(UTC).date().isoformat()
+    today = clock.local_day(now).isoformat()
     assert call("POST", f"/members/{mid}/contacts", {"contacted_on": today, "channel": "visit",
                                                      "notes": f"called {NAME} about the silk scarf"},
                 claims=ADMIN).status == 201

@@ -10,6 +10,7 @@ import pytest
 
 from infra.local import resources
 from infra.local.lambdas import LambdaContext, handler_for
+from tests.support import clock
 from tests.support.api import ADMIN, OTHER_BRAND_ADMIN, call, claims_for, enrol
 from tests.support.queues import drain
 
@@ -584,20 +585,24 @@ def test_withdrawing_consent_takes_the_member_out_of_the_holiday_audience(direct
 
 def test_backfill_gives_existing_members_their_audience_key_cadence_review_and_points_notice(directory):
     from vipcare.cli import main
+    from vipcare.domain.months import shift
     from vipcare.store.care import CareRepository
     from vipcare.store.ledger import LedgerRepository, StatsItem, member_pk
     from vipcare.store.models import MemberItem
 
+    now = clock.now()
     old = member("13800138300")
-    give_points(old, {"2024-12": 500}, date(2026, 11, 20))
+    # points earned a year ago: they expire in a year, so a notice day is due
+    give_points(old, {shift(clock.brand_month(now), -12): 500}, clock.local_day(now))
     # as a member written by the previous release: no audience key, no cadence, no notice key
     set_profile(old, tier="gold")
     MemberItem(member_pk("demo", old), "PROFILE").update(actions=[MemberItem.audience_pk.remove()])
     StatsItem(member_pk("demo", old), "STATS").update(actions=[StatsItem.audience_pk.remove()])
-    assert main(["backfill-care", "--segments", "2"]) == 0
+    as_of = ["--now", now.isoformat()]
+    assert main(["backfill-care", "--segments", "2", *as_of]) == 0
     assert MemberItem.get(member_pk("demo", old), "PROFILE").audience_pk.startswith("CONSENT#demo#")
     assert CareRepository().cadence("demo", old) is not None
     assert LedgerRepository().stats("demo", old).points_notice_on is not None
     before = CareRepository().cadence("demo", old).review_on
-    assert main(["backfill-care", "--segments", "1"]) == 0  # again: nothing changes
+    assert main(["backfill-care", "--segments", "1", *as_of]) == 0  # again: nothing changes
     assert CareRepository().cadence("demo", old).review_on == before

@@ -26,6 +26,8 @@ from vipcare.store.models import MemberItem, member_pk
 
 pytestmark = pytest.mark.usefixtures("directory")
 
+# This module's chosen `now`: every purchase, job run and API call below says its moment,
+# relative to T0 (requests through `call(..., at=...)`), so no test reads the real clock.
 T0 = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 SUPERVISOR = claims_for(role="supervisor", store_id="demo-001", staff_id="sup-1")
 MANAGER = claims_for(role="manager", store_id="demo-001", staff_id="mgr-1")
@@ -49,8 +51,8 @@ def run_job(at: datetime) -> dict:
     return result
 
 
-def tier(member_id: str, claims=ADMIN) -> dict:
-    r = call("GET", f"/members/{member_id}/tier", claims=claims)
+def tier(member_id: str, claims=ADMIN, *, at: datetime = T0) -> dict:
+    r = call("GET", f"/members/{member_id}/tier", claims=claims, at=at)
     assert r.status == 200, r.body
     return r.body
 
@@ -86,7 +88,7 @@ def bus_events():
 
 @pytest.fixture
 def member_id() -> str:
-    return enrol().body["member_id"]
+    return enrol(at=T0).body["member_id"]
 
 
 def add_manager(staff_id: str, capacity: int) -> None:
@@ -177,7 +179,7 @@ def test_policy_is_admin_only_and_own_brand_only():
 def test_crossing_gold_upgrades_at_once_assigns_the_least_loaded_manager(member_id, bus_events):
     add_manager("mgr-a", capacity=1)
     add_manager("mgr-b", capacity=5)
-    other = enrol(phone="13900139000").body["member_id"]
+    other = enrol(phone="13900139000", at=T0).body["member_id"]
     buy(other, "20000")  # takes mgr-a (both empty; ties go by id)
     buy(member_id, "4999.99")
     buy(member_id, "15000.01")
@@ -254,7 +256,7 @@ def test_a_member_who_kept_buying_keeps_the_tier(member_id):
     for month in range(1, 12):
         buy(member_id, "1500", at=months_later(month), txn=f"k{month}")
     run_job(months_later(11, days=2))  # the warning date has come: the figures still keep gold
-    view = tier(member_id)
+    view = tier(member_id, at=months_later(11, days=2))
     assert view["tier"] == "gold" and view["decisions"][0]["outcome"] == "keep"
     # with no more purchases, December 2027 drops below keep (2026-12 leaves the window)
     keep = view["progress"]["keep"]
@@ -268,33 +270,35 @@ def test_a_member_who_kept_buying_keeps_the_tier(member_id):
 
 def test_approved_manual_tier_holds_until_its_expiry(member_id):
     r = call("POST", f"/members/{member_id}/tier-applications", {"target_tier": "gold", "reason": "key account"},
-             claims=MANAGER)
+             claims=MANAGER, at=T0)
     assert r.status == 201 and r.body["status"] == "pending"
     app_id = r.body["application_id"]
     assert tier(member_id)["tier"] == "regular"
     r = call("POST", f"/tier-applications/{app_id}/decision",
-             {"decision": "approve", "note": "agreed", "expires_on": "2027-06-01"}, claims=SUPERVISOR)
+             {"decision": "approve", "note": "agreed", "expires_on": "2027-06-01"}, claims=SUPERVISOR, at=T0)
     assert r.status == 200, r.body
     assert (r.body["status"], r.body["decided_by"], r.body["expires_on"]) == ("approved", "sup-1", "2027-06-01")
     view = tier(member_id)
     assert (view["tier"], view["manual_floor"], view["manual_floor_until"]) == ("gold", "gold", "2027-06-01")
     assert view["decisions"][0]["actor"] == "supervisor:sup-1"
 
-    run_job(datetime(2027, 3, 1, tzinfo=UTC))  # nothing bought: the floor holds
-    assert tier(member_id)["tier"] == "gold"
-    run_job(datetime(2027, 5, 2, tzinfo=UTC))  # 30 days before the expiry: warned
-    warn = tier(member_id)["decisions"][0]
-    assert warn["outcome"] == "warn" and warn["explanation"]["downgrade_on"] == "2027-06-01"
-    run_job(datetime(2027, 6, 1, tzinfo=UTC))  # expired: one step down
-    assert tier(member_id)["tier"] == "silver"
+    for moment, expected in ((datetime(2027, 3, 1, tzinfo=UTC), "gold"),  # nothing bought: the floor holds
+                             (datetime(2027, 5, 2, tzinfo=UTC), "gold"),  # 30 days before the expiry: warned
+                             (datetime(2027, 6, 1, tzinfo=UTC), "silver")):  # expired: one step down
+        run_job(moment)
+        view = tier(member_id, at=moment)
+        assert view["tier"] == expected, moment
+        if moment.month == 5:
+            warn = view["decisions"][0]
+            assert warn["outcome"] == "warn" and warn["explanation"]["downgrade_on"] == "2027-06-01"
 
 
 def test_manual_tier_is_a_floor_but_merit_upgrades_above_it(member_id):
     app_id = call("POST", f"/members/{member_id}/tier-applications", {"target_tier": "silver", "reason": "vip"},
-                  claims=MANAGER).body["application_id"]
+                  claims=MANAGER, at=T0).body["application_id"]
     assert call("POST", f"/tier-applications/{app_id}/decision", {"decision": "approve", "note": "ok"},
-                claims=SUPERVISOR).status == 200
-    buy(member_id, "20000", at=datetime.now(UTC))
+                claims=SUPERVISOR, at=T0).status == 200
+    buy(member_id, "20000", at=T0 + timedelta(hours=1))
     assert tier(member_id)["tier"] == "gold"
 
 
@@ -397,20 +401,20 @@ def test_a_referral_is_credited_once_to_the_referrer_as_qualifying_spend(member_
     forget_cached_policies()
     buy(member_id, "1000")
     for i in range(2):
-        r = enrol(phone=f"1390013910{i}", referrer_member_id=member_id)
+        r = enrol(phone=f"1390013910{i}", referrer_member_id=member_id, at=T0)
         assert r.status == 201
     stats = LedgerRepository().stats("demo", member_id)
     assert len(stats.referrals) == 2 and stats.spend == {"2026-11": Decimal("1000")}
     assert stats.version == 3  # the sale, then each credit: a purchase that read before retries
-    again = enrol(phone="13900139100", referrer_member_id=member_id)  # the same phone: 409, no new credit
+    again = enrol(phone="13900139100", referrer_member_id=member_id, at=T0)  # the same phone: 409, no new credit
     assert again.status == 409 and len(LedgerRepository().stats("demo", member_id).referrals) == 2
-    # 1,100 spent + 2 x 1,000 credit = 3,100: silver. Bought today: the referrals are credited
-    # in the month they enrolled (today), which a purchase dated T0 would not yet see.
-    buy(member_id, "100", at=datetime.now(UTC))
+    # 1,100 spent + 2 x 1,000 credit = 3,100: silver (the credits count in the month the
+    # referred members enrolled, T0's).
+    buy(member_id, "100", at=T0 + timedelta(hours=1))
     view = tier(member_id)
     assert view["tier"] == "silver"
     assert view["decisions"][0]["explanation"]["inputs"]["referrals_12m"] == 2
-    assert enrol(phone="13900139200", referrer_member_id="m_nobody").status == 422
+    assert enrol(phone="13900139200", referrer_member_id="m_nobody", at=T0).status == 422
 
 
 def test_a_downgrade_below_gold_hands_the_member_back_and_frees_the_managers_slot(member_id):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -37,8 +38,10 @@ class ApiResponse:
 
 
 def call(method: str, url: str, body: Any = None, *, claims: dict[str, str] | None = None,
-         headers: dict[str, str] | None = None, raw_body: str | None = None) -> ApiResponse:
-    """`claims=None` means the authorizer let nothing through (a direct, unsigned call)."""
+         headers: dict[str, str] | None = None, raw_body: str | None = None,
+         at: datetime | None = None) -> ApiResponse:
+    """`claims=None` means the authorizer let nothing through (a direct, unsigned call).
+    `at` is when the request reaches API Gateway (the handler's `now`); the clock by default."""
     parts = urlsplit(url)
     for route in template.routes():
         params = route.match(method, parts.path)
@@ -47,7 +50,8 @@ def call(method: str, url: str, body: Any = None, *, claims: dict[str, str] | No
         text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
         hdrs = {"Content-Type": "application/json", **(headers or {})}
         event = proxy_event(method=method.upper(), path=parts.path, resource=route.path, path_params=params,
-                            query=parse_qs(parts.query), headers=hdrs, body=text, claims=claims)
+                            query=parse_qs(parts.query), headers=hdrs, body=text, claims=claims,
+                            received_at=at)
         result = handler_for(route.code_uri, route.handler)(event, LambdaContext())
         payload = result.get("body")
         return ApiResponse(int(result["statusCode"]), json.loads(payload) if payload else None,
@@ -61,6 +65,7 @@ CLERK_001 = claims_for(role="store_staff", store_id="demo-001", staff_id="clerk-
 CLERK_002 = claims_for(role="store_staff", store_id="demo-002", staff_id="clerk-2")
 
 
-def enrol(claims: dict[str, str] = ADMIN, *, headers: dict[str, str] | None = None, **fields: Any) -> ApiResponse:
+def enrol(claims: dict[str, str] = ADMIN, *, headers: dict[str, str] | None = None, at: datetime | None = None,
+          **fields: Any) -> ApiResponse:
     body = {"name": "Li Na", "phone": "13800138000", "store_id": "demo-001", **fields}
-    return call("POST", "/members", body, claims=claims, headers=headers)
+    return call("POST", "/members", body, claims=claims, headers=headers, at=at)

@@ -83,7 +83,7 @@ def test_eventbridge_purchase_events_parse_like_queue_messages():
     detail = purchase().to_message()
     envelope = {"version": "0", "detail-type": "Purchase", "source": "pos.acme", "time": "2026-11-23T11:00:00Z",
                 "detail": detail}
-    parsed, received = parse_message(json.dumps(envelope))
+    parsed, received = parse_message(json.dumps(envelope), now=NOW)
     assert parsed == purchase() and received == datetime(2026, 11, 23, 11, tzinfo=UTC)
 
 
@@ -96,4 +96,4 @@ JSON_VALUES = st.one_of(st.none(), st.integers(), st.text(), st.floats())
                            st.one_of(st.none(), st.integers(), st.dictionaries(st.text(), st.text())))))
 def test_malformed_messages_are_refused_cleanly_never_crash(body):
     with contextlib.suppress(ValidationFailed):
-        parse_message(body)
+        parse_message(body, now=NOW)

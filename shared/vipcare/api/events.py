@@ -4,7 +4,7 @@ so any run can be replayed for a given moment."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -26,3 +26,14 @@ def moment(raw: object) -> datetime:
     if value.tzinfo is None:
         raise ValueError(f"time without an offset: {raw!r}")
     return value
+
+
+def request_moment(event: dict[str, Any]) -> datetime:
+    """When API Gateway received the request (`requestContext.requestTimeEpoch`, in ms): the
+    one `now` of an API call, so every decision in it sees the same moment and a recorded
+    request replays as it ran. A direct invocation without a request context is the only
+    place an API function reads the clock."""
+    epoch_ms = (event.get("requestContext") or {}).get("requestTimeEpoch")
+    if epoch_ms is None:
+        return datetime.now(UTC)
+    return datetime.fromtimestamp(int(epoch_ms) / 1000, UTC)

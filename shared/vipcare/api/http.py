@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -17,6 +18,7 @@ from ..domain.errors import DomainError
 from ..domain.privacy import redact
 from .auth import caller_from_event
 from .errors import error_response, from_domain_error, from_validation_error
+from .events import request_moment
 
 # A request with no business metric (a read) is normal, not worth a warning per call.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -97,6 +99,11 @@ def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) ->
 
 def current_caller(app: APIGatewayRestResolver) -> Caller:
     return caller_from_event(app.current_event.raw_event)
+
+
+def request_time(app: APIGatewayRestResolver) -> datetime:
+    """The request's `now` (see events.request_moment): pass it to every service the route calls."""
+    return request_moment(app.current_event.raw_event)
 
 
 _ERROR_TEXT = {

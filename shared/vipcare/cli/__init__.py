@@ -62,9 +62,11 @@ def _backfill(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
     from datetime import UTC, datetime
 
+    from ..api.events import moment
     from ..services.backfill import backfill_care, summary
 
-    now = datetime.now(UTC)
+    # The command's one reading of the clock, unless --now replays it for a given moment.
+    now = moment(args.now) if args.now else datetime.now(UTC)
     with ThreadPoolExecutor(max_workers=args.segments) as pool:
         parts = list(pool.map(lambda n: backfill_care(now, segment=n, segments=args.segments), range(args.segments)))
     print(json.dumps(summary(sum(parts, Counter()))))
@@ -87,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
                                "and points notices for members who existed before", description=_backfill.__doc__)
     back.add_argument("--segments", type=int, default=4, choices=range(1, 33), metavar="N",
                       help="parallel scan segments (1-32)")
+    back.add_argument("--now", metavar="ISO-TIME", help="the moment to backfill as of, with its offset "
+                      "(default: the clock), e.g. 2026-12-01T02:00:00Z")
     args = parser.parse_args(argv)
     return _backfill(args) if args.command == "backfill-care" else _import(args)
 

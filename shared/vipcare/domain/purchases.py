@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -75,9 +75,10 @@ class Purchase:
 # ---- the queue message (Purchase.to_message, read back; also a POS system's EventBridge event)
 
 
-def parse_message(body: str) -> tuple[Purchase, datetime]:
+def parse_message(body: str, *, now: datetime) -> tuple[Purchase, datetime]:
     """An SQS body: our intake's message, or an EventBridge `Purchase` event (POS systems
-    publish those; `detail` carries the purchase and its brand). Raises ValidationFailed."""
+    publish those; `detail` carries the purchase and its brand). Raises ValidationFailed.
+    A message that does not say when it was received is taken as received `now`."""
     try:
         data = json.loads(body)
     except (TypeError, ValueError):
@@ -91,7 +92,7 @@ def parse_message(body: str) -> tuple[Purchase, datetime]:
         if not isinstance(data, dict):
             raise ValidationFailed("event has no detail object", field="detail")
     try:
-        return _purchase(data), _moment(received_at) if received_at else datetime.now(UTC)
+        return _purchase(data), _moment(received_at) if received_at else now
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise ValidationFailed(f"malformed purchase: {type(exc).__name__}", field="body") from None
 

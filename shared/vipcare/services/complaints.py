@@ -10,7 +10,7 @@ import dataclasses
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,6 +43,7 @@ from ..domain.complaints import (
 from ..domain.directory import Staff
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.members import Member
+from ..domain.months import month_of, window
 from ..domain.privacy import redact
 from ..notify.events import EventPublisher
 from ..notify.sns import SnsNotifier
@@ -50,6 +51,7 @@ from ..store.complaints import DUE_SHARDS, CaseExists, ComplaintRepository, Stal
 from ..store.directory import DirectoryRepository
 from ..store.members import MemberRepository
 from ..store.tiers import PendingEvent
+from .brands import brand_settings
 from .outbox import deliver
 
 log = logging.getLogger("vipcare.complaints")
@@ -150,7 +152,7 @@ def file_complaint(
     caller: Caller,
     request: ComplaintCreate,
     *,
-    now: datetime | None = None,
+    now: datetime,
     members: MemberRepository | None = None,
     directory: DirectoryRepository | None = None,
     complaints: ComplaintRepository | None = None,
@@ -161,7 +163,6 @@ def file_complaint(
 ) -> Filed:
     """`request_key` (the Idempotency-Key) fixes the case id, so a retry after a crash that
     outlived the idempotency record finds the case instead of filing it twice."""
-    now = now or datetime.now(UTC)
     members = members or MemberRepository()
     directory = directory or DirectoryRepository()
     complaints = complaints or ComplaintRepository()
@@ -281,11 +282,10 @@ def _write(complaints: ComplaintRepository, step: Step) -> list[PendingEvent]:
 # ---- lifecycle ---------------------------------------------------------------------------
 
 
-def acknowledge(caller: Caller, complaint_id: str, note: str | None = None, *, now: datetime | None = None,
+def acknowledge(caller: Caller, complaint_id: str, note: str | None = None, *, now: datetime,
                 complaints: ComplaintRepository | None = None, directory: DirectoryRepository | None = None,
                 policy: ComplaintPolicy | None = None) -> Complaint:
     """First response: records when; a queue case is taken by the caller."""
-    now = now or datetime.now(UTC)
     complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
     policy = policy or complaint_policy()
     case = _for_action(caller, complaint_id, complaints, directory)
@@ -305,10 +305,9 @@ def acknowledge(caller: Caller, complaint_id: str, note: str | None = None, *, n
     return _with(after, case, entry)
 
 
-def add_note(caller: Caller, complaint_id: str, text: str, *, now: datetime | None = None,
+def add_note(caller: Caller, complaint_id: str, text: str, *, now: datetime,
              complaints: ComplaintRepository | None = None, directory: DirectoryRepository | None = None
              ) -> Complaint:
-    now = now or datetime.now(UTC)
     complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
     case = _for_action(caller, complaint_id, complaints, directory)
     status = transition(case.status, Action.NOTE)
@@ -322,12 +321,11 @@ def add_note(caller: Caller, complaint_id: str, text: str, *, now: datetime | No
     return _with(after, case, entry)
 
 
-def resolve(caller: Caller, complaint_id: str, resolution: str, *, now: datetime | None = None,
+def resolve(caller: Caller, complaint_id: str, resolution: str, *, now: datetime,
             complaints: ComplaintRepository | None = None, directory: DirectoryRepository | None = None,
             events: EventPublisher | None = None, policy: ComplaintPolicy | None = None) -> Complaint:
     """Resolution text. `ComplaintResolved` goes on the bus: care texts the member and raises
     the revisit task for the member's manager, due `revisit_after` later."""
-    now = now or datetime.now(UTC)
     complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
     policy = policy or complaint_policy()
     case = _for_action(caller, complaint_id, complaints, directory)
@@ -353,11 +351,10 @@ def _nps_counts(nps: int | None) -> dict[str, int]:
 
 
 def record_feedback(caller: Caller, complaint_id: str, satisfied: bool, nps: int | None = None,
-                    comment: str | None = None, *, now: datetime | None = None,
+                    comment: str | None = None, *, now: datetime,
                     complaints: ComplaintRepository | None = None, directory: DirectoryRepository | None = None,
                     notifier: SnsNotifier | None = None, policy: ComplaintPolicy | None = None) -> Complaint:
     """The member's answer: satisfied closes; not satisfied reopens and escalates one level."""
-    now = now or datetime.now(UTC)
     complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
     policy = policy or complaint_policy()
     case = _for_action(caller, complaint_id, complaints, directory)
@@ -557,10 +554,7 @@ def member_complaint_counts(brand_id: str, member_id: str, now: datetime, *,
     """For the tier policy's optional factor and the churn-risk score: complaints open now
     and opened in the 12 months up to `now`'s month (one Query)."""
     counts = (complaints or ComplaintRepository()).member_counts(brand_id, member_id)
-    year, month = now.year, now.month
-    months = set()
-    for _ in range(12):
-        months.add(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    # Cases are counted under their store's local month: the window is the brand's, not UTC's.
+    months = set(window(month_of(now, brand_settings(brand_id).timezone), 12))
     return MemberComplaintCounts(open=max(0, counts.get("OPEN", 0)),
                                  last_12_months=sum(n for k, n in counts.items() if k in months))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ..api.models.directory import StaffCreate, StaffPatch, StoreCreate
@@ -28,7 +28,7 @@ def _check_timezone(name: str) -> None:
         raise ValidationFailed(f"unknown IANA time zone {name!r}", field="timezone") from None
 
 
-def create_store(caller: Caller, request: StoreCreate, *, now: datetime | None = None,
+def create_store(caller: Caller, request: StoreCreate, *, now: datetime,
                  directory: DirectoryRepository | None = None) -> Store:
     require_role(caller, Role.ADMIN)
     directory = directory or DirectoryRepository()
@@ -42,7 +42,7 @@ def create_store(caller: Caller, request: StoreCreate, *, now: datetime | None =
         timezone=timezone,
         address=request.address,
         region=request.region,
-        created_at=now or datetime.now(UTC),
+        created_at=now,
     )
     try:
         directory.add_store(store)
@@ -68,11 +68,10 @@ def _check_links(caller: Caller, directory: DirectoryRepository, *, role: Role, 
             raise ValidationFailed(f"unknown staff {supervisor_id}", field="supervisor_id")
 
 
-def create_staff(caller: Caller, request: StaffCreate, *, now: datetime | None = None,
+def create_staff(caller: Caller, request: StaffCreate, *, now: datetime,
                  directory: DirectoryRepository | None = None) -> Staff:
     require_role(caller, Role.ADMIN)
     directory = directory or DirectoryRepository()
-    now = now or datetime.now(UTC)
     staff_id = request.staff_id or "s_" + secrets.token_hex(6)
     _check_links(caller, directory, role=request.role, store_id=request.store_id,
                  supervisor_id=request.supervisor_id, staff_id=staff_id)
@@ -103,11 +102,10 @@ def get_staff(caller: Caller, staff_id: str, *, directory: DirectoryRepository |
     return staff
 
 
-def update_staff(caller: Caller, staff_id: str, patch: StaffPatch, *, now: datetime | None = None,
+def update_staff(caller: Caller, staff_id: str, patch: StaffPatch, *, now: datetime,
                  directory: DirectoryRepository | None = None) -> Staff:
     require_role(caller, Role.ADMIN)
     directory = directory or DirectoryRepository()
-    now = now or datetime.now(UTC)
     staff = get_staff(caller, staff_id, directory=directory)
     changes: dict[str, Any] = {name: getattr(patch, name) for name in patch.model_fields_set}
     if not changes:

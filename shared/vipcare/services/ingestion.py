@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -86,8 +86,7 @@ class Ingestor:
         self._policy = policy
         self._timezone = timezone
 
-    def ingest(self, p: Purchase, *, received_at: datetime, now: datetime | None = None) -> Result:
-        now = now or datetime.now(UTC)
+    def ingest(self, p: Purchase, *, received_at: datetime, now: datetime) -> Result:
         limits = self._limits or purchase_limits(p.brand_id)
         policy = self._policy or tier_policy(p.brand_id)
         timezone = self._timezone or brand_settings(p.brand_id).timezone
@@ -122,7 +121,7 @@ class Ingestor:
             return None
         if existing.fingerprint == p.fingerprint():
             if existing.event_pending:  # a crash left the TierChanged event unpublished
-                self._publish_tier_change(existing)
+                self._publish_tier_change(existing, now)
             if existing.status == Status.REJECTED:
                 return Result(Outcome.DUPLICATE, existing.reason)
             return Result(Outcome.DUPLICATE)
@@ -180,7 +179,7 @@ class Ingestor:
         self.ledger.commit(brand_id=p.brand_id, member_id=p.member_id, stats=stats, entries=entries,
                            profile_update=profile_update, extra_puts=extra)
         if upgrade is not None:
-            self._publish_tier_change(sale)
+            self._publish_tier_change(sale, now)
         return Result(Outcome.APPLIED, tier_changed_to=upgrade.value if upgrade else None)
 
     def _settle_held_returns(self, p: Purchase, sale: LedgerEntry, held_refs: list[str], stats, now: datetime,
@@ -280,7 +279,7 @@ class Ingestor:
         self.ledger.commit(brand_id=p.brand_id, entries=[held, placeholder])
         return Result(Outcome.HELD, "waiting for the original sale")
 
-    def _publish_tier_change(self, entry: LedgerEntry) -> None:
+    def _publish_tier_change(self, entry: LedgerEntry, now: datetime) -> None:
         """After the sale's transaction: the dedicated manager (when the new tier has one), then
         the TierChanged event, then the pending flag is cleared. A crash anywhere here leaves
         the flag, and the redelivery finishes the job (the assignment is conditional on the
@@ -290,7 +289,7 @@ class Ingestor:
             from .tiers import ensure_manager
 
             assigned = ensure_manager(entry.brand_id, entry.member_id, str(change.get("store_id") or entry.store_id),
-                                      Tier(change["to"]), now=datetime.now(UTC),
+                                      Tier(change["to"]), now=now,
                                       current_manager=change.get("manager_id"))
             if assigned is not None and assigned.manager_id:
                 change = {**change, "manager_id": assigned.manager_id}

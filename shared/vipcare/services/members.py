@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ..api.models.members import EnrolRequest, FamilyMemberIn, MemberPatch
@@ -48,12 +48,11 @@ def enroll(
     caller: Caller,
     request: EnrolRequest,
     *,
-    now: datetime | None = None,
+    now: datetime,
     members: MemberRepository | None = None,
     directory: DirectoryRepository | None = None,
 ) -> Member:
     """Enrol a member; the same phone (any format) again is a Conflict naming the member."""
-    now = now or datetime.now(UTC)
     members = members or MemberRepository()
     directory = directory or DirectoryRepository()
     ensure_can_act_for_store(caller, request.store_id)
@@ -113,7 +112,7 @@ def enroll(
 
 def get_member(caller: Caller, member_id: str, *, members: MemberRepository | None = None,
                ledger: LedgerRepository | None = None, with_figures: bool = True,
-               now: datetime | None = None) -> Member:
+               now: datetime) -> Member:
     """The member's card; with its figures (points, spend, purchases) as of `now` by default."""
     member = (members or MemberRepository()).get(caller.brand_id, member_id)
     if member is None:
@@ -122,13 +121,14 @@ def get_member(caller: Caller, member_id: str, *, members: MemberRepository | No
     if not with_figures:
         return member
     stats = (ledger or LedgerRepository()).stats(caller.brand_id, member_id)
-    return figures.with_figures(member, stats, now or datetime.now(UTC))
+    return figures.with_figures(member, stats, now)
 
 
 def find_by_phone(
     caller: Caller,
     phone: str,
     *,
+    now: datetime,
     members: MemberRepository | None = None,
     directory: DirectoryRepository | None = None,
 ) -> Member:
@@ -138,7 +138,7 @@ def find_by_phone(
     member_id = members.member_id_for_phone(caller.brand_id, e164)
     if member_id is None:
         raise NotFound("no member with this phone number")
-    return get_member(caller, member_id, members=members)
+    return get_member(caller, member_id, members=members, now=now)
 
 
 def update_profile(
@@ -146,12 +146,11 @@ def update_profile(
     member_id: str,
     patch: MemberPatch,
     *,
-    now: datetime | None = None,
+    now: datetime,
     members: MemberRepository | None = None,
     directory: DirectoryRepository | None = None,
 ) -> Member:
     """Apply the fields present in `patch`; `null` clears an optional field."""
-    now = now or datetime.now(UTC)
     members = members or MemberRepository()
     member = get_member(caller, member_id, members=members, now=now)
     brand = brand_settings(caller.brand_id, directory)

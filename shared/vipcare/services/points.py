@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from ..api.models.purchases import RedemptionIn
 from ..domain.access import Caller
@@ -37,11 +37,10 @@ class PointsView:
     recent: list[Movement]
 
 
-def points_view(caller: Caller, member_id: str, *, now: datetime | None = None,
+def points_view(caller: Caller, member_id: str, *, now: datetime,
                 ledger: LedgerRepository | None = None) -> PointsView:
-    now = now or datetime.now(UTC)
     ledger = ledger or LedgerRepository()
-    get_member(caller, member_id, with_figures=False)  # scope: 404 outside the caller's brand or store
+    get_member(caller, member_id, with_figures=False, now=now)  # scope: 404 outside the caller's brand or store
     stats = ledger.stats(caller.brand_id, member_id)
     timezone = brand_settings(caller.brand_id).timezone
     lifetime = purchase_limits(caller.brand_id).points_lifetime_months
@@ -80,13 +79,12 @@ class Redemption:
     redeemed_at: datetime
 
 
-def redeem(caller: Caller, member_id: str, request: RedemptionIn, *, now: datetime | None = None,
+def redeem(caller: Caller, member_id: str, request: RedemptionIn, *, now: datetime,
            ledger: LedgerRepository | None = None) -> Redemption:
     """Spend points oldest first. The redemption id makes it happen once: a repeat returns
     the first result; the same id with other points or reason is a 409."""
-    now = now or datetime.now(UTC)
     ledger = ledger or LedgerRepository()
-    get_member(caller, member_id, with_figures=False)
+    get_member(caller, member_id, with_figures=False, now=now)
     timezone = brand_settings(caller.brand_id).timezone
     lifetime = purchase_limits(caller.brand_id).points_lifetime_months
     month = month_of(now, timezone)

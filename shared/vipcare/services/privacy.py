@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ..domain.access import Caller, Role, ensure_visible, require_role
@@ -53,11 +53,10 @@ def _item(item: Any, *names: str) -> dict[str, Any]:
     return {n: _plain(getattr(item, n, None)) for n in names}
 
 
-def export_member(caller: Caller, member_id: str, *, now: datetime | None = None,
+def export_member(caller: Caller, member_id: str, *, now: datetime,
                   members: MemberRepository | None = None, ledger: LedgerRepository | None = None,
                   care: CareRepository | None = None, complaints: ComplaintRepository | None = None,
                   tiers: TierRepository | None = None, directory: DirectoryRepository | None = None) -> dict[str, Any]:
-    now = now or datetime.now(UTC)
     members, ledger = members or MemberRepository(), ledger or LedgerRepository()
     care, complaints = care or CareRepository(), complaints or ComplaintRepository()
     tiers, directory = tiers or TierRepository(), directory or DirectoryRepository()
@@ -93,7 +92,7 @@ def export_member(caller: Caller, member_id: str, *, now: datetime | None = None
     }
 
 
-def erase_member(caller: Caller, member_id: str, *, now: datetime | None = None,
+def erase_member(caller: Caller, member_id: str, *, now: datetime,
                  members: MemberRepository | None = None, care: CareRepository | None = None,
                  complaints: ComplaintRepository | None = None,
                  directory: DirectoryRepository | None = None) -> dict[str, Any]:
@@ -101,7 +100,6 @@ def erase_member(caller: Caller, member_id: str, *, now: datetime | None = None,
     closed, audited), then the personal text kept elsewhere (contact notes, message texts,
     complaint descriptions and notes). Calling it again on an erased member finishes the second
     part and reports what it did."""
-    now = now or datetime.now(UTC)
     members, care = members or MemberRepository(), care or CareRepository()
     complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
     require_role(caller, Role.ADMIN)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -51,11 +51,10 @@ def rows_of(body: Any) -> tuple[list[Any], bool]:
     return rows, True
 
 
-def submit(caller: Caller, body: Any, *, now: datetime | None = None, members: MemberRepository | None = None,
+def submit(caller: Caller, body: Any, *, now: datetime, members: MemberRepository | None = None,
            directory: DirectoryRepository | None = None, queue: PurchaseQueue | None = None) -> list[RowResult]:
     """Validate each row on its own; enqueue the valid ones. Nothing is written to the ledger
     here: the consumer applies each queued purchase exactly once."""
-    now = now or datetime.now(UTC)
     members = members or MemberRepository()
     directory = directory or DirectoryRepository()
     queue = queue or PurchaseQueue()
@@ -131,9 +130,8 @@ def normalise_or_none(raw: str, region: str) -> str | None:
 # ---- status --------------------------------------------------------------------------------
 
 
-def status_of(caller: Caller, store_id: str, transaction_id: str, *, now: datetime | None = None,
+def status_of(caller: Caller, store_id: str, transaction_id: str, *, now: datetime,
               ledger: LedgerRepository | None = None) -> LedgerEntry:
-    now = now or datetime.now(UTC)
     ensure_visible(caller, brand_id=caller.brand_id, store_id=store_id, what="transaction")
     entry = (ledger or LedgerRepository()).entry(caller.brand_id, store_id, transaction_id)
     if entry is None or entry.status == Status.AWAITING:

@@ -479,7 +479,7 @@ def _admin(caller: Caller) -> None:
         raise Forbidden("only an administrator may change care templates and settings")
 
 
-def put_template(caller: Caller, kind: str, language: str, text: str, *, now: datetime | None = None,
+def put_template(caller: Caller, kind: str, language: str, text: str, *, now: datetime,
                  care: CareRepository | None = None) -> dict[str, str]:
     from ..store.care import BrandCareItem
     from ..store.models import brand_pk
@@ -492,12 +492,12 @@ def put_template(caller: Caller, kind: str, language: str, text: str, *, now: da
     rules.validate_template(text, language)
     (care or CareRepository()).put_brand_item(BrandCareItem(
         brand_pk(caller.brand_id), f"CARE#TEMPLATE#{k.value}#{language}", text=text,
-        updated_at=now or datetime.now(UTC)))
+        updated_at=now))
     return {"kind": k.value, "language": language, "text": text,
             "segments": str(rules.segments(text))}
 
 
-def put_settings(caller: Caller, values: dict[str, Any], *, now: datetime | None = None,
+def put_settings(caller: Caller, values: dict[str, Any], *, now: datetime,
                  care: CareRepository | None = None) -> dict[str, Any]:
     from ..store.care import BrandCareItem
     from ..store.models import brand_pk
@@ -506,11 +506,11 @@ def put_settings(caller: Caller, values: dict[str, Any], *, now: datetime | None
     if values.get("timezone") is not None:
         rules.zone(values["timezone"])
     if values.get("country") is not None:
-        rules.public_holidays(values["country"], (now or datetime.now(UTC)).year)
+        rules.public_holidays(values["country"], (now).year)
     care = care or CareRepository()
     current: dict[str, Any] = next((i.settings.as_dict() for i in care.brand_items(caller.brand_id)
                     if i.sk == "CARE#SETTINGS" and i.settings is not None), {})
     stored = {**current, **{k: v for k, v in values.items() if v is not None}}  # fields sent replace
     care.put_brand_item(BrandCareItem(
-        brand_pk(caller.brand_id), "CARE#SETTINGS", settings=stored, updated_at=now or datetime.now(UTC)))
+        brand_pk(caller.brand_id), "CARE#SETTINGS", settings=stored, updated_at=now))
     return stored

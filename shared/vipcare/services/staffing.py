@@ -20,7 +20,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ..domain.access import Caller, Role
@@ -145,8 +145,8 @@ def _set_leave(mover: _Mover, staff_id: str, *, on_leave: bool,
     return staff
 
 
-def go_on_leave(caller: Caller, staff_id: str, *, now: datetime | None = None, **repos: Any) -> Handover:
-    mover = _Mover(caller, now or datetime.now(UTC), **repos)
+def go_on_leave(caller: Caller, staff_id: str, *, now: datetime, **repos: Any) -> Handover:
+    mover = _Mover(caller, now, **repos)
     staff = _set_leave(mover, staff_id, on_leave=True, check=_has_cover)
     cover = staff.supervisor_id or ""  # never empty: _has_cover refused a staff member without one
     run = Handover(staff_id, "leave")
@@ -159,8 +159,8 @@ def go_on_leave(caller: Caller, staff_id: str, *, now: datetime | None = None, *
     return run
 
 
-def come_back(caller: Caller, staff_id: str, *, now: datetime | None = None, **repos: Any) -> Handover:
-    mover = _Mover(caller, now or datetime.now(UTC), **repos)
+def come_back(caller: Caller, staff_id: str, *, now: datetime, **repos: Any) -> Handover:
+    mover = _Mover(caller, now, **repos)
     staff = _set_leave(mover, staff_id, on_leave=False)
     run = Handover(staff_id, "return")
     if staff.supervisor_id:
@@ -172,8 +172,8 @@ def come_back(caller: Caller, staff_id: str, *, now: datetime | None = None, **r
     return run
 
 
-def depart(caller: Caller, staff_id: str, *, now: datetime | None = None, **repos: Any) -> Handover:
-    mover = _Mover(caller, now or datetime.now(UTC), **repos)
+def depart(caller: Caller, staff_id: str, *, now: datetime, **repos: Any) -> Handover:
+    mover = _Mover(caller, now, **repos)
     staff = _staff(caller, staff_id, mover.directory)
     if staff.active or staff.on_leave:  # first: nothing new is routed to them from now on
         mover.directory.update_staff(dataclasses.replace(staff, active=False, on_leave=False),

@@ -25,6 +25,7 @@ from ..domain.errors import Conflict, NotFound, ValidationFailed
 from ..domain.kpis import GOLD_PLUS
 from ..domain.months import month_of
 from ..domain.tasks import TaskKind
+from ..domain.tiers import local_day
 from ..notify.sns import SnsNotifier
 from ..store.care import (
     CareRepository,
@@ -206,12 +207,11 @@ class ContactIn:
     nps: int | None = None
 
 
-def log_contact(caller: Caller, member_id: str, contact: ContactIn, *, now: datetime | None = None,
+def log_contact(caller: Caller, member_id: str, contact: ContactIn, *, now: datetime,
                 care: CareRepository | None = None, request_key: str | None = None) -> tuple[ContactItem, str | None]:
     """Record a contact; completes the open cadence task of its period. Returns the contact and
     the completed task's id (or None). With `request_key` (the Idempotency-Key) the contact id
     is derived from it, so a retry after a crash finds the contact instead of logging it twice."""
-    now = now or datetime.now(UTC)
     care = care or CareRepository()
     profile = _member(caller, member_id, care)
     contact_id = _keyed_id(caller.brand_id, member_id, request_key) if request_key else uuid.uuid4().hex
@@ -283,7 +283,7 @@ class BookEntry:
 
 
 def manager_book(caller: Caller, staff_id: str, *, limit: int = 50, after: str | None = None,
-                 today: date | None = None, care: CareRepository | None = None,
+                 now: datetime, care: CareRepository | None = None,
                  directory: DirectoryRepository | None = None,
                  members: MemberRepository | None = None) -> tuple[list[BookEntry], str | None]:
     """A dedicated manager's members with the last logged contact and the next contact due
@@ -298,7 +298,8 @@ def manager_book(caller: Caller, staff_id: str, *, limit: int = 50, after: str |
     ids, more = (members or MemberRepository()).book_page(caller.brand_id, staff_id, limit=limit, after=after)
     profiles = {p.member_id: p for p in care.profiles([(caller.brand_id, m) for m in ids])}
     cadences = care.cadences(caller.brand_id, ids)
-    today_text = (today or datetime.now(UTC).date()).isoformat()
+    # "overdue" is judged on the brand's calendar, not UTC's (they differ 8 hours a day in Shanghai)
+    today_text = local_day(now, brand_settings(caller.brand_id, directory).timezone).isoformat()
     out = []
     for member_id in ids:
         p, c = profiles.get(member_id), cadences.get(member_id)
@@ -311,9 +312,8 @@ def manager_book(caller: Caller, staff_id: str, *, limit: int = 50, after: str |
     return out, more
 
 
-def complete_task(caller: Caller, member_id: str, task_id: str, *, now: datetime | None = None,
+def complete_task(caller: Caller, member_id: str, task_id: str, *, now: datetime,
                   care: CareRepository | None = None) -> TaskItem:
-    now = now or datetime.now(UTC)
     care = care or CareRepository()
     _member(caller, member_id, care)
     task = care.task(caller.brand_id, member_id, task_id)

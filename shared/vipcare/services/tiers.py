@@ -13,7 +13,7 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -77,7 +77,7 @@ def get_policy(caller: Caller, brand_id: str, *, repo: TierRepository | None = N
     return tier_policy(brand_id, repo=repo, cached=False), repo.policy_versions(brand_id)
 
 
-def put_policy(caller: Caller, brand_id: str, policy: TierPolicy, *, now: datetime | None = None,
+def put_policy(caller: Caller, brand_id: str, policy: TierPolicy, *, now: datetime,
                repo: TierRepository | None = None) -> TierPolicy:
     """Validate, then store as the next version (old versions stay; decisions name theirs)."""
     require_role(caller, Role.ADMIN)
@@ -90,8 +90,8 @@ def put_policy(caller: Caller, brand_id: str, policy: TierPolicy, *, now: dateti
         # Until now the brand ran on the code's defaults as version 1: store them as they are
         # today, so decisions that name version 1 keep meaning it when the defaults change.
         with contextlib.suppress(PolicyVersionTaken):  # a concurrent first PUT stored it already
-            repo.add_policy(brand_id, replace(current, created_at=now or datetime.now(UTC), created_by="defaults"))
-    stored = replace(policy, version=current.version + 1, created_at=now or datetime.now(UTC),
+            repo.add_policy(brand_id, replace(current, created_at=now, created_by="defaults"))
+    stored = replace(policy, version=current.version + 1, created_at=now,
                      created_by=caller.source)
     try:
         repo.add_policy(brand_id, stored)
@@ -276,9 +276,8 @@ class TierView:
     decisions: list[StoredDecision]
 
 
-def tier_view(caller: Caller, member_id: str, *, now: datetime | None = None,
+def tier_view(caller: Caller, member_id: str, *, now: datetime,
               repo: TierRepository | None = None, members: MemberRepository | None = None) -> TierView:
-    now = now or datetime.now(UTC)
     repo = repo or TierRepository()
     member = (members or MemberRepository()).get(caller.brand_id, member_id)
     if member is None:
@@ -299,9 +298,8 @@ def tier_view(caller: Caller, member_id: str, *, now: datetime | None = None,
 # ---- manual-tier applications -------------------------------------------------------------------
 
 
-def apply_for_tier(caller: Caller, member_id: str, target: Tier, reason: str, *, now: datetime | None = None,
+def apply_for_tier(caller: Caller, member_id: str, target: Tier, reason: str, *, now: datetime,
                    repo: TierRepository | None = None, members: MemberRepository | None = None) -> Application:
-    now = now or datetime.now(UTC)
     repo = repo or TierRepository()
     member = (members or MemberRepository()).get(caller.brand_id, member_id)
     if member is None:
@@ -325,13 +323,12 @@ def get_application(caller: Caller, application_id: str, repo: TierRepository) -
 
 
 def decide_application(caller: Caller, application_id: str, approve: bool, note: str, *,
-                       expires_on: date | None = None, now: datetime | None = None,
+                       expires_on: date | None = None, now: datetime,
                        repo: TierRepository | None = None, events: EventPublisher | None = None,
                        directory: DirectoryRepository | None = None,
                        notifier: SnsNotifier | None = None) -> Application:
     """Approve or reject (supervisor or above, never the requester, once). An approval sets
     the manual tier as a floor until `expires_on` and raises the member to it now."""
-    now = now or datetime.now(UTC)
     repo = repo or TierRepository()
     a = get_application(caller, application_id, repo)
     require_role(caller, *SUPERVISOR_OR_ABOVE)
@@ -391,7 +388,7 @@ def decide_application(caller: Caller, application_id: str, approve: bool, note:
 ADVICE_SAMPLE_PER_SHARD = 50
 
 
-def threshold_advice(caller: Caller, *, growth: Decimal = Decimal("0.2"), now: datetime | None = None,
+def threshold_advice(caller: Caller, *, growth: Decimal = Decimal("0.2"), now: datetime,
                      per_shard: int = ADVICE_SAMPLE_PER_SHARD, repo: TierRepository | None = None,
                      ledger: LedgerRepository | None = None) -> dict[str, Any]:
     """DOMAIN.md §2's method on real purchases, from a bounded sample and never a Scan: up
@@ -402,7 +399,6 @@ def threshold_advice(caller: Caller, *, growth: Decimal = Decimal("0.2"), now: d
     require_role(caller, *SUPERVISOR_OR_ABOVE)
     if not Decimal("0.15") <= growth <= Decimal("0.30"):
         raise ValidationFailed("must be between 0.15 and 0.30", field="growth")
-    now = now or datetime.now(UTC)
     repo = repo or TierRepository()
     ledger = ledger or LedgerRepository()
     policy = tier_policy(caller.brand_id)

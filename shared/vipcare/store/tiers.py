@@ -249,8 +249,10 @@ class TierRepository:
                                                          attributes_to_get=["version"])]
 
     def add_policy(self, brand_id: str, policy: TierPolicy) -> None:
+        if policy.created_at is None:
+            raise ValueError("a stored policy version says when it was made (created_at)")
         item = PolicyItem(brand_pk(brand_id), f"{POLICY_PREFIX}{policy.version:06d}", version=policy.version,
-                          document=json.dumps(policy.as_document()), created_at=policy.created_at or datetime.now(UTC),
+                          document=json.dumps(policy.as_document()), created_at=policy.created_at,
                           created_by=policy.created_by or "system")
         try:
             item.save(condition=PolicyItem.pk.does_not_exist())
