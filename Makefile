@@ -19,7 +19,7 @@ export SAM_CLI_TELEMETRY     := 0
 # sam build looks for `python3.13` on PATH: the venv's bin provides it.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test lint lint-fast validate build openapi bench invoke soak report clean help
+.PHONY: run test test-dates lint lint-fast validate build openapi bench invoke soak report clean help
 
 help:
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -33,9 +33,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP) ## local stack with demo data on http://127.0.0.1:3000 (Ctrl-C stops)
 	$(PY) -m infra.local
 
-test: $(STAMP) lint-fast validate build ## all checks (what CI runs)
+test: $(STAMP) lint-fast validate build ## all checks (what CI runs), the hard days included
 	@bash .ci/bootstrap-chromium
 	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m tests.support.hard_days
+
+test-dates: $(STAMP) ## unit + integration suites with the clock moved to each hard day (docs/time.md)
+	$(PY) -m tests.support.hard_days
 
 lint-fast: $(STAMP)
 	$(VENV)/bin/ruff check shared functions infra tests

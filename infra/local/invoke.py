@@ -39,8 +39,9 @@ def main(paths: list[str]) -> int:
     from .lambdas import LambdaContext, ensure_layer_on_path, handler_for
 
     names = resources.physical_names() | {"StaffUserPool": "local", "StaffUserPoolClient": "local"}
-    for fn in template.functions():
-        os.environ.update(template.function_environment(fn, names))
+    for fn in template.functions():  # what the template gives the functions, unless already set
+        for key, value in template.function_environment(fn, names).items():
+            os.environ.setdefault(key, value)
     ensure_layer_on_path()
     with mock_aws():
         resources.create_all(boto3.client)

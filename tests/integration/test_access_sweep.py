@@ -10,12 +10,12 @@ ids or the brand (422 naming the field). The table of what was checked is printe
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
 
 import pytest
 
 from infra.local import template
 from tests.integration.test_tiers import policy_body
+from tests.support import clock
 from tests.support.api import ADMIN, CLERK_002, OTHER_BRAND_ADMIN, call, claims_for, enrol
 
 pytestmark = pytest.mark.usefixtures("directory")
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("directory")
 MANAGER = claims_for(role="manager", staff_id="mgr-1")
 SUPERVISOR = claims_for(role="supervisor", staff_id="sup-1")
 STORE_STAFF = claims_for(role="store_staff", staff_id="clerk-1")
-TODAY = datetime.now(UTC).date().isoformat()
+TODAY = clock.local_day(clock.now()).isoformat()
 
 # route -> (a valid body, roles of this brand that must be refused (403), member-scoped?)
 # Bodies are valid for the route, so a refusal is about access, never about the input.
@@ -93,14 +93,14 @@ def world() -> dict[str, str]:
     complaint = call("POST", "/complaints", {"member_id": member_id, "store_id": "demo-001", "channel": "store",
                                              "category": "billing", "severity": "low", "description": "x"},
                      claims=ADMIN).body["complaint_id"]
-    TaskRun(datetime.now(UTC)).raise_task(CareRepository().profile("demo", member_id), TaskKind.CADENCE, "2026-12",
+    TaskRun(clock.now()).raise_task(CareRepository().profile("demo", member_id), TaskKind.CADENCE, "2026-12",
                                           "contact")
     application = call("POST", f"/members/{member_id}/tier-applications", {"target_tier": "gold",
                                                                           "reason": "big client"},
                        claims=MANAGER).body["application_id"]
     call("POST", "/purchases", {"transaction_id": "T-1", "member_id": member_id, "store_id": "demo-001",
                                 "kind": "sale", "amount": "10.00", "currency": "CNY", "items": 1,
-                                "occurred_at": datetime.now(UTC).isoformat()}, claims=ADMIN)
+                                "occurred_at": clock.now().isoformat()}, claims=ADMIN)
     return {"member_id": member_id, "complaint_id": complaint, "staff_id": "mgr-1", "brand_id": "demo",
             "kind": "birthday", "language": "en", "task_id": "cadence.2026-12", "application_id": application,
             "store_id": "demo-001", "transaction_id": "T-1"}

@@ -4,9 +4,8 @@ the escalation job, the SMS and topic messages, queue views, figures and bad inp
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -58,10 +57,10 @@ def member(tier: str = "regular", manager_id: str | None = None, phone: str = "1
     return member_id
 
 
-def file(member_id: str, claims=ADMIN, headers=None, **fields):
+def file(member_id: str, claims=ADMIN, headers=None, at: datetime | None = None, **fields):
     body = {"member_id": member_id, "store_id": "demo-001", "channel": "hotline", "category": "service_attitude",
             "severity": "medium", "description": "The sales associate was rude.", **fields}
-    return call("POST", "/complaints", body, claims=claims, headers=headers)
+    return call("POST", "/complaints", body, claims=claims, headers=headers, at=at)
 
 
 def at(text: str) -> datetime:
@@ -133,11 +132,11 @@ def test_intake_puts_complaint_filed_on_the_bus_and_care_texts_the_case_and_loca
     assert (detail["complaint_id"], detail["member_id"], detail["event_id"]) == (
         case["complaint_id"], member_id, f"{case['complaint_id']}.filed")
     assert sms_messages() == []  # the complaint service no longer texts the member itself
-    ten_in_shanghai = datetime.fromisoformat("2026-11-23T02:00:00+00:00")
-    assert Dispatcher(ten_in_shanghai).on_event("ComplaintFiled", detail) == "sent"
-    assert Dispatcher(ten_in_shanghai).on_event("ComplaintFiled", detail) == "duplicate"
+    ten_local = clock.at_local(date(2026, 11, 23), 10)  # daytime on the brand's clock
+    assert Dispatcher(ten_local).on_event("ComplaintFiled", detail) == "sent"
+    assert Dispatcher(ten_local).on_event("ComplaintFiled", detail) == "duplicate"
     [(phone, text)] = sms_messages()
-    local = at(case["respond_by"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    local = at(case["respond_by"]).astimezone(clock.brand_zone())
     assert phone == "+8613800138000"
     assert case["complaint_id"] in text and local.strftime("%Y-%m-%d %H:%M") in text
 
@@ -525,7 +524,6 @@ def test_queue_views_need_a_filter_and_keep_store_staff_in_their_store():
 
 
 def test_report_counts_timeliness_per_store_and_month_from_counters():
-    from zoneinfo import ZoneInfo
 
     on_time = file(member("gold", "mgr-1")).body
     late = file(member("gold", "mgr-1", phone="13800138001")).body
@@ -534,7 +532,7 @@ def test_report_counts_timeliness_per_store_and_month_from_counters():
     act(on_time["complaint_id"], "resolve", {"resolution": "ok"}, claims=MANAGER)
     act(on_time["complaint_id"], "feedback", {"satisfied": True, "nps": 10}, claims=MANAGER)
     run_job(at(late["opened_at"]) + timedelta(hours=5))  # P2 respond 4 h: escalated
-    period = at(on_time["opened_at"]).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    period = clock.brand_month(at(on_time["opened_at"]))
 
     r = call("GET", f"/reports/complaints?period={period}", claims=ADMIN)
     assert r.status == 200, r.body
@@ -566,6 +564,21 @@ def test_member_complaint_counts_for_the_tier_policy_and_churn_score():
     assert (counts.open, counts.last_12_months) == (1, 2)
     a_year_later = member_complaint_counts("demo", member_id, at(first["opened_at"]) + timedelta(days=400))
     assert a_year_later.last_12_months == 0
+
+
+def test_a_complaint_filed_in_utcs_last_half_hour_of_the_year_counts_in_the_new_years_12_months():
+    """Cases are counted under their store's local month: at 23:30 UTC on 31 December it is
+    already January in Shanghai, and the 12-month window must be January's, not UTC's December's
+    (it was, and the case counted nowhere until February)."""
+    from vipcare.services.complaints import member_complaint_counts
+
+    year_end = datetime(2027, 12, 31, 23, 30, tzinfo=UTC)
+    member_id = member("gold", "mgr-1")
+    case = file(member_id, at=year_end).body
+    assert case["opened_at"].startswith("2027-12-31T23:30")
+    assert member_complaint_counts("demo", member_id, year_end).last_12_months == 1
+    assert member_complaint_counts("demo", member_id, year_end + timedelta(days=364)).last_12_months == 1
+    assert member_complaint_counts("demo", member_id, year_end + timedelta(days=400)).last_12_months == 0
 
 
 def test_notes_stop_at_the_history_limit_with_a_clear_409(monkeypatch):

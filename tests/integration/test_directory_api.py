@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import clock
 from tests.support.api import ADMIN, CLERK_001, OTHER_BRAND_ADMIN, call, claims_for
 
 pytestmark = pytest.mark.usefixtures("directory")
@@ -14,7 +15,7 @@ SUPERVISOR = claims_for(role="supervisor", store_id="demo-001", staff_id="sup-1"
 def test_admin_adds_a_store_with_brand_timezone_and_derived_code():
     r = call("POST", "/stores", {"store_id": "demo-010", "name": "Riverside"}, claims=ADMIN)
     assert r.status == 201, r.body
-    assert r.body["code"] == "010" and r.body["timezone"] == "Asia/Shanghai"
+    assert r.body["code"] == "010" and r.body["timezone"] == clock.brand_zone().key
     assert [s["store_id"] for s in call("GET", "/stores", claims=ADMIN).body] == ["demo-001", "demo-002", "demo-010"]
 
 

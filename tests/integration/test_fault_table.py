@@ -10,7 +10,7 @@ import itertools
 import json
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +24,7 @@ from tests.support.faults import Crash, count_calls, crash_at
 
 pytestmark = pytest.mark.usefixtures("directory")
 ROWS: list[tuple[str, str, str]] = []
-NOW = datetime.now(UTC)
+NOW = clock.now()
 PHONES = (f"1390{n:07d}" for n in itertools.count())  # a fresh phone for every setup
 
 
@@ -307,7 +307,7 @@ def test_sns_errors_leave_the_effect_and_retry_the_message():
             raise RuntimeError("SNS down")
 
     mid = enrol(phone="13100009999").body["member_id"]
-    ten = datetime.fromisoformat("2026-11-23T10:00:00+08:00")
+    ten = clock.at_local(date(2026, 11, 23), 10)  # daytime on the brand's clock
     detail = {"event_id": "sns-1", "brand_id": "demo", "member_id": mid, "from": "regular", "to": "silver"}
     sns = Failing()
     assert Dispatcher(ten, sms=sns).on_event("TierChanged", detail) == "failed"  # type: ignore[arg-type]
@@ -326,7 +326,7 @@ def test_a_message_delivered_twice_counts_once():
     mid = enrol(phone="13100008888").body["member_id"]
     tier_changed(mid, "regular", "silver", "dup-1")
     tier_changed(mid, "regular", "silver", "dup-1")
-    period = NOW.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    period = clock.brand_month(NOW)
     r = call("GET", f"/reports/kpis?period={period}", claims=ADMIN).body
     assert r["upgrades"] == 1
     ROWS.append(("SQS delivers a message twice", "KPI counting (TierChanged)", "counted once (event marker)"))

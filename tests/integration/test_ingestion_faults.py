@@ -4,7 +4,7 @@ event publish. After each: nothing lost, nothing applied twice."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import boto3
 import pytest
@@ -12,12 +12,13 @@ from botocore.exceptions import ClientError
 
 from infra.local import resources
 from infra.local.lambdas import LambdaContext, load_module
+from tests.support import clock
 from tests.support.api import ADMIN, call, enrol
 from tests.support.queues import drain, queue_depth
 
 pytestmark = pytest.mark.usefixtures("directory")
 
-NOW = datetime.now(UTC) - timedelta(minutes=2)
+NOW = clock.now() - timedelta(minutes=2)
 
 
 def message(txn: str, member_id: str, amount: str = "100.00") -> dict:

@@ -4,16 +4,17 @@ the report by store, region and brand, checked against a brute-force recomputati
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from infra.local.lambdas import LambdaContext, handler_for
+from tests.support import clock
 from tests.support.api import ADMIN, CLERK_001, OTHER_BRAND_ADMIN, call, claims_for, enrol
 
 pytestmark = pytest.mark.usefixtures("directory")
-NOW = datetime.now(UTC)
-PERIOD = NOW.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+NOW = clock.now()
+PERIOD = clock.brand_month(NOW)
 
 
 def report(claims=ADMIN, **query) -> dict:
@@ -80,7 +81,7 @@ def _recompute(period: str, previous: str, snapshot_ids: set[str], floor: int) -
     stats = {i["pk"].split("#")[3]: i for i in all_items("MembersTable") if i["sk"] == "STATS"}
     by_tier = {t: sum(1 for m in members if m.get("tier", "regular") == t) for t in ("regular", "silver", "gold",
                                                                                      "diamond")}
-    tz = __import__("zoneinfo").ZoneInfo("Asia/Shanghai")
+    tz = clock.brand_zone()
     enrolled = sum(1 for m in members if datetime.fromisoformat(str(m["enrolled_at"]).replace("Z", "+00:00"))
                    .astimezone(tz).strftime("%Y-%m") == period)
     gold_plus = {m["member_id"] for m in members if m.get("tier") in ("gold", "diamond")}
@@ -126,13 +127,13 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
         store = MemberItem.get(member_pk("demo", mid), "PROFILE").store_id
         tier_changed(mid, "regular", to, f"bf-{n}", store)
         MemberItem(member_pk("demo", mid), "PROFILE").update(actions=[MemberItem.tier.set(to)])
-        CareRepository().put_cadence("demo", mid, to, date.today() + timedelta(days=20), None)
+        CareRepository().put_cadence("demo", mid, to, clock.local_day(NOW) + timedelta(days=20), None)
     # the snapshot of the previous month: taken at its start, judged at the start of this one
-    start_prev = datetime.fromisoformat(f"{previous}-01T01:00:00+08:00")
-    start_now = datetime.fromisoformat(f"{PERIOD}-01T01:00:00+08:00")
+    start_prev = clock.at_local(date.fromisoformat(f"{previous}-01"), 1)
+    start_now = clock.at_local(date.fromisoformat(f"{PERIOD}-01"), 1)
     assert run_snapshot(start_prev).vips == 4  # both brands have stores; only demo has VIPs
     # contacts: gold+ members, one twice (coverage counts members), one with an NPS answer
-    today = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date().isoformat()
+    today = clock.local_day(NOW).isoformat()
     for mid, nps in [(ids[0], 9), (ids[0], None), (ids[3], 4), (ids[2], None)]:
         body = {"contacted_on": today, "channel": "phone", **({"nps": nps} if nps is not None else {})}
         assert call("POST", f"/members/{mid}/contacts", body, claims=ADMIN).status == 201
@@ -149,7 +150,7 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
     MemberItem(member_pk("demo", ids[5]), "PROFILE").update(actions=[
         MemberItem.birthday.set(date(1990, 1, 1)),
         MemberItem.bday_key.set(f"BDAY#S#{today[5:7]}{today[8:10]}")])
-    run_dispatch(datetime.fromisoformat(f"{today}T10:00:00+08:00"))
+    run_dispatch(clock.at_local(date.fromisoformat(today), 10))
     assert run_snapshot(start_now).evaluated == 4
 
     expected = _recompute(PERIOD, previous, {ids[0], ids[1], ids[2], ids[3]}, 100)

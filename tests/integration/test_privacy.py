@@ -4,7 +4,6 @@ erase the personal fields while the ledger stays, anonymous, and the figures sta
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 
@@ -95,11 +94,11 @@ def test_erasure_frees_the_managers_slot_and_counts_the_member_closed():
     from vipcare.store.tiers import TierRepository
 
     mid = enrol(phone="13800138901").body["member_id"]
-    assert TierRepository().assign_manager("demo", mid, "mgr-1", 10, datetime.now(UTC))
+    assert TierRepository().assign_manager("demo", mid, "mgr-1", 10, clock.now())
     assert TierRepository().manager_loads("demo", ["mgr-1"]) == {"mgr-1": 1}
     assert call("DELETE", f"/members/{mid}", claims=ADMIN).status == 200
     assert TierRepository().manager_loads("demo", ["mgr-1"]) == {"mgr-1": 0}
     assert MemberItem.get(member_pk("demo", mid), "PROFILE").manager_key is None
-    period = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    period = clock.brand_month(clock.now())
     report = call("GET", f"/reports/kpis?period={period}", claims=ADMIN).body
     assert (report["enrolled"], report["closed"], report["members_by_tier"]["regular"]) == (1, 1, 0)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import boto3
 import pytest
 
 from infra.local import resources
+from tests.support import clock
 from tests.support.api import ADMIN, CLERK_002, OTHER_BRAND_ADMIN, call, enrol
 from tests.support.queues import drain, queue_depth
 
 pytestmark = pytest.mark.usefixtures("directory")
 
-NOW = datetime.now(UTC)
+NOW = clock.now()
 
 
 def sale(txn: str, amount: str, member_id: str, **extra) -> dict:
@@ -112,7 +113,7 @@ def test_held_return_whose_sale_never_comes_is_rejected_after_the_window(member_
     post(ret("R1", "300.00", member_id, "T404"))
     drain()
     caller = Caller(staff_id="a", brand_id="demo", store_id=None, role=Role.ADMIN)
-    later = datetime.now(UTC) + timedelta(days=8)
+    later = clock.now() + timedelta(days=8)
     entry = status_of(caller, "demo-001", "R1", now=later)
     assert entry.status.value == "rejected" and "hold window" in (entry.reason or "")
 

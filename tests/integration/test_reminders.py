@@ -14,11 +14,10 @@ from tests.support import clock
 from tests.support.api import ADMIN, OTHER_BRAND_ADMIN, call, claims_for, enrol
 from tests.support.queues import drain
 
-SHANGHAI = timedelta(hours=8)
 
-
-def at_shanghai(year: int, month: int, day: int, hour: int) -> datetime:
-    return datetime(year, month, day, hour, tzinfo=UTC) - SHANGHAI
+def at_local(year: int, month: int, day: int, hour: int) -> datetime:
+    """`hour` o'clock of a day on the test brand's clock (Shanghai, or New York on the DST run)."""
+    return clock.at_local(date(year, month, day), hour)
 
 
 def sms() -> list[tuple[str, str]]:
@@ -76,9 +75,9 @@ def consume(event: dict) -> dict:
 
 def test_birthday_sends_exactly_one_sms_at_ten_even_when_the_job_runs_twice(directory):
     mid = member("13800138001", birthday="1990-11-23")
-    scheduled(at_shanghai(2026, 11, 23, 10))
-    scheduled(at_shanghai(2026, 11, 23, 10))
-    scheduled(at_shanghai(2026, 11, 23, 11))
+    scheduled(at_local(2026, 11, 23, 10))
+    scheduled(at_local(2026, 11, 23, 10))
+    scheduled(at_local(2026, 11, 23, 11))
     sent = [m for p, m in sms() if p == "+8613800138001"]
     assert len(sent) == 1 and "Li Na" in sent[0]
     [record] = messages(mid)
@@ -87,38 +86,38 @@ def test_birthday_sends_exactly_one_sms_at_ten_even_when_the_job_runs_twice(dire
 
 def test_birthday_found_at_23h_is_deferred_and_sent_next_morning(directory):
     mid = member("13800138002", birthday="1985-11-23")
-    out = run_job(at_shanghai(2026, 11, 23, 23))
+    out = run_job(at_local(2026, 11, 23, 23))
     assert out.get("deferred") == 1 and sms() == []
     [record] = messages(mid)
     assert record["status"] == "deferred" and record["reason"] == "quiet_hours"
-    assert record["next_attempt_at"].startswith("2026-11-24T01:00:00")  # 09:00 Shanghai
-    run_job(at_shanghai(2026, 11, 24, 8))  # still quiet
+    assert datetime.fromisoformat(record["next_attempt_at"]) == at_local(2026, 11, 24, 9)  # quiet hours end
+    run_job(at_local(2026, 11, 24, 8))  # still quiet
     assert sms() == []
-    run_job(at_shanghai(2026, 11, 24, 9))
-    run_job(at_shanghai(2026, 11, 24, 10))
+    run_job(at_local(2026, 11, 24, 9))
+    run_job(at_local(2026, 11, 24, 10))
     assert len(sms()) == 1
     assert messages(mid)[0]["status"] == "sent"
 
 
 def test_birthday_of_another_day_or_before_nine_sends_nothing(directory):
     member("13800138003", birthday="1990-11-24")
-    run_job(at_shanghai(2026, 11, 23, 12))
+    run_job(at_local(2026, 11, 23, 12))
     assert sms() == []
 
 
 def test_no_consent_suppresses_greetings_but_the_tier_upgrade_notice_is_sent(directory):
     mid = member("13800138004", consent=False, birthday="1990-11-23")
-    run_job(at_shanghai(2026, 11, 23, 10))
+    run_job(at_local(2026, 11, 23, 10))
     assert sms() == []
     [record] = messages(mid)
     assert (record["status"], record["reason"]) == ("suppressed", "no_consent")
-    result = consume(tier_event(mid, "silver", at_shanghai(2026, 11, 23, 12)))
+    result = consume(tier_event(mid, "silver", at_local(2026, 11, 23, 12)))
     assert result == {"batchItemFailures": []}
     [(phone, text)] = sms()
     assert phone == "+8613800138004" and "银卡" in text
     upgrade = [m for m in messages(mid) if m["kind"] == "tier_upgrade"]
     assert upgrade[0]["status"] == "sent" and upgrade[0]["category"] == "service"
-    consume(tier_event(mid, "silver", at_shanghai(2026, 11, 23, 12)))  # redelivered event
+    consume(tier_event(mid, "silver", at_local(2026, 11, 23, 12)))  # redelivered event
     assert len(sms()) == 1
 
 
@@ -134,8 +133,8 @@ def test_service_sms_is_transactional_and_marketing_promotional(directory, monke
 
     monkeypatch.setattr(SnsNotifier, "send_sms", spy)
     mid = member("13800138005", birthday="1990-11-23")
-    run_job(at_shanghai(2026, 11, 23, 10))
-    consume(tier_event(mid, "gold", at_shanghai(2026, 11, 23, 12)))
+    run_job(at_local(2026, 11, 23, 10))
+    consume(tier_event(mid, "gold", at_local(2026, 11, 23, 12)))
     assert seen == ["Promotional", "Transactional"]
 
 
@@ -144,17 +143,17 @@ def test_third_marketing_message_in_seven_days_is_capped(directory):
     # shows the priority below. Here: the third occasion (brand date on the 23rd) is capped.
     call("PUT", "/care/settings", {"brand_dates": {"11-23": "会员日"}}, claims=ADMIN)
     mid = member("13800138006", birthday="1990-11-21", anniversary="2015-11-22")
-    run_job(at_shanghai(2026, 11, 21, 10))
-    run_job(at_shanghai(2026, 11, 22, 10))
+    run_job(at_local(2026, 11, 21, 10))
+    run_job(at_local(2026, 11, 22, 10))
     assert len(sms()) == 2
     set_profile(mid, birthday=date(1990, 11, 23), bday_key="BDAY#S#1123")
-    run_job(at_shanghai(2026, 11, 23, 10))
+    run_job(at_local(2026, 11, 23, 10))
     assert len(sms()) == 2
     by_kind = {m["occasion_key"]: m for m in messages(mid)}
     assert by_kind["birthday#2026"]["status"] == "sent"  # the first birthday record stands
     capped = by_kind["holiday#2026-11-23"]
     assert (capped["status"], capped["reason"]) == ("capped", "weekly_cap_2")
-    run_job(at_shanghai(2026, 11, 30, 10))  # a week later the window has room again (nothing due)
+    run_job(at_local(2026, 11, 30, 10))  # a week later the window has room again (nothing due)
 
 
 def test_when_capped_birthday_wins_over_holiday(directory):
@@ -162,12 +161,12 @@ def test_when_capped_birthday_wins_over_holiday(directory):
     from vipcare.store.models import member_pk
 
     mid = member("13800138007", birthday="1990-10-01")  # National Day in CN
-    earlier = at_shanghai(2026, 9, 28, 10)
+    earlier = at_local(2026, 9, 28, 10)
     CareRepository().new_message(MessageItem(
         member_pk("demo", mid), "MSG#promotion#x", brand_id="demo", member_id=mid, kind="promotion",
         occasion_key="promotion#x", category="marketing", status="sent", created_at=earlier, updated_at=earlier,
         sent_at=earlier))
-    run_job(at_shanghai(2026, 10, 1, 10))
+    run_job(at_local(2026, 10, 1, 10))
     status = {m["kind"]: m["status"] for m in messages(mid)}
     assert status == {"promotion": "sent", "birthday": "sent", "holiday": "capped"}
     assert len(sms()) == 1
@@ -179,20 +178,20 @@ def test_lunar_birthday_is_celebrated_on_this_years_solar_date(directory):
     born = LunarDate(1990, 8, 15).to_solar_date()  # Mid-Autumn 1990
     this_year = LunarDate(2026, 8, 15).to_solar_date()
     mid = member("13800138008", birthday=born.isoformat(), birthday_lunar=True)
-    run_job(at_shanghai(born.replace(year=2026).year, born.month, born.day, 10) if born.replace(year=2026)
-            != this_year else at_shanghai(2026, 1, 1, 10))
+    run_job(at_local(born.replace(year=2026).year, born.month, born.day, 10) if born.replace(year=2026)
+            != this_year else at_local(2026, 1, 1, 10))
     assert [m for m in messages(mid) if m["kind"] == "birthday"] == []
-    run_job(at_shanghai(this_year.year, this_year.month, this_year.day, 10))
+    run_job(at_local(this_year.year, this_year.month, this_year.day, 10))
     assert [m["status"] for m in messages(mid) if m["kind"] == "birthday"] == ["sent"]
 
 
 def test_profile_edit_moves_the_birthday_index(directory):
     mid = member("13800138009", birthday="1990-01-01")
     assert call("PATCH", f"/members/{mid}", {"birthday": "1990-11-23"}, claims=ADMIN).status == 200
-    run_job(at_shanghai(2026, 11, 23, 10))
+    run_job(at_local(2026, 11, 23, 10))
     assert len(sms()) == 1
     assert call("PATCH", f"/members/{mid}", {"birthday": None}, claims=ADMIN).status == 200
-    run_job(at_shanghai(2027, 11, 23, 10))
+    run_job(at_local(2027, 11, 23, 10))
     assert len(sms()) == 1
 
 
@@ -200,7 +199,7 @@ def test_opted_out_phone_is_suppressed_and_recorded_on_the_member(directory):
     from vipcare.store.models import MemberItem, member_pk
 
     mid = member("13800138099", birthday="1990-11-23")  # moto: numbers ending 99 opted out
-    run_job(at_shanghai(2026, 11, 23, 10))
+    run_job(at_local(2026, 11, 23, 10))
     assert sms() == []
     assert (messages(mid)[0]["status"], messages(mid)[0]["reason"]) == ("suppressed", "opted_out")
     assert MemberItem.get(member_pk("demo", mid), "PROFILE").sms_opted_out is True
@@ -210,11 +209,11 @@ def test_daily_budget_defers_the_rest_to_tomorrow(directory):
     assert call("PUT", "/care/settings", {"daily_budget": 1}, claims=ADMIN).status == 200
     a = member("13800138010", birthday="1990-11-23")
     b = member("13800138011", birthday="1991-11-23")
-    run_job(at_shanghai(2026, 11, 23, 10))
+    run_job(at_local(2026, 11, 23, 10))
     assert len(sms()) == 1
     statuses = sorted(messages(a)[0]["status"] for _ in [0]) + [messages(b)[0]["status"]]
     assert sorted(statuses) == ["deferred", "sent"]
-    run_job(at_shanghai(2026, 11, 24, 10))
+    run_job(at_local(2026, 11, 24, 10))
     assert len(sms()) == 2
 
 
@@ -227,12 +226,12 @@ def test_failed_publish_is_retried_on_a_later_run_without_duplicating(directory)
             raise RuntimeError("throttled")
 
     mid = member("13800138012", birthday="1990-11-23")
-    run_dispatch(at_shanghai(2026, 11, 23, 10), sms=Broken())
+    run_dispatch(at_local(2026, 11, 23, 10), sms=Broken())
     assert sms() == [] and messages(mid)[0]["status"] == "failed"
-    run_job(at_shanghai(2026, 11, 23, 10) + timedelta(minutes=30))  # not yet due
+    run_job(at_local(2026, 11, 23, 10) + timedelta(minutes=30))  # not yet due
     assert sms() == []
-    run_job(at_shanghai(2026, 11, 23, 11))
-    run_job(at_shanghai(2026, 11, 23, 12))
+    run_job(at_local(2026, 11, 23, 11))
+    run_job(at_local(2026, 11, 23, 12))
     assert len(sms()) == 1
     [record] = messages(mid)
     assert record["status"] == "sent" and record["attempts"] == 2
@@ -252,15 +251,15 @@ def test_a_run_that_died_after_publishing_is_marked_unconfirmed_and_never_sent_a
 
     mid = member("13800138013", birthday="1990-11-23")
     with pytest.raises(Crash):
-        run_dispatch(at_shanghai(2026, 11, 23, 10), sms=DiesAfterPublish())
+        run_dispatch(at_local(2026, 11, 23, 10), sms=DiesAfterPublish())
     assert len(sms()) == 1 and messages(mid)[0]["status"] == "sending"
-    run_job(at_shanghai(2026, 11, 23, 10) + timedelta(minutes=5))  # still within the function's time
+    run_job(at_local(2026, 11, 23, 10) + timedelta(minutes=5))  # still within the function's time
     assert messages(mid)[0]["status"] == "sending"
-    outcome = run_job(at_shanghai(2026, 11, 23, 11))
+    outcome = run_job(at_local(2026, 11, 23, 11))
     [record] = messages(mid)
     assert (record["status"], record["reason"]) == ("failed", "unconfirmed")
     assert outcome.get("unconfirmed") == 1
-    run_job(at_shanghai(2026, 11, 23, 12))
+    run_job(at_local(2026, 11, 23, 12))
     assert len(sms()) == 1  # at most once: the SMS may have gone out, a second would be worse
 
 
@@ -278,10 +277,10 @@ def test_tier_events_reach_the_function_through_the_bus_and_queue(directory):
 
 def test_downgrade_warning_is_a_service_message(directory):
     mid = member("13800138014", consent=False)
-    body = {"detail-type": "TierDowngradeWarning", "time": "2026-11-23T04:00:00Z",
+    body = {"detail-type": "TierDowngradeWarning", "time": at_local(2026, 11, 23, 12).isoformat(),
             "detail": {"event_id": "w-1", "member_id": mid, "brand_id": "demo", "tier": "gold", "to": "silver",
                        "effective_on": "2026-12-23", "amount_needed": "1200.00"}}
-    event = tier_event(mid, "gold", at_shanghai(2026, 11, 23, 12))
+    event = tier_event(mid, "gold", at_local(2026, 11, 23, 12))
     event["Records"][0]["body"] = json.dumps(body)
     consume(event)
     [(_, text)] = sms()
@@ -309,7 +308,7 @@ def test_brand_template_and_language_are_used(directory):
     assert call("PUT", "/care/templates/birthday/en", {"text": "Dear {name}, happy birthday ({tier})"},
                 claims=ADMIN).status == 200
     member("13800138015", birthday="1990-11-23")
-    run_job(at_shanghai(2026, 11, 23, 10))
+    run_job(at_local(2026, 11, 23, 10))
     assert [t for _, t in sms()] == ["Dear Li Na, happy birthday (regular)"]
 
 
@@ -317,7 +316,7 @@ def test_invalid_time_zone_is_refused_and_nothing_written(directory):
     r = call("PUT", "/care/settings", {"timezone": "Mars/Olympus", "daily_budget": 0}, claims=ADMIN)
     assert r.status == 422 and r.field_names() == ["timezone"]
     member("13800138016", birthday="1990-11-23")
-    run_job(at_shanghai(2026, 11, 23, 10))
+    run_job(at_local(2026, 11, 23, 10))
     assert len(sms()) == 1  # the budget of 0 was not stored
 
 
@@ -325,7 +324,7 @@ def test_quiet_hours_follow_the_brands_time_zone(directory):
     assert call("PUT", "/care/settings", {"timezone": "America/New_York"}, claims=ADMIN).status == 200
     mid = member("13800138017", birthday="1990-11-23")
     # 10:00 in Shanghai is 21:00 the day before in New York: not the birthday there yet.
-    run_job(at_shanghai(2026, 11, 23, 10))
+    run_job(datetime(2026, 11, 23, 2, tzinfo=UTC))
     assert messages(mid) == []
     run_job(datetime(2026, 11, 23, 15, tzinfo=UTC))  # 10:00 New York
     assert [m["status"] for m in messages(mid)] == ["sent"]
@@ -342,7 +341,7 @@ def test_messages_of_another_brands_member_are_not_found(directory):
 def gold_member(phone: str, manager: str = "mgr-1", moment: datetime | None = None) -> str:
     mid = member(phone)
     set_profile(mid, tier="gold", manager_id=manager)
-    consume(tier_event(mid, "gold", moment or at_shanghai(2026, 11, 2, 12), event_id=f"t-{mid}"))
+    consume(tier_event(mid, "gold", moment or at_local(2026, 11, 2, 12), event_id=f"t-{mid}"))
     return mid
 
 
@@ -354,9 +353,9 @@ def tasks_of(staff_id: str) -> list[dict]:
 
 def test_gold_member_without_contact_this_month_gives_one_task_to_the_manager(directory):
     mid = gold_member("13800138020")
-    run_job(at_shanghai(2026, 11, 2, 13))
-    run_job(at_shanghai(2026, 11, 2, 14))
-    run_job(at_shanghai(2026, 11, 5, 10))
+    run_job(at_local(2026, 11, 2, 13))
+    run_job(at_local(2026, 11, 2, 14))
+    run_job(at_local(2026, 11, 5, 10))
     cadence = [t for t in tasks_of("mgr-1") if t["kind"] == "cadence"]
     assert len(cadence) == 1
     assert (cadence[0]["member_id"], cadence[0]["task_id"], cadence[0]["status"]) == (mid, "cadence.2026-11", "open")
@@ -364,7 +363,7 @@ def test_gold_member_without_contact_this_month_gives_one_task_to_the_manager(di
 
 def test_contact_completes_the_cadence_task_and_a_second_completion_is_a_conflict(directory):
     mid = gold_member("13800138021")
-    run_job(at_shanghai(2026, 11, 2, 13))
+    run_job(at_local(2026, 11, 2, 13))
     r = call("POST", f"/members/{mid}/contacts", {"contacted_on": "2026-11-23", "channel": "phone",
                                                     "notes": "called", "next_action": "invite to event"},
              claims=ADMIN)
@@ -375,29 +374,29 @@ def test_contact_completes_the_cadence_task_and_a_second_completion_is_a_conflic
     contacts = call("GET", f"/members/{mid}/contacts", claims=ADMIN).body
     assert [c["channel"] for c in contacts] == ["phone"]
     # Next month's review raises next month's task.
-    run_job(at_shanghai(2026, 12, 1, 10))
+    run_job(at_local(2026, 12, 1, 10))
     assert sorted(t["task_id"] for t in tasks_of("mgr-1")) == ["cadence.2026-11", "cadence.2026-12"]
 
 
 def test_contact_before_the_review_means_no_task_that_month(directory):
     from vipcare.domain.tasks import next_period_start
 
-    now = datetime.now(UTC)
+    now = clock.now()
     mid = gold_member("13800138022", moment=now)  # review due today
-    today = (now + SHANGHAI).date()
+    today = clock.local_day(now)
     r = call("POST", f"/members/{mid}/contacts", {"contacted_on": today.isoformat(), "channel": "visit"},
              claims=ADMIN)
     assert r.status == 201 and r.body["completed_task_id"] is None
     run_job(now)
     assert tasks_of("mgr-1") == []
     following = next_period_start(today, 1)
-    run_job(at_shanghai(following.year, following.month, following.day, 10))
+    run_job(at_local(following.year, following.month, following.day, 10))
     assert [t["task_id"] for t in tasks_of("mgr-1")] == [f"cadence.{following.year}-{following.month:02d}"]
 
 
 def test_contact_in_the_future_or_for_another_brand_is_refused(directory):
     mid = member("13800138023")
-    future = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    future = (clock.now() + timedelta(days=3)).date().isoformat()
     r = call("POST", f"/members/{mid}/contacts", {"contacted_on": future, "channel": "visit"}, claims=ADMIN)
     assert r.status == 422 and r.field_names() == ["contacted_on"]
     r = call("POST", f"/members/{mid}/contacts", {"contacted_on": "2026-01-01", "channel": "visit"},
@@ -409,17 +408,17 @@ def test_contact_in_the_future_or_for_another_brand_is_refused(directory):
 def test_task_goes_to_the_supervisor_when_the_manager_is_on_leave(directory):
     assert call("PATCH", "/staff/mgr-1", {"on_leave": True}, claims=ADMIN).status == 200
     gold_member("13800138024")
-    run_job(at_shanghai(2026, 11, 2, 13))
+    run_job(at_local(2026, 11, 2, 13))
     assert tasks_of("mgr-1") == []
     assert [t["kind"] for t in tasks_of("sup-1")] == ["cadence"]
 
 
 def test_open_task_escalates_to_the_supervisor_after_seven_days(directory):
     gold_member("13800138025")
-    run_job(at_shanghai(2026, 11, 2, 13))
-    run_job(at_shanghai(2026, 11, 8, 13))
+    run_job(at_local(2026, 11, 2, 13))
+    run_job(at_local(2026, 11, 8, 13))
     assert len(tasks_of("mgr-1")) == 1
-    run_job(at_shanghai(2026, 11, 9, 14))
+    run_job(at_local(2026, 11, 9, 14))
     assert tasks_of("mgr-1") == []
     [task] = tasks_of("sup-1")
     assert task["escalated"] == 1 and task["assignee"] == "sup-1"
@@ -427,7 +426,7 @@ def test_open_task_escalates_to_the_supervisor_after_seven_days(directory):
 
 def test_dormant_gold_member_raises_dormancy_and_retention_tasks(directory):
     gold_member("13800138026")  # enrolled now, no purchase since: dormant 90 days on
-    later = datetime.now(UTC) + timedelta(days=120)
+    later = clock.now() + timedelta(days=120)
     from vipcare.store.care import CareRepository
 
     CareRepository().put_cadence("demo", call("GET", "/members?phone=13800138026", claims=ADMIN).body["member_id"],
@@ -465,10 +464,10 @@ def test_a_resolved_complaint_raises_one_revisit_task_for_the_manager_and_texts_
     staff = claims_for(role="manager", store_id="demo-001", staff_id=r.body["assignee"])
     assert call("POST", f"/complaints/{cid}/acknowledge", claims=staff).status == 200
     assert call("POST", f"/complaints/{cid}/resolve", {"resolution": "Apologised"}, claims=staff).status == 200
-    resolved = {"detail-type": "ComplaintResolved", "time": "2026-11-23T04:00:00Z",
+    resolved = {"detail-type": "ComplaintResolved", "time": at_local(2026, 11, 23, 12).isoformat(),
                 "detail": {"event_id": f"{cid}.resolved.v4", "brand_id": "demo", "member_id": mid,
-                           "complaint_id": cid, "revisit_on": "2026-11-25T04:00:00+00:00"}}
-    event = tier_event(mid, "gold", at_shanghai(2026, 11, 23, 12))
+                           "complaint_id": cid, "revisit_on": at_local(2026, 11, 25, 12).isoformat()}}
+    event = tier_event(mid, "gold", at_local(2026, 11, 23, 12))
     event["Records"][0]["body"] = json.dumps(resolved)
     consume(event)
     consume(event)  # redelivered: still one task, one SMS
@@ -489,7 +488,7 @@ def test_settings_updates_keep_the_fields_not_sent(directory):
 
 def test_event_without_event_id_is_dropped_not_retried(directory):
     mid = member("13800138030")
-    event = tier_event(mid, "silver", at_shanghai(2026, 11, 23, 12))
+    event = tier_event(mid, "silver", at_local(2026, 11, 23, 12))
     body = json.loads(event["Records"][0]["body"])
     del body["detail"]["event_id"]
     event["Records"][0]["body"] = json.dumps(body)
@@ -502,7 +501,7 @@ def test_concurrent_runs_send_an_occasion_once(directory):
 
     mids = [member(f"1380013805{i}", birthday="1990-11-23") for i in range(4)]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda _: run_job(at_shanghai(2026, 11, 23, 10)), range(4)))
+        list(pool.map(lambda _: run_job(at_local(2026, 11, 23, 10)), range(4)))
     assert sorted(p for p, _ in sms()) == sorted(f"+861380013805{i}" for i in range(4))
     assert all([m["status"] for m in messages(mid)] == ["sent"] for mid in mids)
 
@@ -527,10 +526,10 @@ def test_points_expiring_in_30_days_are_announced_once_then_the_next_lot_is_sche
     mid = member("13800138040")
     give_points(mid, {"2024-12": 500, "2025-03": 200}, date(2026, 11, 20))
     assert LedgerRepository().stats("demo", mid).points_notice_on == date(2026, 12, 1)
-    run_job(at_shanghai(2026, 11, 30, 10))  # the day before: nothing
+    run_job(at_local(2026, 11, 30, 10))  # the day before: nothing
     assert messages(mid) == []
-    run_job(at_shanghai(2026, 12, 1, 10))
-    run_job(at_shanghai(2026, 12, 1, 11))  # an hour later: the same notice is not sent again
+    run_job(at_local(2026, 12, 1, 10))
+    run_job(at_local(2026, 12, 1, 11))  # an hour later: the same notice is not sent again
     [record] = messages(mid)
     assert (record["kind"], record["status"], record["occasion_key"]) == ("points_expiring", "sent",
                                                                           "points_expiring#2026-12")
@@ -545,7 +544,7 @@ def test_points_notice_is_skipped_when_the_points_were_spent_meanwhile(directory
 
     # spent since, by a path that did not recompute the key: the job reads the lots and says nothing
     StatsItem(member_pk("demo", mid), "STATS").update(actions=[StatsItem.lots.set({})])
-    run_job(at_shanghai(2026, 12, 1, 10))
+    run_job(at_local(2026, 12, 1, 10))
     assert messages(mid) == []
     assert LedgerRepository().stats("demo", mid).points_notice_on is None
 
@@ -558,13 +557,13 @@ def test_holiday_greets_every_consenting_member_once_and_a_run_out_of_time_is_re
 
     consenting = [member(f"138001381{i:02d}") for i in range(12)]
     silent = member("13800138199", consent=False)
-    ten = at_shanghai(2026, 10, 1, 10)  # National Day
+    ten = at_local(2026, 10, 1, 10)  # National Day
     stopped = Dispatcher(ten, deadline=0.0).dispatch()  # no time at all: nothing greeted yet
     assert stopped.outcomes.get("sent", 0) == 0
-    evening = at_shanghai(2026, 10, 1, 22)
+    evening = at_local(2026, 10, 1, 22)
     assert run_job(evening).get("sent", 0) == 0  # quiet hours: the run waits for daytime
-    first = run_job(at_shanghai(2026, 10, 1, 11))
-    again = run_job(at_shanghai(2026, 10, 1, 12))
+    first = run_job(at_local(2026, 10, 1, 11))
+    again = run_job(at_local(2026, 10, 1, 12))
     assert first["sent"] == 12 and again.get("sent", 0) == 0
     for mid in consenting:
         [record] = messages(mid)
@@ -576,7 +575,7 @@ def test_holiday_greets_every_consenting_member_once_and_a_run_out_of_time_is_re
 def test_withdrawing_consent_takes_the_member_out_of_the_holiday_audience(directory):
     mid = member("13800138200")
     assert call("PATCH", f"/members/{mid}", {"consent": {"sms_marketing": False}}, claims=ADMIN).status == 200
-    run_job(at_shanghai(2026, 10, 1, 10))
+    run_job(at_local(2026, 10, 1, 10))
     assert messages(mid) == []
 
 

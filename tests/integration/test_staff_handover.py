@@ -3,10 +3,9 @@ departure hand over members, open tasks and open complaints; nothing is left orp
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
+from tests.support import clock
 from tests.support.api import ADMIN, CLERK_001, OTHER_BRAND_ADMIN, call, claims_for, enrol
 
 pytestmark = pytest.mark.usefixtures("directory")
@@ -25,7 +24,7 @@ def gold_member(phone: str, manager: str) -> str:
 
     mid = enrol(phone=phone).body["member_id"]
     MemberItem(member_pk("demo", mid), "PROFILE").update(actions=[MemberItem.tier.set("gold")])
-    assert TierRepository().assign_manager("demo", mid, manager, 100, datetime.now(UTC))
+    assert TierRepository().assign_manager("demo", mid, manager, 100, clock.now())
     return mid
 
 
@@ -35,7 +34,7 @@ def raise_task(member_id: str) -> str:
     from vipcare.store.care import CareRepository
 
     profile = CareRepository().profile("demo", member_id)
-    assert TaskRun(datetime.now(UTC)).raise_task(profile, TaskKind.CADENCE, "2026-12", "monthly contact")
+    assert TaskRun(clock.now()).raise_task(profile, TaskKind.CADENCE, "2026-12", "monthly contact")
     return "cadence.2026-12"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import boto3
@@ -15,6 +15,7 @@ import pytest
 from infra.local import resources
 from infra.local.lambdas import LambdaContext, handler_for
 from infra.local.local_routes import scheduled_event
+from tests.support import clock
 from tests.support.api import ADMIN, CLERK_001, OTHER_BRAND_ADMIN, call, claims_for, enrol
 from tests.support.aws import count_items
 from tests.support.queues import drain
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("directory")
 
 # This module's chosen `now`: every purchase, job run and API call below says its moment,
 # relative to T0 (requests through `call(..., at=...)`), so no test reads the real clock.
-T0 = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+T0 = clock.at_local(date(2026, 11, 23), 12)  # noon on the brand's clock (04:00Z in Shanghai)
 SUPERVISOR = claims_for(role="supervisor", store_id="demo-001", staff_id="sup-1")
 MANAGER = claims_for(role="manager", store_id="demo-001", staff_id="mgr-1")
 
@@ -282,13 +283,14 @@ def test_approved_manual_tier_holds_until_its_expiry(member_id):
     assert (view["tier"], view["manual_floor"], view["manual_floor_until"]) == ("gold", "gold", "2027-06-01")
     assert view["decisions"][0]["actor"] == "supervisor:sup-1"
 
-    for moment, expected in ((datetime(2027, 3, 1, tzinfo=UTC), "gold"),  # nothing bought: the floor holds
-                             (datetime(2027, 5, 2, tzinfo=UTC), "gold"),  # 30 days before the expiry: warned
-                             (datetime(2027, 6, 1, tzinfo=UTC), "silver")):  # expired: one step down
+    for day, tier_then, outcome in ((date(2027, 3, 1), "gold", "manual"),  # nothing bought: the floor holds
+                                    (date(2027, 5, 2), "gold", "warn"),  # 30 days before the expiry: warned
+                                    (date(2027, 6, 1), "silver", "downgrade")):  # expired: one step down
+        moment = clock.at_local(day, 0)  # the job's run at the brand's midnight
         run_job(moment)
         view = tier(member_id, at=moment)
-        assert view["tier"] == expected, moment
-        if moment.month == 5:
+        assert view["tier"] == tier_then, day
+        if outcome == "warn":
             warn = view["decisions"][0]
             assert warn["outcome"] == "warn" and warn["explanation"]["downgrade_on"] == "2027-06-01"
 
@@ -303,7 +305,7 @@ def test_manual_tier_is_a_floor_but_merit_upgrades_above_it(member_id):
 
 
 def test_bad_applications_and_decisions_are_refused_and_change_nothing(member_id):
-    buy(member_id, "5000", at=datetime.now(UTC))  # silver
+    buy(member_id, "5000", at=clock.now())  # silver
     r = call("POST", f"/members/{member_id}/tier-applications", {"target_tier": "silver", "reason": "x"},
              claims=MANAGER)
     assert r.status == 422 and r.field_names() == ["target_tier"]
@@ -344,9 +346,9 @@ def test_member_tier_view_is_scoped_like_the_card(member_id):
 
 def test_threshold_advice_from_real_purchases_with_the_figures_used(member_id):
     silver = enrol(phone="13900139001").body["member_id"]
-    buy(member_id, "12000", at=datetime.now(UTC))  # 2 items each (see buy)
-    buy(member_id, "12000", at=datetime.now(UTC))  # gold: 24,000 over 12 months
-    buy(silver, "6000", at=datetime.now(UTC))  # silver
+    buy(member_id, "12000", at=clock.now())  # 2 items each (see buy)
+    buy(member_id, "12000", at=clock.now())  # gold: 24,000 over 12 months
+    buy(silver, "6000", at=clock.now())  # silver
     r = call("GET", "/reports/threshold-advice?growth=0.2", claims=SUPERVISOR)
     assert r.status == 200, r.body
     advice = r.body
@@ -477,3 +479,20 @@ def test_a_managers_book_lists_their_members_with_the_next_contact_due_page_by_p
     assert call("GET", "/staff/mgr-a/members", claims=mine).status == 200  # their own book
     assert call("GET", "/staff/mgr-a/members", claims=MANAGER).status == 404  # another manager's
     assert call("GET", "/staff/mgr-a/members", claims=OTHER_BRAND_ADMIN).status == 404
+
+
+def test_the_managers_book_says_overdue_by_the_brands_day_not_utcs(member_id):
+    """01:00 on 1 February on the brand's clock is still 31 January in UTC (in Shanghai): a
+    contact due on 31 January is overdue then. The book used UTC's date and said it was not."""
+    from vipcare.store.care import CareRepository
+
+    add_manager("mgr-a", capacity=5)
+    buy(member_id, "20000")
+    drain()
+    CareRepository().put_cadence("demo", member_id, "gold", date(2027, 1, 31))
+    moment = clock.at_local(date(2027, 2, 1), 1)
+    [entry] = call("GET", "/staff/mgr-a/members", claims=ADMIN, at=moment).body["members"]
+    assert (entry["next_contact_due"], entry["overdue"]) == ("2027-01-31", True)
+    [entry] = call("GET", "/staff/mgr-a/members", claims=ADMIN, at=clock.at_local(date(2027, 1, 31), 23)).body[
+        "members"]
+    assert entry["overdue"] is False  # due today is not overdue yet

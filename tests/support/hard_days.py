@@ -53,6 +53,11 @@ def run_day(day: str) -> DayRun:
                   time.monotonic() - started)
 
 
+def _count(summary: str, word: str) -> int:
+    found = re.search(rf"(\d+) {word}", summary)
+    return int(found.group(1)) if found else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("days", nargs="*", help=f"some of {', '.join(HARD_DAYS)} (default: all)")
@@ -71,8 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     for r in runs:
         for name in r.failed:
             print(f"  {r.day}: FAILED {name}")
-    print(f"full output: {LOGS}/<day>.log")
-    print(f"hard days: {len(runs)} runs in {time.monotonic() - started:.0f}s wall, {args.jobs} at a time")
+    print(f"full output: {LOGS}/<day>.log; {len(runs)} runs in {time.monotonic() - started:.0f}s wall, "
+          f"{args.jobs} at a time")
+    passed = sum(_count(r.summary, "passed") for r in runs)
+    # a day whose pytest failed without saying how many counts as one failure
+    failed = sum(max(_count(r.summary, "failed") + _count(r.summary, "error"), 1 if r.code else 0) for r in runs)
+    print(f"hard-days: {passed} passed, {failed} failed")
     return 0 if all(r.code == 0 for r in runs) else 1
 
 
