@@ -11,7 +11,7 @@ GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋",
          "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平"]
 HOBBIES = ["tea", "golf", "travel", "wine", "yoga", "calligraphy", "photography", "hiking", "jewellery", "cooking"]
 
-# Each store's staff, with who they report to (the escalation ladder of DOMAIN.md §5).
+# Each store's staff, with who they report to (the escalation ladder of docs/domain.md §5).
 STAFF_LAYOUT = [
     ("vice_president", None, 0),
     ("department_head", "vice_president", 0),

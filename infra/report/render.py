@@ -95,7 +95,7 @@ def members_tile(doc: dict) -> str:
 
 
 def churn_tile(kpi: str, label: str, churn: dict, prefix: str, target_key: str) -> str:
-    # The targets are yearly (DOMAIN.md §6), so the annualised rate is what is judged against them.
+    # The targets are yearly (docs/domain.md §6), so the annualised rate is what is judged against them.
     annual, target = churn.get(f"{prefix}annualised_rate"), churn.get(target_key)
     monthly = churn.get(f"{prefix}rate")
     lost, base = count(churn.get(f"{prefix}lost")), count(churn.get(f"{prefix}snapshot"))

@@ -27,7 +27,7 @@ class Settings:
     idempotency_ttl_seconds: int
     purchases_queue_url: str
     event_bus_name: str
-    # Purchase limits (brand defaults; DOMAIN.md: numbers are configuration)
+    # Purchase limits (brand defaults; docs/domain.md §8: where the numbers are set)
     max_purchase_amount: str
     backdating_days: int
     return_hold_days: int
@@ -38,7 +38,7 @@ class Settings:
     sms_daily_budget: int = 10000
     holiday_country: str = "CN"
     # KPIs: the counters table, and the monthly spend under which a VIP counts towards "lost"
-    # (3 consecutive months below it; DOMAIN.md §6).
+    # (3 consecutive months below it; docs/domain.md §6).
     kpi_table: str = "vipcare-kpis"
     lost_spend_floor: str = "100"
     # Optional JSON overrides of the complaint policy (SLA, value bands, technical categories).

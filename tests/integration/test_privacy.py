@@ -1,4 +1,4 @@
-"""Data rights (DOMAIN.md §7, docs/privacy.md): export everything held about a member;
+"""Data rights (docs/domain.md §7, docs/privacy.md): export everything held about a member;
 erase the personal fields while the ledger stays, anonymous, and the figures stay right."""
 
 from __future__ import annotations

@@ -279,7 +279,7 @@ def test_downgrade_warning_is_a_service_message(directory):
     mid = member("13800138014", consent=False)
     body = {"detail-type": "TierDowngradeWarning", "time": at_local(2026, 11, 23, 12).isoformat(),
             "detail": {"event_id": "w-1", "member_id": mid, "brand_id": "demo", "tier": "gold", "to": "silver",
-                       "effective_on": "2026-12-23", "amount_needed": "1200.00"}}
+                       "downgrade_on": "2026-12-23", "spend_needed": "1200.00"}}
     event = tier_event(mid, "gold", at_local(2026, 11, 23, 12))
     event["Records"][0]["body"] = json.dumps(body)
     consume(event)

@@ -1,4 +1,4 @@
-"""Account managers (DOMAIN.md §1, docs/kpis.md "Account managers"): leave, return and
+"""Account managers (docs/domain.md §1, docs/kpis.md "Account managers"): leave, return and
 departure hand over members, open tasks and open complaints; nothing is left orphaned."""
 
 from __future__ import annotations

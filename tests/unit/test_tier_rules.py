@@ -1,4 +1,4 @@
-"""Tier policy validation and the decision rules (DOMAIN.md §2): upgrade, keep, warn,
+"""Tier policy validation and the decision rules (docs/domain.md §2): upgrade, keep, warn,
 downgrade one step, manual floors, windows and review dates."""
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-# The escalation ladder (DOMAIN.md §5): agent -> supervisor -> department head -> VP.
+# The escalation ladder (docs/domain.md §5): agent -> supervisor -> department head -> VP.
 LADDER: tuple[Role, ...] = (
     Role.STORE_STAFF,
     Role.MANAGER,
@@ -27,7 +27,7 @@ LADDER: tuple[Role, ...] = (
     Role.VICE_PRESIDENT,
 )
 
-# Roles whose view is limited to the members of their own store (DOMAIN.md §7).
+# Roles whose view is limited to the members of their own store (docs/domain.md §7).
 STORE_SCOPED_ROLES = frozenset({Role.STORE_STAFF, Role.MANAGER})
 
 

@@ -1,4 +1,4 @@
-"""Complaints (DOMAIN.md §5): priority, deadlines, routing, the lifecycle and escalation.
+"""Complaints (docs/domain.md §5): priority, deadlines, routing, the lifecycle and escalation.
 
 Pure rules: no I/O, `now` is always passed in. Every number lives in one configuration
 object, `ComplaintPolicy` (defaults in `DEFAULT_POLICY`, documented in docs/complaints.md),
@@ -101,7 +101,7 @@ class Sla:
 
 
 # Where escalation goes, level by level: 0 is the agent who holds the case (a manager, a
-# store clerk, technical support or a queue), then up the ladder of DOMAIN.md §5.
+# store clerk, technical support or a queue), then up the ladder of docs/domain.md §5.
 ESCALATION_LEVELS: tuple[Role | None, ...] = (None, Role.SUPERVISOR, Role.DEPARTMENT_HEAD, Role.VICE_PRESIDENT)
 TOP_LEVEL = len(ESCALATION_LEVELS) - 1
 

@@ -10,7 +10,7 @@ from .access import Role
 
 @dataclass(slots=True)
 class BrandSettings:
-    """Per-brand policy defaults (DOMAIN.md: every number is configuration, not code)."""
+    """Per-brand policy defaults (docs/domain.md §8: where each number is set)."""
 
     brand_id: str
     name: str

@@ -1,4 +1,4 @@
-"""The figures the business steers by (DOMAIN.md §6). Pure rules: what a tier change counts,
+"""The figures the business steers by (docs/domain.md §6). Pure rules: what a tier change counts,
 when a VIP is lost, and counters -> the report's figures. No I/O.
 
 - VIP = silver and above; "gold+" = gold and diamond.

@@ -1,4 +1,4 @@
-"""Members and their profile card (DOMAIN.md §1). Pure data and rules."""
+"""Members and their profile card (docs/domain.md §1). Pure data and rules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Points (DOMAIN.md §3): earned per currency unit x tier multiplier, kept in monthly lots
+"""Points (docs/domain.md §3): earned per currency unit x tier multiplier, kept in monthly lots
 that expire at the end of the Nth month after they were earned; spent oldest first.
 
 Rounding: points earned = floor(amount x multiplier) (never round a gift up). A return claws
@@ -15,7 +15,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from .months import months_between, shift
 
-# Members are told this long before a lot of points expires (DOMAIN.md §4: points expiring).
+# Members are told this long before a lot of points expires (docs/domain.md §3 and §4: points expiring).
 EXPIRY_NOTICE = timedelta(days=30)
 
 

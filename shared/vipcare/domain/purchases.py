@@ -1,4 +1,4 @@
-"""Purchases and returns (DOMAIN.md §3): validation rules and their effect on a member's
+"""Purchases and returns (docs/domain.md §3): validation rules and their effect on a member's
 figures. Every function is pure; `now` and the brand's limits are passed in."""
 
 from __future__ import annotations

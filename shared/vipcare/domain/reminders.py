@@ -1,4 +1,4 @@
-"""Care reminders: what to send, when, and what never to send (DOMAIN.md §4). Pure rules.
+"""Care reminders: what to send, when, and what never to send (docs/domain.md §4). Pure rules.
 
 - SMS segments: GSM-7 text 160 characters in one segment (153 each when split), UCS-2 text
   (any Chinese character) 70 (67 when split). A template over 2 segments is refused.

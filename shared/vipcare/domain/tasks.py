@@ -1,4 +1,4 @@
-"""Manager tasks (DOMAIN.md §4): contact cadence, dormancy, churn risk, revisit. Pure rules.
+"""Manager tasks (docs/domain.md §4): contact cadence, dormancy, churn risk, revisit. Pure rules.
 
 Churn score (0-100), documented in docs/reminders.md:
 - spend drop: last 3 months against the 3 before; a 100% drop scores 50, proportionally less;

@@ -1,4 +1,4 @@
-"""Tiers (DOMAIN.md §2): the ladder, the policy document and the decision rules.
+"""Tiers (docs/domain.md §2): the ladder, the policy document and the decision rules.
 
 Upgrades happen at once when a purchase crosses a threshold (and in the scheduled
 evaluation); downgrades only in the scheduled evaluation, one step at a time, after the

@@ -45,7 +45,7 @@ class SnsNotifier:
         return str(response["MessageId"])
 
     def send_sms(self, phone: str, text: str, *, marketing: bool = False) -> str:
-        """A transactional (service) SMS needs no marketing consent (DOMAIN.md §1); marketing
+        """A transactional (service) SMS needs no marketing consent (docs/domain.md §1); marketing
         SMS go as `Promotional` (cheaper, may be throttled by carriers)."""
         response = self.client.publish(
             PhoneNumber=phone, Message=text,

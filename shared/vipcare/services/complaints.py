@@ -512,7 +512,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def figures(c: dict[str, int]) -> dict[str, Any]:
-    """Counters -> the KPI report's figures (DOMAIN.md §6)."""
+    """Counters -> the KPI report's figures (docs/domain.md §6)."""
     nps_n = c["nps_responses"]
     return {
         "opened": c["opened"], "responded": c["responded"], "responded_within_deadline": c["responded_in_time"],

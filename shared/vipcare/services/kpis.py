@@ -1,4 +1,4 @@
-"""KPI use cases (DOMAIN.md §6, docs/kpis.md): counting tier changes from the bus, the
+"""KPI use cases (docs/domain.md §6, docs/kpis.md): counting tier changes from the bus, the
 monthly VIP snapshot (churn and retention), and the report by store, region or brand.
 
 Nothing here scans members or the ledger at report time: a report is one Query of the

@@ -1,4 +1,4 @@
-"""A member's data rights (DOMAIN.md §7, docs/privacy.md): an export of everything held about
+"""A member's data rights (docs/domain.md §7, docs/privacy.md): an export of everything held about
 them, and erasure. Both are audited (who, when) under the member.
 
 Erasure keeps the ledger: purchase entries, monthly figures and point lots carry only the

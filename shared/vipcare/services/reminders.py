@@ -425,7 +425,7 @@ class Dispatcher:
         if detail_type == "TierDowngradeWarning":
             language = self.policy(brand_id).language
             values = {"tier": self._tier_name(str(detail.get("tier") or profile.tier), language),
-                      "date": str(detail.get("effective_on") or ""), "amount": str(detail.get("amount_needed") or "")}
+                      "date": str(detail.get("downgrade_on") or ""), "amount": str(detail.get("spend_needed") or "")}
             return self.offer(profile, Candidate(Kind.DOWNGRADE_WARNING, f"downgrade_warning#{event_id}", values))
         if detail_type == "ComplaintFiled":
             return self.offer(profile, Candidate(Kind.COMPLAINT_RECEIVED, f"complaint_received#{event_id}", {

@@ -1,4 +1,4 @@
-"""The account-manager workflow (DOMAIN.md §1: the company owns the customer, not the
+"""The account-manager workflow (docs/domain.md §1: the company owns the customer, not the
 salesperson): leave, return and departure.
 
 - Leave: the staff member is marked on leave; their open tasks and open complaints go to

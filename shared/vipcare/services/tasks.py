@@ -1,4 +1,4 @@
-"""Manager tasks and the contact log (DOMAIN.md §4, docs/reminders.md).
+"""Manager tasks and the contact log (docs/domain.md §4, docs/reminders.md).
 
 - A silver+ member has a CADENCE item whose review date sits in a sparse index; the job reads
   only reviews due today. A review raises the period's cadence task (one per member, kind and

@@ -239,7 +239,7 @@ def evaluate_member(m: MemberTier, now: datetime, *, actor: str = "schedule", re
     today = local_day(now, brand_settings(m.brand_id).timezone)
     decision = evaluate(policy, m.state, m.figures, today, actor=actor)
     keys = review_keys(m.brand_id, m.member_id, review_instant(m.brand_id, decision.review_on))
-    # dropping below the tiers with a dedicated manager hands the member back (DOMAIN.md §2)
+    # dropping below the tiers with a dedicated manager hands the member back (docs/domain.md §2)
     release = (m.manager_id is not None and policy.rule(decision.before.tier).dedicated_manager
                and not policy.rule(decision.after.tier).dedicated_manager)
     event = _event_of(m, decision, _event_id(m.member_id, m.review_sk, decision.outcome.value, now), now)
@@ -391,7 +391,7 @@ ADVICE_SAMPLE_PER_SHARD = 50
 def threshold_advice(caller: Caller, *, growth: Decimal = Decimal("0.2"), now: datetime,
                      per_shard: int = ADVICE_SAMPLE_PER_SHARD, repo: TierRepository | None = None,
                      ledger: LedgerRepository | None = None) -> dict[str, Any]:
-    """DOMAIN.md §2's method on real purchases, from a bounded sample and never a Scan: up
+    """docs/domain.md §2's method on real purchases, from a bounded sample and never a Scan: up
     to `per_shard` members per review shard (members with a tier), their figures (STATS) and
     their recent transactions (TXN entries). Base line = average item price x items per
     transaction x (1 + growth); per tier, the suggested upgrade threshold = the tier's average
