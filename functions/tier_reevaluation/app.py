@@ -132,8 +132,8 @@ def decide(application_id: str, request: TierApplicationDecisionIn) -> TierAppli
          summary="Suggested tier thresholds from real purchases (base line and per tier, with the figures used)",
          description="The method of docs/domain.md §2: base line = average item price x items per transaction, "
          "plus the intended growth (15-30%); per tier, the suggested upgrade threshold = the tier's average "
-         "12-month spend plus the growth. Computed from a bounded sample (members with a tier and their recent sales), never a "
-         "scan of the brand's purchases.",
+         "12-month spend plus the growth. Computed from a bounded sample (members with a tier and their recent "
+         "sales), never a scan of the brand's purchases.",
          tags=["reports"], security=SECURITY, responses=error_responses(403))
 @tracer.capture_method
 def threshold_advice(
