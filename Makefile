@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP) ## local stack with demo data on http://127.0.0.1:3000 (Ctrl-C stops)
 	$(PY) -m infra.local
 
-test: $(STAMP) lint-fast validate build ## all checks (what CI runs), the hard days included
+test: $(STAMP) lint validate build ## all checks (what CI runs): ruff, mypy, template, build, the suites, the hard days
 	@bash .ci/bootstrap-chromium
 	$(PY) -m pytest -q -p no:cacheprovider tests
 	$(PY) -m tests.support.hard_days

@@ -32,9 +32,8 @@ from vipcare.api.models.tiers import (
     TierRuleOut,
 )
 from vipcare.config import settings
-from vipcare.domain.tiers import Combinator, TierPolicy, TierRule
+from vipcare.domain.tiers import Application, Combinator, TierPolicy, TierRule
 from vipcare.services import tiers
-from vipcare.store.tiers import Application
 from vipcare.tracing import make_tracer
 
 logger = Logger()

@@ -471,3 +471,23 @@ def progress(policy: TierPolicy, state: TierState, figures: Figures, today: date
         out["keep"] = {**keep, "keep_until_at_least": down.isoformat() if down else None,
                        "days_left": (down - today).days if down else None}
     return out
+
+
+@dataclass
+class Application:
+    """A request for a manual tier (docs/domain.md §2): filed by staff, decided once by a
+    supervisor or above; an approval is a floor until `expires_on`."""
+
+    application_id: str
+    brand_id: str
+    member_id: str
+    store_id: str
+    target: Tier
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    status: str
+    expires_on: date | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    note: str | None = None

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..api.errors import field_errors
+from ..api.models.fields import field_errors
 from ..api.models.purchases import PurchaseIn
 from ..domain.access import Caller, ensure_can_act_for_store, ensure_visible
 from ..domain.errors import DomainError, NotFound, ValidationFailed

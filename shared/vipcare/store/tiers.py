@@ -14,7 +14,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -25,7 +25,7 @@ from pynamodb.transactions import TransactWrite
 
 from ..config import settings
 from ..domain.members import Tier
-from ..domain.tiers import Decision, Figures, TierPolicy, TierState, figures_of, policy_from_document
+from ..domain.tiers import Application, Decision, Figures, TierPolicy, TierState, figures_of, policy_from_document
 from .attributes import DateAttribute
 from .clients import dynamodb_client
 from .ledger import STATS_SK, StatsItem, stats_of
@@ -151,23 +151,6 @@ class StoredDecision:
     policy_version: int
     at: datetime
     explanation: dict[str, Any]
-
-
-@dataclass
-class Application:
-    application_id: str
-    brand_id: str
-    member_id: str
-    store_id: str
-    target: Tier
-    reason: str
-    requested_by: str
-    requested_at: datetime
-    status: str
-    expires_on: date | None = None
-    decided_by: str | None = None
-    decided_at: datetime | None = None
-    note: str | None = None
 
 
 class StaleMember(Exception):
