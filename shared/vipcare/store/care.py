@@ -27,7 +27,7 @@ from ..config import settings
 from ..domain.kpis import nps_counts
 from .clients import REGION as _REGION
 from .kpis import add_counters
-from .models import MemberItem, _SharedClientModel, brand_pk, condition_failed_at, member_pk
+from .models import MemberItem, _SharedClientModel, brand_pk, condition_failed, condition_failed_at, member_pk
 
 SHARDS = 4
 # Hash key attribute of each sparse MembersTable index the reminder job reads.
@@ -232,10 +232,6 @@ class OverBudget(Exception):
     """The brand's daily SMS budget is spent."""
 
 
-def _failed_condition(exc: Exception) -> bool:
-    if isinstance(exc, TransactWriteError):
-        return any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons)
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 class CareRepository:
@@ -325,7 +321,7 @@ class CareRepository:
             try:
                 m.save(condition=cond)
             except PutError as exc:
-                if _failed_condition(exc):
+                if condition_failed(exc):
                     raise Taken() from None
                 raise
             return
@@ -337,10 +333,9 @@ class CareRepository:
                 tx.update(counter, actions=[BudgetItem.sent.add(1)],
                           condition=BudgetItem.sent.does_not_exist() | (BudgetItem.sent < limit))
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            if condition_failed_at(exc, 0):
                 raise Taken() from None
-            if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
+            if condition_failed_at(exc, 1):
                 raise OverBudget() from None
             raise
 
@@ -358,10 +353,9 @@ class CareRepository:
                 tx.update(counter, actions=[BudgetItem.sent.add(1)],
                           condition=BudgetItem.sent.does_not_exist() | (BudgetItem.sent < limit))
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons
-            if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
+            if condition_failed_at(exc, 1):
                 raise OverBudget() from None
-            if _failed_condition(exc):
+            if condition_failed(exc):
                 raise Taken() from None
             raise
 
@@ -374,7 +368,7 @@ class CareRepository:
         try:
             m.update(actions=actions, condition=cond)
         except UpdateError as exc:
-            if _failed_condition(exc):
+            if condition_failed(exc):
                 raise Taken() from None
             raise
 
@@ -413,7 +407,7 @@ class CareRepository:
         try:
             task.save(condition=TaskItem.pk.does_not_exist())
         except PutError as exc:
-            if _failed_condition(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -429,7 +423,7 @@ class CareRepository:
                                  TaskItem.escalated.add(1), TaskItem.due_pk.remove(), TaskItem.due_sk.remove()],
                         condition=TaskItem.status == "open")
         except UpdateError as exc:
-            if _failed_condition(exc):
+            if condition_failed(exc):
                 raise Taken() from None
             raise
 
@@ -441,7 +435,7 @@ class CareRepository:
                                  TaskItem.assignee_pk.set(assignee_pk(task.brand_id, staff_id))],
                         condition=TaskItem.status == "open")
         except UpdateError as exc:
-            if _failed_condition(exc):
+            if condition_failed(exc):
                 raise Taken() from None
             raise
 
@@ -527,7 +521,7 @@ class CareRepository:
         except TransactWriteError as exc:
             marker_taken = kpi is not None and kpi.coverage and condition_failed_at(exc, 1)
             if not marker_taken:
-                if _failed_condition(exc):
+                if condition_failed(exc):
                     raise Taken() from None
                 raise
         assert kpi is not None
@@ -557,7 +551,7 @@ class CareRepository:
         try:
             task.update(actions=_done(now, staff_id), condition=TaskItem.status == "open")
         except UpdateError as exc:
-            if _failed_condition(exc):
+            if condition_failed(exc):
                 raise Taken() from None
             raise
 

@@ -19,6 +19,7 @@ from .models import (
     StaffLogItem,
     StoreItem,
     brand_pk,
+    condition_failed,
     staff_index_keys,
     staff_sk,
     store_sk,
@@ -33,8 +34,6 @@ class Missing(Exception):
     pass
 
 
-def _conditional_failed(exc: PutError | UpdateError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
 def _store(item: StoreItem) -> Store:
@@ -113,7 +112,7 @@ class DirectoryRepository:
         try:
             item.save(condition=StoreItem.pk.does_not_exist())
         except PutError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 raise AlreadyExists(store.store_id) from None
             raise
         BrandRegistryItem(BRANDS_PK, store.brand_id).save()  # idempotent: the brand is listed
@@ -150,7 +149,7 @@ class DirectoryRepository:
         try:
             item.update(actions=[StoreItem.member_seq.add(1)], condition=StoreItem.pk.exists())
         except UpdateError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 raise Missing(store_id) from None
             raise
         # update() reads back ALL_NEW into `item`: the new sequence and the store's code.
@@ -179,7 +178,7 @@ class DirectoryRepository:
         try:
             item.save(condition=StaffItem.pk.does_not_exist())
         except PutError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 raise AlreadyExists(staff.staff_id) from None
             raise
 
@@ -208,6 +207,6 @@ class DirectoryRepository:
         try:
             item.update(actions=actions, condition=StaffItem.pk.exists())
         except UpdateError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 raise Missing(staff.staff_id) from None
             raise

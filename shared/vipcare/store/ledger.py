@@ -39,7 +39,7 @@ from ..domain.purchases import Kind, Purchase, Status
 from ..domain.stats import MemberStats
 from .attributes import DecimalAttribute, IntegerAttribute, MonthlyCounts, MonthlyDecimals
 from .clients import dynamodb_client
-from .models import PROFILE_SK, MemberItem, MembersTableModel, member_pk
+from .models import PROFILE_SK, MemberItem, MembersTableModel, lost_race, member_pk
 
 STATS_SK = "STATS"
 TXN_SK = "TXN"
@@ -342,7 +342,7 @@ class LedgerRepository:
                 if redemption is not None:
                     tx.save(redemption, condition=RedemptionItem.pk.does_not_exist())
         except TransactWriteError as exc:
-            if is_condition_failure(exc):
+            if lost_race(exc):
                 raise Conflict() from None
             raise
 
@@ -360,6 +360,3 @@ def dynamodb_client_connection() -> Any:
     return TxnItem._get_connection().connection
 
 
-def is_condition_failure(exc: TransactWriteError) -> bool:
-    return any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
-               for r in exc.cancellation_reasons) or exc.cause_response_code == "TransactionConflictException"

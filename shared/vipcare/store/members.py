@@ -25,6 +25,7 @@ from .models import (
     FamilyMap,
     MemberItem,
     PhoneClaimItem,
+    condition_failed,
     condition_failed_at,
     manager_key,
     member_pk,
@@ -265,7 +266,7 @@ class MemberRepository:
             try:
                 item.update(actions=actions, condition=must_exist)
             except UpdateError as exc:
-                if exc.cause_response_code == "ConditionalCheckFailedException":
+                if condition_failed(exc):
                     raise MemberMissing() from None
                 raise
             return

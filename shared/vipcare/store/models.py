@@ -129,6 +129,22 @@ def condition_failed_at(exc: TransactWriteError, index: int) -> bool:
     return reason is not None and reason.code == "ConditionalCheckFailed"
 
 
+def condition_failed(exc: Exception) -> bool:
+    """Whether a conditional write lost: a put, update or delete whose condition failed, or a
+    transaction cancelled by the condition of any of its actions. The one test behind every
+    "already taken" in the store."""
+    if isinstance(exc, TransactWriteError):
+        return any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or [])
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def lost_race(exc: TransactWriteError) -> bool:
+    """A transaction that lost to a concurrent writer (a failed version condition or a
+    conflict): read again and retry."""
+    return any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
+               for r in exc.cancellation_reasons or []) or exc.cause_response_code == "TransactionConflictException"
+
+
 def manager_key(brand_id: str, staff_id: str) -> str:
     return f"{brand_id}#{staff_id}"
 

@@ -35,6 +35,8 @@ from .models import (
     MemberItem,
     MembersTableModel,
     brand_pk,
+    condition_failed,
+    lost_race,
     manager_key,
     member_pk,
 )
@@ -214,9 +216,6 @@ def _connection() -> Any:
     return MemberItem._get_connection().connection
 
 
-def _condition_failed(exc: TransactWriteError) -> bool:
-    return any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
-               for r in exc.cancellation_reasons or []) or exc.cause_response_code == "TransactionConflictException"
 
 
 class TierRepository:
@@ -240,7 +239,7 @@ class TierRepository:
         try:
             item.save(condition=PolicyItem.pk.does_not_exist())
         except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 raise PolicyVersionTaken() from None
             raise
 
@@ -334,7 +333,7 @@ class TierRepository:
                                                  ApplicationItem.expires_on.set(item.expires_on)],
                                   condition=ApplicationItem.status == "pending")
         except TransactWriteError as exc:
-            if _condition_failed(exc):
+            if lost_race(exc):
                 raise StaleMember(m.member_id) from None
             raise
         return pending
@@ -376,7 +375,7 @@ class TierRepository:
                 tx.update(load, actions=[ManagerLoadItem.members.add(1)],
                           condition=ManagerLoadItem.members.does_not_exist() | (ManagerLoadItem.members < capacity))
         except TransactWriteError as exc:
-            if _condition_failed(exc):
+            if lost_race(exc):
                 return False
             raise
         return True
@@ -396,7 +395,7 @@ class TierRepository:
                 tx.update(ManagerLoadItem(brand_pk(brand_id), f"MGRLOAD#{to}"),
                           actions=[ManagerLoadItem.members.add(1)])
         except TransactWriteError as exc:
-            if _condition_failed(exc):
+            if lost_race(exc):
                 return False
             raise
         return True
@@ -426,7 +425,7 @@ class TierRepository:
                                  ApplicationItem.decided_at.set(a.decided_at), ApplicationItem.note.set(a.note or "")],
                         condition=ApplicationItem.status == "pending")
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return False
             raise
         return True
