@@ -50,7 +50,7 @@ from ..notify.sns import SnsNotifier
 from ..store.complaints import DUE_SHARDS, CaseExists, ComplaintRepository, StaleCase, Step
 from ..store.directory import DirectoryRepository
 from ..store.members import MemberRepository
-from ..store.tiers import PendingEvent
+from ..store.outbox import PendingEvent
 from .brands import brand_settings
 from .outbox import deliver
 

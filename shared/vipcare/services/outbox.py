@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 
 from ..notify.events import EventPublisher
-from ..store.tiers import PendingEvent
+from ..store.outbox import PendingEvent
 
 log = logging.getLogger("vipcare.outbox")
 

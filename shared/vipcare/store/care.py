@@ -27,7 +27,7 @@ from ..config import settings
 from ..domain.kpis import nps_counts
 from .clients import REGION as _REGION
 from .kpis import add_counters
-from .models import MemberItem, _SharedClientModel, brand_pk, condition_failed, condition_failed_at, member_pk
+from .models import DueIndex, MemberItem, _SharedClientModel, brand_pk, condition_failed, condition_failed_at, member_pk
 
 SHARDS = 4
 # Hash key attribute of each sparse MembersTable index the reminder job reads.
@@ -36,15 +36,6 @@ _INDEX_KEYS = {"by_birthday": "bday_key", "by_anniversary": "anniv_key", "by_aud
 
 def shard(member_id: str) -> int:
     return zlib.crc32(member_id.encode()) % SHARDS
-
-
-class DueIndex(GlobalSecondaryIndex[Any]):
-    class Meta:
-        index_name = "due"
-        projection = AllProjection()
-
-    due_pk = UnicodeAttribute(hash_key=True)
-    due_sk = UnicodeAttribute(range_key=True)
 
 
 class AssigneeIndex(GlobalSecondaryIndex[Any]):

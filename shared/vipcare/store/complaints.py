@@ -39,8 +39,8 @@ from ..domain.complaints import (
 )
 from .attributes import DecimalAttribute
 from .clients import REGION as _REGION
-from .models import _SharedClientModel, condition_failed_at
-from .tiers import PendingEvent
+from .models import DueIndex, _SharedClientModel, condition_failed_at
+from .outbox import Outbox, PendingEvent
 
 DUE_SHARDS = 10
 CASE_SK = "CASE"
@@ -126,17 +126,6 @@ class ByStatus(_Index):
 
     status_pk = UnicodeAttribute(hash_key=True)
     deadline_sk = UnicodeAttribute(range_key=True)
-
-
-class DueIndex(_Index):
-    """Sparse: only cases with an escalation check pending carry due_pk/due_sk."""
-
-    class Meta:
-        index_name = "due"
-        projection = AllProjection()
-
-    due_pk = UnicodeAttribute(hash_key=True)
-    due_sk = UnicodeAttribute(range_key=True)
 
 
 class HistoryMap(MapAttribute):
@@ -236,8 +225,11 @@ class OutboxItem(ComplaintsTableModel):
     created_at = UTCDateTimeAttribute()
 
 
+_OUTBOX = Outbox(OutboxItem, OUTBOX_PREFIX)
+
+
 def outbox_pk(complaint_id: str) -> str:
-    return f"{OUTBOX_PREFIX}{due_shard(complaint_id, DUE_SHARDS)}"
+    return _OUTBOX.partition(due_shard(complaint_id, DUE_SHARDS))
 
 
 # ---- conversions ---------------------------------------------------------------------------
@@ -503,11 +495,10 @@ class ComplaintRepository:
 
     # ---- the outbox of bus events
     def pending_events(self, shard: int) -> list[PendingEvent]:
-        return [PendingEvent(i.pk, i.sk, i.detail_type, json.loads(i.detail))
-                for i in OutboxItem.query(f"{OUTBOX_PREFIX}{shard}")]
+        return _OUTBOX.pending(shard)
 
     def event_published(self, e: PendingEvent) -> None:
-        OutboxItem(e.pk, e.sk).delete()
+        _OUTBOX.published(e)
 
 
 def as_decimal(value: Decimal | None) -> str | None:

@@ -7,6 +7,8 @@ simply does not resolve (a 404, with nothing to leak).
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -119,6 +121,20 @@ class ByManagerIndex(GlobalSecondaryIndex["MemberItem"]):
 
     manager_key = UnicodeAttribute(hash_key=True)
     member_id = UnicodeAttribute(range_key=True)
+
+
+class DueIndex(GlobalSecondaryIndex[Any]):
+    """The sparse `due` index of the care and complaints tables: only items with something
+    pending (a message to retry, a cadence review, an escalation check) carry due_pk/due_sk,
+    so a job reads exactly what is due. One class for every model: pynamodb binds each
+    index instance to the model that declares it."""
+
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    due_pk = UnicodeAttribute(hash_key=True)
+    due_sk = UnicodeAttribute(range_key=True)
 
 
 def condition_failed_at(exc: TransactWriteError, index: int) -> bool:

@@ -40,6 +40,7 @@ from .models import (
     manager_key,
     member_pk,
 )
+from .outbox import Outbox, PendingEvent
 
 REVIEW_SHARDS = 16
 POLICY_PREFIX = "TIERPOLICY#"
@@ -90,12 +91,7 @@ class OutboxItem(MembersTableModel):
     detail = UnicodeAttribute()  # JSON
 
 
-@dataclass(frozen=True)
-class PendingEvent:
-    pk: str
-    sk: str
-    detail_type: str
-    detail: dict[str, Any]
+_OUTBOX = Outbox(OutboxItem, OUTBOX_PREFIX)
 
 
 class ManagerLoadItem(DirectoryTableModel):
@@ -340,11 +336,10 @@ class TierRepository:
 
     # ---- the outbox of bus events
     def pending_events(self, shard: int) -> list[PendingEvent]:
-        return [PendingEvent(i.pk, i.sk, i.detail_type, json.loads(i.detail))
-                for i in OutboxItem.query(f"{OUTBOX_PREFIX}{shard}")]
+        return _OUTBOX.pending(shard)
 
     def event_published(self, e: PendingEvent) -> None:
-        OutboxItem(e.pk, e.sk).delete()
+        _OUTBOX.published(e)
 
     def decisions(self, brand_id: str, member_id: str, *, limit: int = 20) -> list[StoredDecision]:
         items = DecisionItem.query(member_pk(brand_id, member_id), DecisionItem.sk.startswith(DECISION_PREFIX),
