@@ -26,6 +26,7 @@ FIRST_REQUEST = {
     "purchase_ingestion": {"models": ["MemberItem"], "idempotency": False},
     "complaint_routing": {"models": ["ComplaintItem"], "idempotency": True, "sns": True},
     "reminder_dispatch": {"models": ["MemberItem"], "idempotency": False, "sns": True},
+    "care_api": {"models": ["MemberItem"], "idempotency": True},
     "tier_reevaluation": {"models": ["MemberItem"], "idempotency": False},
 }
 # The price of X-Ray SDK subsegments (TRACE_AWS_CALLS=true, off by default: vipcare.tracing).

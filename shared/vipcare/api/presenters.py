@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from ..domain.complaints import Complaint
 from ..domain.directory import Staff, Store
 from ..domain.members import Member
+from .models.care import BookEntryOut, ContactOut, MessageOut, TaskOut
 from .models.complaints import ComplaintOut, ComplaintSummary, HistoryOut
 from .models.directory import StaffOut, StoreOut
 from .models.members import ConsentOut, FamilyMemberOut, MemberCard
@@ -48,3 +49,30 @@ def _complaint_values(c: Complaint, model: type[BaseModel]) -> dict[str, Any]:
     values["order_value"] = f"{c.order_value:.2f}" if c.order_value is not None else None
     values["next_escalation_check_at"] = c.next_check_at
     return values
+
+
+# ---- care: messages, tasks, contacts (the store's records, read field by field) ----------------
+
+
+def message_out(m: Any) -> MessageOut:
+    return MessageOut(occasion_key=m.occasion_key, kind=m.kind, category=m.category, status=m.status,
+                      reason=m.reason, text=m.text, created_at=m.created_at, sent_at=m.sent_at,
+                      next_attempt_at=m.next_attempt_at, attempts=int(m.attempts or 0))
+
+
+def task_out(t: Any) -> TaskOut:
+    return TaskOut(task_id=t.task_id, member_id=t.member_id, kind=t.kind, period=t.period, status=t.status,
+                   assignee=t.assignee, reason=t.reason, escalated=int(t.escalated or 0), created_at=t.created_at,
+                   completed_at=t.completed_at, completed_by=t.completed_by)
+
+
+def contact_out(c: Any, *, completed_task_id: str | None = None) -> ContactOut:
+    """A logged contact; `completed_task_id` is the cadence task the contact closed (when logged)."""
+    return ContactOut(contact_id=c.contact_id, member_id=c.member_id, contacted_on=c.contacted_on,
+                      channel=c.channel, notes=c.notes, next_action=c.next_action,
+                      nps=int(c.nps) if c.nps is not None else None, staff_id=c.staff_id,
+                      created_at=c.created_at, completed_task_id=completed_task_id)
+
+
+def book_entry_out(e: Any) -> BookEntryOut:
+    return BookEntryOut(**vars(e))
