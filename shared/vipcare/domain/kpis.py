@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from .members import Tier
 from .months import shift
+from .tiers import TIER_IDS, rank_of
 
-TIERS = ("regular", "silver", "gold", "diamond")
-VIP_TIERS = frozenset({"silver", "gold", "diamond"})
-GOLD_PLUS = frozenset({"gold", "diamond"})
+TIERS = TIER_IDS
+VIP_TIERS = frozenset(TIER_IDS) - {Tier.REGULAR.value}  # "VIP": silver and above
+GOLD_PLUS = frozenset({Tier.GOLD.value, Tier.DIAMOND.value})
 CHURN_TARGET = Decimal("0.035")
 GOLD_PLUS_CHURN_TARGET = Decimal("0.02")
 LOST_AFTER_MONTHS = 3
@@ -36,7 +38,7 @@ COUNTERS = FLOWS + SNAPSHOT
 
 
 def rank(tier: str) -> int:
-    return TIERS.index(tier) if tier in TIERS else 0
+    return max(0, rank_of(tier))  # an unknown tier counts as regular
 
 
 def tier_move(frm: str, to: str) -> tuple[dict[str, int], dict[str, int]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -10,6 +10,11 @@ from zoneinfo import ZoneInfo
 def month_of(moment: datetime, timezone: str) -> str:
     """The business month of a moment, in the brand's time zone."""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
+
+
+def month_of_day(day: date) -> str:
+    """The month (`YYYY-MM`) of a day that is already on the brand's calendar."""
+    return f"{day.year:04d}-{day.month:02d}"
 
 
 def shift(month: str, delta: int) -> str:

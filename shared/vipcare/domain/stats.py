@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from .months import window
+from .months import month_of_day, window
 from .points import PointsLedger
 
 SPEND_WINDOW_MONTHS = 12
@@ -53,7 +53,7 @@ class MemberStats:
     def prune(self, today: date, points_lifetime_months: int) -> None:
         """Before every write: forget months no window can see any more (the item stays small
         forever) and schedule the next points-expiring notice."""
-        current_month = f"{today.year:04d}-{today.month:02d}"
+        current_month = month_of_day(today)
         keep_spend = set(window(current_month, SPEND_WINDOW_MONTHS + 1))
         keep_count = set(window(current_month, PURCHASE_WINDOW_MONTHS + 1))
         self.spend = {m: v for m, v in self.spend.items() if m in keep_spend or m > current_month}

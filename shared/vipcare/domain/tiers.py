@@ -19,10 +19,16 @@ from zoneinfo import ZoneInfo
 
 from .errors import ValidationFailed
 from .members import Tier
-from .months import shift, window
+from .months import month_of_day, shift, window
 from .stats import MemberStats
 
-LADDER: tuple[Tier, ...] = (Tier.REGULAR, Tier.SILVER, Tier.GOLD, Tier.DIAMOND)
+LADDER: tuple[Tier, ...] = (Tier.REGULAR, Tier.SILVER, Tier.GOLD, Tier.DIAMOND)  # the one ladder
+TIER_IDS: tuple[str, ...] = tuple(t.value for t in LADDER)
+
+
+def rank_of(tier_id: str) -> int:
+    """A tier id's place on the ladder (regular 0 ... diamond 3); -1 for an unknown id."""
+    return TIER_IDS.index(tier_id) if tier_id in TIER_IDS else -1
 SPEND_WINDOW_MONTHS = 12
 PURCHASE_WINDOW_MONTHS = 6
 
@@ -217,10 +223,6 @@ def start_of(day: date, timezone: str) -> datetime:
     return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
 
 
-def _month(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 def _first_of(month: str) -> date:
     return date(int(month[:4]), int(month[5:7]), 1)
 
@@ -311,7 +313,7 @@ def downgrade_date(policy: TierPolicy, state: TierState, figures: Figures, today
     floor_until = state.floor_until if state.floor is not None and state.floor == state.tier else None
     if floor_until is not None and floor_until > start:
         start = floor_until
-    month = _month(start)
+    month = month_of_day(start)
     for k in range(0, SPEND_WINDOW_MONTHS + 2):
         m = shift(month, k)
         day = start if k == 0 else _first_of(m)
@@ -321,7 +323,7 @@ def downgrade_date(policy: TierPolicy, state: TierState, figures: Figures, today
 
 
 def explain(policy: TierPolicy, state: TierState, figures: Figures, today: date, actor: str) -> dict[str, Any]:
-    month = _month(today)
+    month = month_of_day(today)
     spend = figures.spend_12m(month, policy.referral_credit)
     count = figures.purchases_6m(month)
     rule = policy.rule(state.tier)
@@ -343,7 +345,7 @@ def explain(policy: TierPolicy, state: TierState, figures: Figures, today: date,
 def evaluate(policy: TierPolicy, state: TierState, figures: Figures, today: date, *,
              actor: str = "schedule") -> Decision:
     """The scheduled evaluation of one member on a brand-local day."""
-    month = _month(today)
+    month = month_of_day(today)
     spend = figures.spend_12m(month, policy.referral_credit)
     count = figures.purchases_6m(month)
     floor = state.active_floor(today)
@@ -407,7 +409,7 @@ def renewed(policy: TierPolicy, state: TierState, tier: Tier, today: date) -> Ti
 def what_keeps(policy: TierPolicy, state: TierState, figures: Figures, on: date) -> dict[str, Any]:
     """Amount and purchases still needed (as of `on`, with no new purchase) to keep the tier."""
     rule = policy.rule(state.tier)
-    month = _month(on)
+    month = month_of_day(on)
     spend = figures.spend_12m(month, policy.referral_credit)
     count = figures.purchases_6m(month)
     return {"spend_needed": str(max(Decimal(0), rule.keep_spend - spend).quantize(Decimal("0.01"))),
@@ -439,7 +441,7 @@ def _decided(policy: TierPolicy, outcome: Outcome, before: TierState, after: Tie
 
 def purchase_upgrade(policy: TierPolicy, state: TierState, figures: Figures, today: date) -> Decision | None:
     """The purchase-time check: an upgrade or nothing."""
-    month = _month(today)
+    month = month_of_day(today)
     spend = figures.spend_12m(month, policy.referral_credit)
     count = figures.purchases_6m(month)
     target = upgrade_on_purchase(state.tier, qualifying_tier(policy, spend, count))
@@ -455,7 +457,7 @@ def purchase_upgrade(policy: TierPolicy, state: TierState, figures: Figures, tod
 
 def progress(policy: TierPolicy, state: TierState, figures: Figures, today: date) -> dict[str, Any]:
     """The member view: what the next tier needs, what keeps this one, days left."""
-    month = _month(today)
+    month = month_of_day(today)
     spend = figures.spend_12m(month, policy.referral_credit)
     count = figures.purchases_6m(month)
     out: dict[str, Any] = {"spend_12m": str(spend), "purchases_6m": count}

@@ -42,6 +42,7 @@ from ..domain.complaints import (
 )
 from ..domain.directory import Staff
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..domain.kpis import nps_counts
 from ..domain.members import Member
 from ..domain.months import month_of, window
 from ..domain.privacy import redact
@@ -204,7 +205,7 @@ def file_complaint(
         member_id=member.member_id, channel=request.channel, category=request.category,
         severity=request.severity, description=request.description, priority=priority, status=assigned,
         assignee=decision.assignee, level=decision.level, opened_at=now, respond_by=respond_by,
-        resolve_by=resolve_by, period=_local(now, store.timezone).strftime("%Y-%m"), order_value=order_value,
+        resolve_by=resolve_by, period=month_of(now, store.timezone), order_value=order_value,
         history=[
             HistoryEntry(at=now, actor=caller.source, action=Action.OPEN, status=Status.OPEN,
                          text=f"{request.channel.value} / {request.category.value} / {request.severity.value}"),
@@ -343,13 +344,6 @@ def resolve(caller: Caller, complaint_id: str, resolution: str, *, now: datetime
     return _with(after, case, entry)
 
 
-def _nps_counts(nps: int | None) -> dict[str, int]:
-    if nps is None:
-        return {}
-    return {"nps_responses": 1, "nps_promoters": int(nps >= 9), "nps_detractors": int(nps <= 6),
-            "nps_passives": int(7 <= nps <= 8)}
-
-
 def record_feedback(caller: Caller, complaint_id: str, satisfied: bool, nps: int | None = None,
                     comment: str | None = None, *, now: datetime,
                     complaints: ComplaintRepository | None = None, directory: DirectoryRepository | None = None,
@@ -358,7 +352,7 @@ def record_feedback(caller: Caller, complaint_id: str, satisfied: bool, nps: int
     complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
     policy = policy or complaint_policy()
     case = _for_action(caller, complaint_id, complaints, directory)
-    kpi = {"feedback": 1, **_nps_counts(nps)}
+    kpi = {"feedback": 1, **nps_counts(nps)}
     answer = ("satisfied" if satisfied else "not satisfied") + (f" (NPS {nps})" if nps is not None else "")
     text = f"{answer}: {comment}" if comment else answer
     if satisfied:

@@ -21,11 +21,12 @@ from ..config import settings
 from ..domain import reminders as rules
 from ..domain.access import Caller, ensure_visible
 from ..domain.errors import Forbidden, NotFound, ValidationFailed
-from ..domain.months import month_of
+from ..domain.months import month_of, month_of_day
 from ..domain.points import expiry_month, expiry_notice_day, last_day
 from ..domain.privacy import redact
 from ..domain.reminders import Candidate, Kind, Status
 from ..domain.stats import MemberStats
+from ..domain.tiers import rank_of
 from ..notify.sns import SnsNotifier
 from ..store.care import CareRepository, MessageItem, OverBudget, Taken, msg_due_pk
 from ..store.directory import DirectoryRepository
@@ -47,7 +48,6 @@ MAX_ATTEMPTS = 5
 COUNTED_OUTCOMES = frozenset({"sent", "deferred", "capped", "suppressed", "failed"})
 HOLIDAY_PAGE = 100  # members per index page of a holiday run (one BatchGetItem of profiles)
 TIER_NAMES = {"zh": {"regular": "普通", "silver": "银卡", "gold": "金卡", "diamond": "钻石"}}
-TIER_ORDER = ["regular", "silver", "gold", "diamond"]
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ class Dispatcher:
             lifetime = purchase_limits(brand_id).points_lifetime_months
             stats = self.ledger.stats(brand_id, member_id)
             lots = [m for m in stats.points.lots if expiry_notice_day(m, lifetime) == day]
-            month = f"{day.year:04d}-{day.month:02d}"
+            month = month_of_day(day)
             expiring = min(sum(stats.points.lots[m] for m in lots), stats.points.balance(month, lifetime))
             cand = None
             if expiring > 0:
@@ -417,7 +417,7 @@ class Dispatcher:
             from .tasks import TaskRun
 
             TaskRun(self.now, care=self.care, sms=self.sms).tier_changed(profile, to)
-            if _rank(to) <= _rank(frm):
+            if rank_of(to) <= rank_of(frm):
                 return "not_an_upgrade"
             cand = Candidate(Kind.TIER_UPGRADE, f"tier_upgrade#{event_id}", {"tier": to})
             values = {"tier": self._tier_name(to, self.policy(brand_id).language)}
@@ -446,10 +446,6 @@ class Dispatcher:
             return ""
         local = datetime.fromisoformat(moment).astimezone(rules.zone(self.policy(brand_id).timezone))
         return local.strftime("%Y-%m-%d %H:%M")
-
-
-def _rank(tier: str) -> int:
-    return TIER_ORDER.index(tier) if tier in TIER_ORDER else -1
 
 
 def run_dispatch(now: datetime, **kwargs: Any) -> DispatchRun:

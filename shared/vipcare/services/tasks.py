@@ -23,7 +23,7 @@ from ..domain import tasks as rules_t
 from ..domain.access import Caller, Role, ensure_visible
 from ..domain.errors import Conflict, NotFound, ValidationFailed
 from ..domain.kpis import GOLD_PLUS
-from ..domain.months import month_of
+from ..domain.months import month_of, month_of_day
 from ..domain.tasks import TaskKind
 from ..domain.tiers import local_day
 from ..notify.sns import SnsNotifier
@@ -236,7 +236,7 @@ def log_contact(caller: Caller, member_id: str, contact: ContactIn, *, now: date
                        contact_id=contact_id, contacted_on=contact.contacted_on.isoformat(), channel=contact.channel,
                        notes=contact.notes, next_action=contact.next_action, nps=contact.nps,
                        staff_id=caller.staff_id, created_at=now)
-    kpi = ContactKpi(period=contact.contacted_on.strftime("%Y-%m"), store_id=profile.store_id,
+    kpi = ContactKpi(period=month_of_day(contact.contacted_on), store_id=profile.store_id,
                      coverage=profile.tier in GOLD_PLUS, nps=contact.nps)
     try:
         care.log_contact(item, task=task, cadence=cadence if next_review else None, next_review=next_review,
