@@ -28,11 +28,11 @@ from ..domain.reminders import Candidate, Kind, Status
 from ..domain.stats import MemberStats
 from ..domain.tiers import rank_of
 from ..notify.sns import SnsNotifier
-from ..store.care import CareRepository, MessageItem, OverBudget, Taken, msg_due_pk
+from ..store.care import CareRepository, MessageItem, OverBudget, Taken, message_sk, msg_due_pk
 from ..store.directory import DirectoryRepository
 from ..store.kpis import KpiRepository
 from ..store.ledger import LedgerRepository, points_notice_key
-from ..store.members import CONSENT_PREFIX, CONSENT_SHARDS
+from ..store.members import CONSENT_PREFIX, CONSENT_SHARDS, anniversary_key, lunar_birthday_key, solar_birthday_key
 from ..store.models import MemberItem
 from .brands import brand_settings
 from .limits import purchase_limits
@@ -73,14 +73,7 @@ def care_policy(brand_id: str, *, care: CareRepository | None = None) -> CarePol
     care = care or CareRepository()
     brand = brand_settings(brand_id)
     cfg = settings()
-    values: dict[str, Any] = {}
-    templates: dict[tuple[str, str], str] = {}
-    for item in care.brand_items(brand_id):
-        if item.sk == "CARE#SETTINGS" and item.settings is not None:
-            values = item.settings.as_dict()
-        elif item.sk.startswith("CARE#TEMPLATE#") and item.text:
-            _, _, kind, lang = item.sk.split("#", 3)
-            templates[(kind, lang)] = item.text
+    values, templates = care.care_settings(brand_id)
     return CarePolicy(
         brand_id=brand_id, brand_name=brand.name, timezone=values.get("timezone") or brand.timezone,
         language=values.get("language") or "zh", country=values.get("country") or cfg.holiday_country,
@@ -166,12 +159,12 @@ class Dispatcher:
         for day in days:
             for key in rules.solar_keys_for(day):
                 hits += [(b, m, Kind.BIRTHDAY, day) for b, m in self.care.member_keys_for("by_birthday",
-                                                                                           f"BDAY#S#{key}")]
+                                                                                           solar_birthday_key(key))]
                 hits += [(b, m, Kind.ANNIVERSARY, day) for b, m in self.care.member_keys_for("by_anniversary",
-                                                                                              f"ANNIV#{key}")]
+                                                                                              anniversary_key(key))]
             for key in rules.lunar_keys_for(day):
                 hits += [(b, m, Kind.BIRTHDAY, day) for b, m in self.care.member_keys_for("by_birthday",
-                                                                                           f"BDAY#L#{key}")]
+                                                                                           lunar_birthday_key(key))]
         todays = [h for h in hits if self._local_day(h[0]) == h[3]]
         profiles = {(p.brand_id, p.member_id): p for p in self.care.profiles((b, m) for b, m, _, _ in todays)}
         out = []
@@ -266,7 +259,7 @@ class Dispatcher:
         if any(m.occasion_key == cand.occasion_key for m in history):
             return "duplicate"
         policy = self.policy(profile.brand_id)
-        record = MessageItem(profile.pk, "MSG#" + cand.occasion_key, brand_id=profile.brand_id,
+        record = MessageItem(profile.pk, message_sk(cand.occasion_key), brand_id=profile.brand_id,
                              member_id=profile.member_id, kind=cand.kind.value, occasion_key=cand.occasion_key,
                              category="service" if rules.is_service(cand.kind) else "marketing",
                              status=Status.SENDING.value, values=cand.values or None, created_at=self.now,
@@ -477,36 +470,26 @@ def _admin(caller: Caller) -> None:
 
 def put_template(caller: Caller, kind: str, language: str, text: str, *, now: datetime,
                  care: CareRepository | None = None) -> dict[str, str]:
-    from ..store.care import BrandCareItem
-    from ..store.models import brand_pk
-
     _admin(caller)
     try:
         k = Kind(kind)
     except ValueError:
         raise ValidationFailed(f"unknown message kind {kind!r}", field="kind") from None
     rules.validate_template(text, language)
-    (care or CareRepository()).put_brand_item(BrandCareItem(
-        brand_pk(caller.brand_id), f"CARE#TEMPLATE#{k.value}#{language}", text=text,
-        updated_at=now))
+    (care or CareRepository()).put_template(caller.brand_id, k.value, language, text, now)
     return {"kind": k.value, "language": language, "text": text,
             "segments": str(rules.segments(text))}
 
 
 def put_settings(caller: Caller, values: dict[str, Any], *, now: datetime,
                  care: CareRepository | None = None) -> dict[str, Any]:
-    from ..store.care import BrandCareItem
-    from ..store.models import brand_pk
-
     _admin(caller)
     if values.get("timezone") is not None:
         rules.zone(values["timezone"])
     if values.get("country") is not None:
         rules.public_holidays(values["country"], (now).year)
     care = care or CareRepository()
-    current: dict[str, Any] = next((i.settings.as_dict() for i in care.brand_items(caller.brand_id)
-                    if i.sk == "CARE#SETTINGS" and i.settings is not None), {})
+    current, _ = care.care_settings(caller.brand_id)
     stored = {**current, **{k: v for k, v in values.items() if v is not None}}  # fields sent replace
-    care.put_brand_item(BrandCareItem(
-        brand_pk(caller.brand_id), "CARE#SETTINGS", settings=stored, updated_at=now))
+    care.put_care_settings(caller.brand_id, stored, now)
     return stored

@@ -34,7 +34,9 @@ from ..store.care import (
     Taken,
     TaskItem,
     assignee_pk,
+    contact_sk,
     task_due_pk,
+    task_sk,
 )
 from ..store.directory import DirectoryRepository
 from ..store.ledger import LedgerRepository
@@ -79,7 +81,7 @@ class TaskRun:
         if assignee is None:
             return False
         task_id = f"{kind.value}.{period}"
-        task = TaskItem(member_pk(profile.brand_id, profile.member_id), f"TASK#{task_id}",
+        task = TaskItem(member_pk(profile.brand_id, profile.member_id), task_sk(task_id),
                         brand_id=profile.brand_id, member_id=profile.member_id, task_id=task_id, kind=kind.value,
                         period=period, status=rules_t.TaskStatus.OPEN.value, assignee=assignee,
                         manager_id=profile.manager_id, reason=reason, detail=detail or None,
@@ -231,8 +233,8 @@ def log_contact(caller: Caller, member_id: str, contact: ContactIn, *, now: date
         if cadence is not None and rules_t.period_start(contact.contacted_on, months) == \
                 rules_t.period_start(today, months):
             next_review = rules_t.next_period_start(today, months)
-    item = ContactItem(member_pk(caller.brand_id, member_id), f"CONTACT#{contact.contacted_on.isoformat()}#"
-                       f"{now.isoformat()}#{contact_id}", brand_id=caller.brand_id, member_id=member_id,
+    item = ContactItem(member_pk(caller.brand_id, member_id), contact_sk(contact.contacted_on, now, contact_id),
+                       brand_id=caller.brand_id, member_id=member_id,
                        contact_id=contact_id, contacted_on=contact.contacted_on.isoformat(), channel=contact.channel,
                        notes=contact.notes, next_action=contact.next_action, nps=contact.nps,
                        staff_id=caller.staff_id, created_at=now)

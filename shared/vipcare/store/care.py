@@ -197,6 +197,21 @@ class BrandCareItem(_CareModel):
 MSG_PREFIX = "MSG#"
 TASK_PREFIX = "TASK#"
 CONTACT_PREFIX = "CONTACT#"
+CARE_SETTINGS_SK = "CARE#SETTINGS"
+CARE_TEMPLATE_PREFIX = "CARE#TEMPLATE#"
+
+
+def message_sk(occasion_key: str) -> str:
+    return MSG_PREFIX + occasion_key
+
+
+def task_sk(task_id: str) -> str:
+    return TASK_PREFIX + task_id
+
+
+def contact_sk(contacted_on: date, logged_at: datetime, contact_id: str) -> str:
+    """Newest day last, and within a day in the order logged: the log reads back in order."""
+    return f"{CONTACT_PREFIX}{contacted_on.isoformat()}#{logged_at.isoformat()}#{contact_id}"
 
 
 def msg_due_pk(member_id: str) -> str:
@@ -299,7 +314,7 @@ class CareRepository:
 
     def message(self, brand_id: str, member_id: str, occasion_key: str) -> MessageItem | None:
         try:
-            return MessageItem.get(member_pk(brand_id, member_id), MSG_PREFIX + occasion_key)
+            return MessageItem.get(member_pk(brand_id, member_id), message_sk(occasion_key))
         except DoesNotExist:
             return None
 
@@ -371,6 +386,25 @@ class CareRepository:
         return out
 
     # ---- brand templates and settings -----------------------------------------------------
+    def care_settings(self, brand_id: str) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
+        """The brand's care settings (as stored, {} when none) and its templates by (kind, language)."""
+        values: dict[str, Any] = {}
+        templates: dict[tuple[str, str], str] = {}
+        for item in self.brand_items(brand_id):
+            if item.sk == CARE_SETTINGS_SK and item.settings is not None:
+                values = item.settings.as_dict()
+            elif item.sk.startswith(CARE_TEMPLATE_PREFIX) and item.text:
+                kind, language = item.sk.removeprefix(CARE_TEMPLATE_PREFIX).split("#", 1)
+                templates[(kind, language)] = item.text
+        return values, templates
+
+    def put_care_settings(self, brand_id: str, values: dict[str, Any], now: datetime) -> None:
+        self.put_brand_item(BrandCareItem(brand_pk(brand_id), CARE_SETTINGS_SK, settings=values, updated_at=now))
+
+    def put_template(self, brand_id: str, kind: str, language: str, text: str, now: datetime) -> None:
+        self.put_brand_item(BrandCareItem(brand_pk(brand_id), f"{CARE_TEMPLATE_PREFIX}{kind}#{language}", text=text,
+                                          updated_at=now))
+
     def brand_items(self, brand_id: str) -> list[BrandCareItem]:
         return list(BrandCareItem.query(brand_pk(brand_id), BrandCareItem.sk.startswith("CARE#")))
 
@@ -390,7 +424,7 @@ class CareRepository:
 
     def task(self, brand_id: str, member_id: str, task_id: str) -> TaskItem | None:
         try:
-            return TaskItem.get(member_pk(brand_id, member_id), TASK_PREFIX + task_id)
+            return TaskItem.get(member_pk(brand_id, member_id), task_sk(task_id))
         except DoesNotExist:
             return None
 

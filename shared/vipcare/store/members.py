@@ -98,9 +98,23 @@ def occasion_keys(birthday: date | None, lunar: bool, anniversary: date | None) 
     month/day of the birth date when the member celebrates the lunar birthday)."""
     bday = None
     if birthday is not None:
-        bday = f"BDAY#L#{lunar_mmdd(birthday)}" if lunar else f"BDAY#S#{mmdd(birthday)}"
-    anniv = f"ANNIV#{mmdd(anniversary)}" if anniversary is not None else None
+        bday = lunar_birthday_key(lunar_mmdd(birthday)) if lunar else solar_birthday_key(mmdd(birthday))
+    anniv = anniversary_key(mmdd(anniversary)) if anniversary is not None else None
     return bday, anniv
+
+
+# The by_birthday and by_anniversary keys of a month and day ("MMDD"): written on the card,
+# read by the reminder job for the days it celebrates.
+def solar_birthday_key(month_day: str) -> str:
+    return f"BDAY#S#{month_day}"
+
+
+def lunar_birthday_key(month_day: str) -> str:
+    return f"BDAY#L#{month_day}"
+
+
+def anniversary_key(month_day: str) -> str:
+    return f"ANNIV#{month_day}"
 
 
 ERASED = "[erased]"
