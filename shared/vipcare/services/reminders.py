@@ -32,7 +32,7 @@ from ..store.care import CareRepository, MessageItem, OverBudget, Taken, message
 from ..store.directory import DirectoryRepository
 from ..store.kpis import KpiRepository
 from ..store.ledger import LedgerRepository, points_notice_key
-from ..store.members import CONSENT_PREFIX, CONSENT_SHARDS, anniversary_key, lunar_birthday_key, solar_birthday_key
+from ..store.members import CONSENT_SHARDS, anniversary_key, consent_shard_key, lunar_birthday_key, solar_birthday_key
 from ..store.models import MemberItem
 from .brands import brand_settings
 from .limits import purchase_limits
@@ -196,7 +196,7 @@ class Dispatcher:
             cand = Candidate(Kind.HOLIDAY, f"holiday#{today.isoformat()}", {"holiday": holiday})
             while not run.done and not self._out_of_time():
                 start = json.loads(run.cursor) if run.cursor else None
-                keys, more = self.care.member_keys_page("by_audience", f"{CONSENT_PREFIX}{brand_id}#{int(run.shard)}",
+                keys, more = self.care.member_keys_page("by_audience", consent_shard_key(brand_id, int(run.shard)),
                                                         start=start, limit=HOLIDAY_PAGE)
                 for profile in self.care.profiles(keys):
                     self.run.outcomes[self.offer(profile, cand)] += 1

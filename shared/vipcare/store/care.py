@@ -26,6 +26,7 @@ from pynamodb.transactions import TransactWrite
 from ..config import settings
 from ..domain.kpis import nps_counts
 from .clients import REGION as _REGION
+from .clients import dynamodb_client
 from .kpis import add_counters
 from .models import DueIndex, MemberItem, _SharedClientModel, brand_pk, condition_failed, condition_failed_at, member_pk
 
@@ -244,34 +245,29 @@ class CareRepository:
     # ---- occasions (MembersTable sparse indexes) -------------------------------------
     def member_keys_for(self, index: str, key: str) -> list[tuple[str, str]]:
         """(brand_id, member_id) of the items under one key of a sparse MembersTable index
-        (by_birthday, by_anniversary, by_audience)."""
-        client = MemberItem._get_connection().connection.client
+        (by_birthday, by_anniversary, by_audience), every page."""
         out: list[tuple[str, str]] = []
-        attr = _INDEX_KEYS[index]
-        kwargs: dict[str, Any] = {"TableName": MemberItem.Meta.table_name, "IndexName": index,
-                                  "KeyConditionExpression": "#k = :k", "ExpressionAttributeNames": {"#k": attr},
-                                  "ExpressionAttributeValues": {":k": {"S": key}}}
+        start: dict[str, Any] | None = None
         while True:
-            page = client.query(**kwargs)
-            for item in page.get("Items", []):
-                pk = item["pk"]["S"]  # BRAND#<brand>#MEMBER#<member>
-                _, brand, _, member = pk.split("#", 3)
-                out.append((brand, member))
-            if "LastEvaluatedKey" not in page:
+            keys, start = self.member_keys_page(index, key, start=start, limit=None)
+            out += keys
+            if start is None:
                 return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def member_keys_page(self, index: str, key: str, *, start: dict[str, Any] | None,
-                         limit: int) -> tuple[list[tuple[str, str]], dict[str, Any] | None]:
-        """One page of member_keys_for: up to `limit` keys and where the next page starts."""
-        client = MemberItem._get_connection().connection.client
-        kwargs: dict[str, Any] = {"TableName": MemberItem.Meta.table_name, "IndexName": index, "Limit": limit,
+                         limit: int | None) -> tuple[list[tuple[str, str]], dict[str, Any] | None]:
+        """One page of keys under `key` (up to `limit`, or DynamoDB's 1 MB page) and where the
+        next page starts. The low-level client, not pynamodb's query: only the keys are read,
+        nothing is deserialised into a model (the indexes project keys only)."""
+        kwargs: dict[str, Any] = {"TableName": MemberItem.Meta.table_name, "IndexName": index,
                                   "KeyConditionExpression": "#k = :k",
                                   "ExpressionAttributeNames": {"#k": _INDEX_KEYS[index]},
                                   "ExpressionAttributeValues": {":k": {"S": key}}}
+        if limit is not None:
+            kwargs["Limit"] = limit
         if start:
             kwargs["ExclusiveStartKey"] = start
-        page = client.query(**kwargs)
+        page = dynamodb_client().query(**kwargs)
         keys = []
         for item in page.get("Items", []):
             _, brand, _, member = item["pk"]["S"].split("#", 3)  # BRAND#<brand>#MEMBER#<member>

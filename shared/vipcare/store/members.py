@@ -133,7 +133,12 @@ def consent_audience_key(brand_id: str, member_id: str, sms_marketing: bool) -> 
     time removes the key (CareRepository.record_opt_out)."""
     if not sms_marketing:
         return None
-    return f"{CONSENT_PREFIX}{brand_id}#{zlib.crc32(member_id.encode()) % CONSENT_SHARDS}"
+    return consent_shard_key(brand_id, zlib.crc32(member_id.encode()) % CONSENT_SHARDS)
+
+
+def consent_shard_key(brand_id: str, shard: int) -> str:
+    """The by_audience key of one of a brand's consent shards (0 .. CONSENT_SHARDS - 1)."""
+    return f"{CONSENT_PREFIX}{brand_id}#{shard}"
 
 
 def _consent_values(c: Consent) -> dict[str, Any]:
