@@ -4,7 +4,7 @@ the escalation job, the SMS and topic messages, queue views, figures and bad inp
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -132,7 +132,7 @@ def test_intake_puts_complaint_filed_on_the_bus_and_care_texts_the_case_and_loca
     assert (detail["complaint_id"], detail["member_id"], detail["event_id"]) == (
         case["complaint_id"], member_id, f"{case['complaint_id']}.filed")
     assert sms_messages() == []  # the complaint service no longer texts the member itself
-    ten_local = clock.at_local(date(2026, 11, 23), 10)  # daytime on the brand's clock
+    ten_local = clock.at_local(clock.local_day(clock.now()), 10)  # daytime on the brand's clock
     assert Dispatcher(ten_local).on_event("ComplaintFiled", detail) == "sent"
     assert Dispatcher(ten_local).on_event("ComplaintFiled", detail) == "duplicate"
     [(phone, text)] = sms_messages()

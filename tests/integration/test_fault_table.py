@@ -10,7 +10,7 @@ import itertools
 import json
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -307,7 +307,7 @@ def test_sns_errors_leave_the_effect_and_retry_the_message():
             raise RuntimeError("SNS down")
 
     mid = enrol(phone="13100009999").body["member_id"]
-    ten = clock.at_local(date(2026, 11, 23), 10)  # daytime on the brand's clock
+    ten = clock.at_local(clock.local_day(NOW), 10)  # daytime on the brand's clock
     detail = {"event_id": "sns-1", "brand_id": "demo", "member_id": mid, "from": "regular", "to": "silver"}
     sns = Failing()
     assert Dispatcher(ten, sms=sns).on_event("TierChanged", detail) == "failed"  # type: ignore[arg-type]
