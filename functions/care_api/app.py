@@ -2,8 +2,9 @@
 brand's SMS templates and care settings (docs/reminders.md). API Gateway is its only trigger;
 the hourly care job and the bus events are functions/reminder_dispatch.
 
-Thin by design: parse the request, call vipcare.services.reminders or .tasks, shape the
-response with vipcare.api.presenters.
+Thin by design: parse the request, call the care services (reminders, contacts, tasks,
+care_settings) with the collaborators wired once below, shape the response with
+vipcare.api.presenters.
 """
 
 from typing import Annotated, Any
@@ -26,13 +27,15 @@ from vipcare.api.models.care import (
     TemplateOut,
 )
 from vipcare.api.presenters import book_entry_out, contact_out, message_out, task_out
-from vipcare.services import reminders, tasks
+from vipcare.services import care_settings, contacts, reminders, tasks
 from vipcare.tracing import make_tracer
+from vipcare.wiring import care
 
 logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
+CARE = care()  # the real collaborators, built once per container
 
 TAGS = ["care"]
 
@@ -41,7 +44,7 @@ TAGS = ["care"]
          "suppressed (with the reason) or failed", tags=TAGS, security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def member_messages(member_id: str) -> list[MessageOut]:
-    return [message_out(m) for m in reminders.member_messages(current_caller(app), member_id)]
+    return [message_out(m) for m in reminders.member_messages(current_caller(app), member_id, deps=CARE)]
 
 
 @app.post("/members/<member_id>/contacts", summary="Log a contact; completes the period's cadence task",
@@ -67,25 +70,24 @@ def log_contact(
 
 
 def _logged(caller: Any, member_id: str, request: ContactCreate, key: str | None) -> ContactOut:
-    item, done = tasks.log_contact(caller, member_id, tasks.ContactIn(
-        contacted_on=request.contacted_on, channel=request.channel, notes=request.notes,
-        next_action=request.next_action, nps=request.nps), request_key=key, now=request_time(app))
+    contact, done = contacts.log_contact(caller, member_id, request, request_key=key, now=request_time(app),
+                                         deps=CARE)
     metrics.add_metric(name="ContactsLogged", unit=MetricUnit.Count, value=1)
-    return contact_out(item, completed_task_id=done)
+    return contact_out(contact, completed_task_id=done)
 
 
 @app.get("/members/<member_id>/contacts", summary="The member's contact log, newest first", tags=TAGS,
          security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def list_contacts(member_id: str) -> list[ContactOut]:
-    return [contact_out(c) for c in tasks.contacts(current_caller(app), member_id)]
+    return [contact_out(c) for c in contacts.contacts(current_caller(app), member_id, deps=CARE)]
 
 
 @app.get("/staff/<staff_id>/tasks", summary="A staff member's tasks, open first", tags=TAGS, security=SECURITY,
          responses=error_responses(404))
 @tracer.capture_method
 def staff_tasks(staff_id: str, limit: Annotated[int, Query(ge=1, le=200)] = 100) -> list[TaskOut]:
-    return [task_out(t) for t in tasks.staff_tasks(current_caller(app), staff_id, limit=limit)]
+    return [task_out(t) for t in tasks.staff_tasks(current_caller(app), staff_id, limit=limit, deps=CARE)]
 
 
 @app.get("/staff/<staff_id>/members", summary="A manager's book: members, last contact, next contact due",
@@ -93,7 +95,8 @@ def staff_tasks(staff_id: str, limit: Annotated[int, Query(ge=1, le=200)] = 100)
 @tracer.capture_method
 def manager_book(staff_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 50,
                  after: Annotated[str | None, Query(max_length=64)] = None) -> ManagerBookOut:
-    entries, more = tasks.manager_book(current_caller(app), staff_id, limit=limit, after=after, now=request_time(app))
+    entries, more = contacts.manager_book(current_caller(app), staff_id, limit=limit, after=after,
+                                          now=request_time(app), deps=CARE)
     return ManagerBookOut(staff_id=staff_id, next=more,
                           members=[book_entry_out(e) for e in entries])
 
@@ -102,7 +105,8 @@ def manager_book(staff_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 50,
           security=SECURITY, responses=error_responses(404, 409))
 @tracer.capture_method
 def complete_task(member_id: str, task_id: Annotated[str, Path(max_length=80)]) -> TaskOut:
-    return task_out(tasks.complete_task(current_caller(app), member_id, task_id, now=request_time(app)))
+    return task_out(tasks.complete_task(current_caller(app), member_id, task_id, now=request_time(app),
+                                       deps=CARE))
 
 
 @app.put("/care/templates/<kind>/<language>", summary="Set a brand's SMS template for a kind and language",
@@ -110,7 +114,8 @@ def complete_task(member_id: str, task_id: Annotated[str, Path(max_length=80)]) 
          tags=TAGS, security=SECURITY, responses=error_responses(403))
 @tracer.capture_method
 def put_template(kind: str, language: str, request: TemplateIn) -> TemplateOut:
-    out = reminders.put_template(current_caller(app), kind, language, request.text, now=request_time(app))
+    out = care_settings.put_template(current_caller(app), kind, language, request, now=request_time(app),
+                                     store=CARE.settings)
     return TemplateOut(kind=out["kind"], language=out["language"], text=out["text"], segments=int(out["segments"]))
 
 
@@ -118,7 +123,7 @@ def put_template(kind: str, language: str, request: TemplateIn) -> TemplateOut:
          tags=TAGS, security=SECURITY, responses=error_responses(403))
 @tracer.capture_method
 def put_settings(request: CareSettingsIn) -> dict[str, Any]:
-    return reminders.put_settings(current_caller(app), request.model_dump(mode="json"), now=request_time(app))
+    return care_settings.put_settings(current_caller(app), request, now=request_time(app), store=CARE.settings)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -19,11 +19,13 @@ from vipcare.api.models.privacy import ErasureReceipt, MemberExport
 from vipcare.api.presenters import member_card
 from vipcare.services import members, privacy
 from vipcare.tracing import make_tracer
+from vipcare.wiring import care
 
 logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
+CARE = care()  # the real collaborators, built once per container
 
 
 @app.post(
@@ -84,7 +86,7 @@ def patch_member(member_id: str, patch: MemberPatch) -> MemberCard:
          tags=["members"], security=SECURITY, responses=error_responses(403, 404))
 @tracer.capture_method
 def export_member(member_id: str) -> MemberExport:
-    return MemberExport(**privacy.export_member(current_caller(app), member_id, now=request_time(app)))
+    return MemberExport(**privacy.export_member(current_caller(app), member_id, now=request_time(app), care=CARE))
 
 
 @app.delete("/members/<member_id>", summary="Erase a member's personal data (admin; audited)",
@@ -94,7 +96,7 @@ def export_member(member_id: str) -> MemberExport:
             tags=["members"], security=SECURITY, responses=error_responses(403, 404))
 @tracer.capture_method
 def erase_member(member_id: str) -> ErasureReceipt:
-    receipt = privacy.erase_member(current_caller(app), member_id, now=request_time(app))
+    receipt = privacy.erase_member(current_caller(app), member_id, now=request_time(app), care=CARE)
     metrics.add_metric(name="MembersErased", unit=MetricUnit.Count, value=1)
     return ErasureReceipt(**receipt)
 

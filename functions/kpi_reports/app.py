@@ -19,11 +19,13 @@ from vipcare.api.http import SECURITY, create_app, current_caller, error_respons
 from vipcare.api.models.kpis import KpiHistory, KpiReport
 from vipcare.services import kpis
 from vipcare.tracing import make_tracer
+from vipcare.wiring import care
 
 logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
+CARE = care()  # the real collaborators, built once per container
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 TAGS = ["reports"]
@@ -58,7 +60,7 @@ def kpi_history(
 
 @tracer.capture_method
 def snapshot(event: dict[str, Any]) -> dict[str, Any]:
-    run = kpis.run_snapshot(moment(event["time"]))
+    run = kpis.run_snapshot(moment(event["time"]), care=CARE)
     logger.info("kpi snapshot run", extra=run.as_dict())
     return run.as_dict()
 

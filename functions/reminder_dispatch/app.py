@@ -18,10 +18,12 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from vipcare.api.events import is_queue_batch, is_scheduled, moment
 from vipcare.services import reminders
 from vipcare.tracing import make_tracer
+from vipcare.wiring import care
 
 logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
+CARE = care()  # the real collaborators, built once per container
 # A batch whose records all fail is reported like any partial failure (every id), not raised:
 # the same redelivery, without an invocation error per poison batch.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -36,7 +38,7 @@ def dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     remaining = context.get_remaining_time_in_millis() if hasattr(context, "get_remaining_time_in_millis") else None
     margin = min(SAFETY_MARGIN_MS, remaining // 5) if remaining else 0
     deadline = time.monotonic() + (remaining - margin) / 1000 if remaining else None
-    run = reminders.run_dispatch(now, deadline=deadline)
+    run = reminders.run_dispatch(now, CARE, deadline=deadline)
     for name, value in run.outcomes.items():
         metrics.add_metric(name=f"Sms{name.title()}", unit=MetricUnit.Count, value=value)
     metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=run.tasks_created)
@@ -51,7 +53,7 @@ def record_handler(record: SQSRecord) -> str:
     raw_time = body.get("time")
     now = moment(raw_time) if raw_time else datetime.now(UTC)
     # "now" is the event's time, so a replay decides the same (quiet hours, cap window).
-    outcome = reminders.Dispatcher(now).on_event(str(detail_type), detail)
+    outcome = reminders.Dispatcher(now, CARE).on_event(str(detail_type), detail)
     logger.info("care event", extra={"detail_type": detail_type, "member_id": detail.get("member_id"),
                                      "outcome": outcome})
     return outcome

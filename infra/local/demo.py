@@ -87,19 +87,21 @@ def _care_history(rng: random.Random, admin: object, member_ids: list[str], now:
     care consumer does with TierChanged, done here so the snapshots below see the VIPs),
     contacts with NPS answers for most gold+ members, complaints through their lifecycle, and
     the monthly VIP snapshots of the last months, all through the real services."""
+    from vipcare.api.models.care import ContactCreate
     from vipcare.api.models.complaints import ComplaintCreate
     from vipcare.domain.errors import DomainError
     from vipcare.services import complaints
+    from vipcare.services.contacts import log_contact
     from vipcare.services.kpis import run_snapshot
-    from vipcare.services.tasks import ContactIn, TaskRun, log_contact
-    from vipcare.store.care import CareRepository
+    from vipcare.services.tasks import TaskRun
+    from vipcare.wiring import care
 
-    care = CareRepository()
-    profiles = care.profiles(("demo", m) for m in member_ids)
-    tasks = TaskRun(now)
+    deps = care()
+    profiles = deps.members.profiles(("demo", m) for m in member_ids)
+    tasks = TaskRun(now, deps)
     vips = [p for p in profiles if p.tier in ("silver", "gold", "diamond")]
     for p in vips:
-        tasks.tier_changed(p, p.tier)
+        tasks.tier_changed(p, p.tier.value)
     _deliver("KpiReportsFunction")  # the tier changes reach the KPI stock before the snapshots
     shanghai = __import__("zoneinfo").ZoneInfo("Asia/Shanghai")
     month_start = now.astimezone(shanghai).replace(day=1, hour=1, minute=0, second=0, microsecond=0)
@@ -107,14 +109,14 @@ def _care_history(rng: random.Random, admin: object, member_ids: list[str], now:
     for _ in range(2):
         starts.insert(0, (starts[0] - timedelta(days=1)).replace(day=1))
     for start in starts:  # the snapshot of each month start: churn and retention of the months before
-        run_snapshot(start)
+        run_snapshot(start, care=deps)
     contacts = 0
     for p in vips:
         if p.tier in ("gold", "diamond") and rng.random() < 0.7:
             nps = rng.choice([None, 6, 8, 9, 10, 10])
-            log_contact(admin, p.member_id, ContactIn(contacted_on=now.astimezone(shanghai).date(), channel="visit",
-                                                      notes="demo visit", next_action=None, nps=nps),  # type: ignore[arg-type]
-                        now=now)
+            log_contact(admin, p.member_id, ContactCreate(contacted_on=now.astimezone(shanghai).date(),  # type: ignore[arg-type]
+                                                          channel="visit", notes="demo visit", nps=nps),
+                        now=now, deps=deps)
             contacts += 1
     filed = 0
     for p in rng.sample(profiles, k=min(10, len(profiles))):

@@ -160,6 +160,7 @@ def world(members: int, due: int) -> dict[str, Any]:
     from infra.local.local_routes import scheduled_event
     from tests.support.queues import drain
     from vipcare.services import complaints, reminders
+    from vipcare.wiring import care
 
     _load(members, due)
     _directory_and_complaints(due)
@@ -169,7 +170,7 @@ def world(members: int, due: int) -> dict[str, Any]:
         return f"shard messages {drain(only={'TierReevaluationFunction'})}"
 
     def reminder_job() -> str:
-        return f"sent {reminders.run_dispatch(OPENED).outcomes.get('sent', 0)}"
+        return f"sent {reminders.run_dispatch(OPENED, care()).outcomes.get('sent', 0)}"
 
     def escalation_job() -> str:
         return f"escalated {complaints.run_escalations(ESCALATE_AT).as_dict()['escalated']}"

@@ -60,6 +60,7 @@ def measure(members: int, birthdays: int) -> dict[str, Any]:
         from vipcare.services.brands import forget_cached_brands
         from vipcare.services.reminders import run_dispatch
         from vipcare.store.clients import dynamodb_client
+        from vipcare.wiring import care
 
         forget_cached_brands()
         client = dynamodb_client()
@@ -75,7 +76,7 @@ def measure(members: int, birthdays: int) -> dict[str, Any]:
 
         t0 = time.perf_counter()
         with metered(client) as meter:
-            run = run_dispatch(MOMENT)
+            run = run_dispatch(MOMENT, care())
         ms = (time.perf_counter() - t0) * 1000
         reads = {k: v for k, v in meter.requests.items() if k in ("GetItem", "BatchGetItem", "Query", "Scan",
                                                                    "TransactGetItems")}

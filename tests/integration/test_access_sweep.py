@@ -87,14 +87,15 @@ def world() -> dict[str, str]:
     """One of each object of brand demo, store demo-001."""
     from vipcare.domain.tasks import TaskKind
     from vipcare.services.tasks import TaskRun
-    from vipcare.store.care import CareRepository
+    from vipcare.wiring import care
 
     member_id = enrol(phone="13800138950").body["member_id"]
     complaint = call("POST", "/complaints", {"member_id": member_id, "store_id": "demo-001", "channel": "store",
                                              "category": "billing", "severity": "low", "description": "x"},
                      claims=ADMIN).body["complaint_id"]
-    TaskRun(clock.now()).raise_task(CareRepository().profile("demo", member_id), TaskKind.CADENCE, "2026-12",
-                                          "contact")
+    deps = care()
+    TaskRun(clock.now(), deps).raise_task(deps.members.get("demo", member_id), TaskKind.CADENCE,
+                                          clock.brand_month(clock.now()), "contact")
     application = call("POST", f"/members/{member_id}/tier-applications", {"target_tier": "gold",
                                                                           "reason": "big client"},
                        claims=MANAGER).body["application_id"]

@@ -123,6 +123,7 @@ def test_diamond_members_critical_complaint_is_p1_due_in_1h_and_24h_and_goes_to_
 
 def test_intake_puts_complaint_filed_on_the_bus_and_care_texts_the_case_and_local_deadline():
     from vipcare.services.reminders import Dispatcher
+    from vipcare.wiring import care
 
     member_id = member("gold", "mgr-1")
     case = file(member_id, severity="high").body
@@ -133,8 +134,8 @@ def test_intake_puts_complaint_filed_on_the_bus_and_care_texts_the_case_and_loca
         case["complaint_id"], member_id, f"{case['complaint_id']}.filed")
     assert sms_messages() == []  # the complaint service no longer texts the member itself
     ten_local = clock.at_local(clock.local_day(clock.now()), 10)  # daytime on the brand's clock
-    assert Dispatcher(ten_local).on_event("ComplaintFiled", detail) == "sent"
-    assert Dispatcher(ten_local).on_event("ComplaintFiled", detail) == "duplicate"
+    assert Dispatcher(ten_local, care()).on_event("ComplaintFiled", detail) == "sent"
+    assert Dispatcher(ten_local, care()).on_event("ComplaintFiled", detail) == "duplicate"
     [(phone, text)] = sms_messages()
     local = at(case["respond_by"]).astimezone(clock.brand_zone())
     assert phone == "+8613800138000"

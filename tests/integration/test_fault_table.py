@@ -185,9 +185,10 @@ def test_tier_job_decisions_survive_a_crash_anywhere():
 
 
 def test_contact_with_coverage_survives_a_crash_anywhere():
-    from vipcare.services.tasks import ContactIn, log_contact
-    from vipcare.store.care import CareRepository
+    from vipcare.api.models.care import ContactCreate
+    from vipcare.services.contacts import log_contact
     from vipcare.store.models import MemberItem, member_pk
+    from vipcare.wiring import care
 
     used: list[str] = []
 
@@ -198,11 +199,11 @@ def test_contact_with_coverage_survives_a_crash_anywhere():
         return mid
 
     def act(mid):
-        log_contact(caller(), mid, ContactIn(contacted_on=clock.local_day(NOW), channel="phone", notes=None,
-                                             next_action=None), request_key=f"visit-{mid}", now=NOW)
+        log_contact(caller(), mid, ContactCreate(contacted_on=clock.local_day(NOW), channel="phone"),
+                    request_key=f"visit-{mid}", now=NOW, deps=care())
 
     def check(mid):
-        assert len(CareRepository().contacts("demo", mid)) == 1
+        assert len(care().contacts.recent("demo", mid)) == 1
 
     sweep("contact log (Idempotency-Key)", setup, act, check)
     from vipcare.store.kpis import KpiRepository
@@ -291,6 +292,7 @@ def test_throttling_and_transaction_conflicts_are_retried_without_double_countin
 
 def test_sns_errors_leave_the_effect_and_retry_the_message():
     from vipcare.services.reminders import Dispatcher
+    from vipcare.wiring import care
 
     class Failing:
         def __init__(self) -> None:
@@ -299,19 +301,19 @@ def test_sns_errors_leave_the_effect_and_retry_the_message():
         def opted_out(self, phone: str) -> bool:
             return False
 
-        def send_sms(self, phone: str, text: str, *, marketing: bool) -> str:
+        def send_sms(self, phone: str, text: str, *, marketing: bool = False) -> str:
             self.calls += 1
             raise RuntimeError("SNS throttled")
 
-        def tell_staff(self, event: dict) -> str:
+        def tell_staff(self, event: dict[str, Any]) -> str:
             raise RuntimeError("SNS down")
 
     mid = enrol(phone="13100009999").body["member_id"]
     ten = clock.at_local(clock.local_day(NOW), 10)  # daytime on the brand's clock
     detail = {"event_id": "sns-1", "brand_id": "demo", "member_id": mid, "from": "regular", "to": "silver"}
     sns = Failing()
-    assert Dispatcher(ten, sms=sns).on_event("TierChanged", detail) == "failed"  # type: ignore[arg-type]
-    assert Dispatcher(ten, sms=sns).on_event("TierChanged", detail) == "duplicate"  # the redelivery
+    assert Dispatcher(ten, care(sms=sns)).on_event("TierChanged", detail) == "failed"
+    assert Dispatcher(ten, care(sms=sns)).on_event("TierChanged", detail) == "duplicate"  # the redelivery
     ROWS.append(("SNS Publish error", "member SMS (reminder dispatch)",
                  "record failed, retried by a later run (<= 5 attempts), never sent twice"))
     r = call("POST", "/complaints", {"member_id": mid, "store_id": "demo-001", "channel": "store",

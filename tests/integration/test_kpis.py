@@ -111,10 +111,11 @@ def _recompute(period: str, previous: str, snapshot_ids: set[str], floor: int) -
 
 def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
     from vipcare.domain.months import shift
+    from vipcare.domain.tasks import Cadence
     from vipcare.services.kpis import run_snapshot
     from vipcare.services.reminders import run_dispatch
-    from vipcare.store.care import CareRepository
     from vipcare.store.models import MemberItem, member_pk
+    from vipcare.wiring import care
 
     previous = shift(PERIOD, -1)
     # a store in a region, members across both stores
@@ -127,11 +128,11 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
         store = MemberItem.get(member_pk("demo", mid), "PROFILE").store_id
         tier_changed(mid, "regular", to, f"bf-{n}", store)
         MemberItem(member_pk("demo", mid), "PROFILE").update(actions=[MemberItem.tier.set(to)])
-        CareRepository().put_cadence("demo", mid, to, clock.local_day(NOW) + timedelta(days=20), None)
+        care().cadence.put(Cadence("demo", mid, to, clock.local_day(NOW) + timedelta(days=20)))
     # the snapshot of the previous month: taken at its start, judged at the start of this one
     start_prev = clock.at_local(date.fromisoformat(f"{previous}-01"), 1)
     start_now = clock.at_local(date.fromisoformat(f"{PERIOD}-01"), 1)
-    assert run_snapshot(start_prev).vips == 4  # both brands have stores; only demo has VIPs
+    assert run_snapshot(start_prev, care=care()).vips == 4  # both brands have stores; only demo has VIPs
     # contacts: gold+ members, one twice (coverage counts members), one with an NPS answer
     today = clock.local_day(NOW).isoformat()
     for mid, nps in [(ids[0], 9), (ids[0], None), (ids[3], 4), (ids[2], None)]:
@@ -150,8 +151,8 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
     MemberItem(member_pk("demo", ids[5]), "PROFILE").update(actions=[
         MemberItem.birthday.set(date(1990, 1, 1)),
         MemberItem.bday_key.set(f"BDAY#S#{today[5:7]}{today[8:10]}")])
-    run_dispatch(clock.at_local(date.fromisoformat(today), 10))
-    assert run_snapshot(start_now).evaluated == 4
+    run_dispatch(clock.at_local(date.fromisoformat(today), 10), care())
+    assert run_snapshot(start_now, care=care()).evaluated == 4
 
     expected = _recompute(PERIOD, previous, {ids[0], ids[1], ids[2], ids[3]}, 100)
     doc = report()

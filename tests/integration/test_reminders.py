@@ -29,8 +29,9 @@ def sms() -> list[tuple[str, str]]:
 
 def run_job(moment: datetime) -> dict:
     from vipcare.services.reminders import run_dispatch
+    from vipcare.wiring import care
 
-    return run_dispatch(moment).as_dict()
+    return run_dispatch(moment, care()).as_dict()
 
 
 def scheduled(moment: datetime) -> dict:
@@ -157,15 +158,13 @@ def test_third_marketing_message_in_seven_days_is_capped(directory):
 
 
 def test_when_capped_birthday_wins_over_holiday(directory):
-    from vipcare.store.care import CareRepository, MessageItem
-    from vipcare.store.models import member_pk
+    from vipcare.domain.reminders import Kind, Message, Status
+    from vipcare.wiring import care
 
     mid = member("13800138007", birthday="1990-10-01")  # National Day in CN
     earlier = at_local(2026, 9, 28, 10)
-    CareRepository().new_message(MessageItem(
-        member_pk("demo", mid), "MSG#promotion#x", brand_id="demo", member_id=mid, kind="promotion",
-        occasion_key="promotion#x", category="marketing", status="sent", created_at=earlier, updated_at=earlier,
-        sent_at=earlier))
+    care().messages.add(Message(brand_id="demo", member_id=mid, kind=Kind.PROMOTION, occasion_key="promotion#x",
+                                status=Status.SENT, created_at=earlier, updated_at=earlier, sent_at=earlier))
     run_job(at_local(2026, 10, 1, 10))
     status = {m["kind"]: m["status"] for m in messages(mid)}
     assert status == {"promotion": "sent", "birthday": "sent", "holiday": "capped"}
@@ -220,13 +219,14 @@ def test_daily_budget_defers_the_rest_to_tomorrow(directory):
 def test_failed_publish_is_retried_on_a_later_run_without_duplicating(directory):
     from vipcare.notify.sns import SnsNotifier
     from vipcare.services.reminders import run_dispatch
+    from vipcare.wiring import care
 
     class Broken(SnsNotifier):
         def send_sms(self, phone, text, *, marketing=False):
             raise RuntimeError("throttled")
 
     mid = member("13800138012", birthday="1990-11-23")
-    run_dispatch(at_local(2026, 11, 23, 10), sms=Broken())
+    run_dispatch(at_local(2026, 11, 23, 10), care(sms=Broken()))
     assert sms() == [] and messages(mid)[0]["status"] == "failed"
     run_job(at_local(2026, 11, 23, 10) + timedelta(minutes=30))  # not yet due
     assert sms() == []
@@ -240,6 +240,7 @@ def test_failed_publish_is_retried_on_a_later_run_without_duplicating(directory)
 def test_a_run_that_died_after_publishing_is_marked_unconfirmed_and_never_sent_again(directory):
     from vipcare.notify.sns import SnsNotifier
     from vipcare.services.reminders import run_dispatch
+    from vipcare.wiring import care
 
     class Crash(BaseException):
         """The function's process ends (timeout, OOM): nothing after Publish is recorded."""
@@ -251,7 +252,7 @@ def test_a_run_that_died_after_publishing_is_marked_unconfirmed_and_never_sent_a
 
     mid = member("13800138013", birthday="1990-11-23")
     with pytest.raises(Crash):
-        run_dispatch(at_local(2026, 11, 23, 10), sms=DiesAfterPublish())
+        run_dispatch(at_local(2026, 11, 23, 10), care(sms=DiesAfterPublish()))
     assert len(sms()) == 1 and messages(mid)[0]["status"] == "sending"
     run_job(at_local(2026, 11, 23, 10) + timedelta(minutes=5))  # still within the function's time
     assert messages(mid)[0]["status"] == "sending"
@@ -427,10 +428,11 @@ def test_open_task_escalates_to_the_supervisor_after_seven_days(directory):
 def test_dormant_gold_member_raises_dormancy_and_retention_tasks(directory):
     gold_member("13800138026")  # enrolled now, no purchase since: dormant 90 days on
     later = clock.now() + timedelta(days=120)
-    from vipcare.store.care import CareRepository
+    from vipcare.domain.tasks import Cadence
+    from vipcare.wiring import care
 
-    CareRepository().put_cadence("demo", call("GET", "/members?phone=13800138026", claims=ADMIN).body["member_id"],
-                                 "gold", later.date())
+    mid = call("GET", "/members?phone=13800138026", claims=ADMIN).body["member_id"]
+    care().cadence.put(Cadence("demo", mid, "gold", later.date()))
     run_job(later)
     kinds = sorted(t["kind"] for t in tasks_of("mgr-1"))
     assert "dormancy" in kinds and "cadence" in kinds
@@ -554,11 +556,12 @@ def test_points_notice_is_skipped_when_the_points_were_spent_meanwhile(directory
 
 def test_holiday_greets_every_consenting_member_once_and_a_run_out_of_time_is_resumed(directory):
     from vipcare.services.reminders import Dispatcher
+    from vipcare.wiring import care
 
     consenting = [member(f"138001381{i:02d}") for i in range(12)]
     silent = member("13800138199", consent=False)
     ten = at_local(2026, 10, 1, 10)  # National Day
-    stopped = Dispatcher(ten, deadline=0.0).dispatch()  # no time at all: nothing greeted yet
+    stopped = Dispatcher(ten, care(), deadline=0.0).dispatch()  # no time at all: nothing greeted yet
     assert stopped.outcomes.get("sent", 0) == 0
     evening = at_local(2026, 10, 1, 22)
     assert run_job(evening).get("sent", 0) == 0  # quiet hours: the run waits for daytime
@@ -585,9 +588,9 @@ def test_withdrawing_consent_takes_the_member_out_of_the_holiday_audience(direct
 def test_backfill_gives_existing_members_their_audience_key_cadence_review_and_points_notice(directory):
     from vipcare.cli import main
     from vipcare.domain.months import shift
-    from vipcare.store.care import CareRepository
     from vipcare.store.ledger import LedgerRepository, StatsItem, member_pk
     from vipcare.store.models import MemberItem
+    from vipcare.wiring import care
 
     now = clock.now()
     old = member("13800138300")
@@ -600,8 +603,8 @@ def test_backfill_gives_existing_members_their_audience_key_cadence_review_and_p
     as_of = ["--now", now.isoformat()]
     assert main(["backfill-care", "--segments", "2", *as_of]) == 0
     assert MemberItem.get(member_pk("demo", old), "PROFILE").audience_pk.startswith("CONSENT#demo#")
-    assert CareRepository().cadence("demo", old) is not None
+    assert care().cadence.get("demo", old) is not None
     assert LedgerRepository().stats("demo", old).points_notice_on is not None
-    before = CareRepository().cadence("demo", old).review_on
+    before = care().cadence.get("demo", old).review_on
     assert main(["backfill-care", "--segments", "1", *as_of]) == 0  # again: nothing changes
-    assert CareRepository().cadence("demo", old).review_on == before
+    assert care().cadence.get("demo", old).review_on == before

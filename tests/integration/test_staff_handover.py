@@ -31,10 +31,13 @@ def gold_member(phone: str, manager: str) -> str:
 def raise_task(member_id: str) -> str:
     from vipcare.domain.tasks import TaskKind
     from vipcare.services.tasks import TaskRun
-    from vipcare.store.care import CareRepository
+    from vipcare.wiring import care
 
-    profile = CareRepository().profile("demo", member_id)
-    assert TaskRun(clock.now()).raise_task(profile, TaskKind.CADENCE, "2026-12", "monthly contact")
+    deps = care()
+    profile = deps.members.get("demo", member_id)
+    assert profile is not None
+    assert TaskRun(clock.now(), deps).raise_task(profile, TaskKind.CADENCE, clock.brand_month(clock.now()),
+                                                 "monthly contact")
     return "cadence.2026-12"
 
 

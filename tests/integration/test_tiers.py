@@ -234,9 +234,10 @@ def test_thirteen_months_without_purchases_warns_then_downgrades_one_step(member
     from moto.sns.models import sns_backends
 
     from vipcare.services.reminders import Dispatcher
+    from vipcare.wiring import care
 
     replay = {**warnings[0], "event_id": "contract-check"}
-    assert Dispatcher(months_later(13)).on_event("TierDowngradeWarning", replay) == "sent"
+    assert Dispatcher(months_later(13), care()).on_event("TierDowngradeWarning", replay) == "sent"
     texts = [m for _, m in sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values()]
     assert any("2028-01-22" in t and "16000.00" in t for t in texts), texts
 
@@ -496,14 +497,15 @@ def test_a_managers_book_lists_their_members_with_the_next_contact_due_page_by_p
 def test_the_managers_book_says_overdue_by_the_brands_day_not_utcs(member_id):
     """01:00 on the brand's clock is still the day before in UTC (in Shanghai): a contact due
     the day before is overdue then. The book used UTC's date and said it was not."""
-    from vipcare.store.care import CareRepository
+    from vipcare.domain.tasks import Cadence
+    from vipcare.wiring import care
 
     add_manager("mgr-a", capacity=5)
     buy(member_id, "20000")
     drain()
     today = clock.local_day(clock.now())
     due = today - timedelta(days=1)
-    CareRepository().put_cadence("demo", member_id, "gold", due)
+    care().cadence.put(Cadence("demo", member_id, "gold", due))
     [entry] = call("GET", "/staff/mgr-a/members", claims=ADMIN, at=clock.at_local(today, 1)).body["members"]
     assert (entry["next_contact_due"], entry["overdue"]) == (due.isoformat(), True)
     [entry] = call("GET", "/staff/mgr-a/members", claims=ADMIN, at=clock.at_local(due, 23)).body["members"]

@@ -21,10 +21,10 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "store": (("vipcare.services", "vipcare.api", "vipcare.notify", "vipcare.cli", "infra"),
               "persistence knows the domain, nothing above it"),
     # notify shares the AWS client settings of store/clients.py (region, retries), nothing else of store
-    "notify": (("vipcare.services", "vipcare.api", "vipcare.store.models", "vipcare.store.care",
-                "vipcare.store.members", "vipcare.store.ledger", "vipcare.cli", "infra"),
+    "notify": (("vipcare.services", "vipcare.api", "vipcare.wiring", "vipcare.store.models",
+                "vipcare.store.care_table", "vipcare.store.members", "vipcare.store.ledger", "vipcare.cli", "infra"),
                "sending knows the domain, nothing above it"),
-    "services": (("vipcare.api.http", "vipcare.api.errors", "vipcare.cli", "infra"),
+    "services": (("vipcare.api.http", "vipcare.api.errors", "vipcare.wiring", "vipcare.cli", "infra"),
                  "use cases speak domain errors, never HTTP"),
     "api": (("vipcare.cli", "infra"), "production code never imports the local stack"),
     "functions": (("vipcare.store", "infra"), "handlers call services; storage is theirs to hide"),

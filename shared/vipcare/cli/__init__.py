@@ -64,11 +64,14 @@ def _backfill(args: argparse.Namespace) -> int:
 
     from ..api.events import moment
     from ..services.backfill import backfill_care, summary
+    from ..wiring import care
 
     # The command's one reading of the clock, unless --now replays it for a given moment.
     now = moment(args.now) if args.now else datetime.now(UTC)
     with ThreadPoolExecutor(max_workers=args.segments) as pool:
-        parts = list(pool.map(lambda n: backfill_care(now, segment=n, segments=args.segments), range(args.segments)))
+        deps = care()
+        parts = list(pool.map(lambda n: backfill_care(now, care=deps, segment=n, segments=args.segments),
+                              range(args.segments)))
     print(json.dumps(summary(sum(parts, Counter()))))
     return 0
 

@@ -93,6 +93,7 @@ class Member:
     spend_12m: Decimal = Decimal("0")
     purchases_6m: int = 0
     manager_id: str | None = None
+    sms_opted_out: bool = False  # SNS reported a STOP reply: no marketing SMS
 
 
 def new_member_id() -> str:

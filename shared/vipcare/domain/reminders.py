@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -191,6 +191,61 @@ class Candidate:
 
 def by_priority(candidates: list[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: PRIORITY[c.kind])
+
+
+# ---- what is kept of each occasion -----------------------------------------------------
+
+
+@dataclass(slots=True)
+class Message:
+    """The one record of an occasion for a member: what was decided (sent, deferred, ...) and
+    why. `due_at` is when a later run looks at it again (a deferred or failed message, or one
+    being sent, watched until its result is recorded); None when settled."""
+
+    brand_id: str
+    member_id: str
+    kind: Kind
+    occasion_key: str
+    status: Status
+    created_at: datetime
+    updated_at: datetime
+    values: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None
+    text: str | None = None
+    sent_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    attempts: int = 0
+    sns_message_id: str | None = None
+    due_at: datetime | None = None
+
+    @property
+    def category(self) -> str:
+        return "service" if is_service(self.kind) else "marketing"
+
+    @property
+    def marketing(self) -> bool:
+        return not is_service(self.kind)
+
+
+@dataclass(frozen=True)
+class DailyBudget:
+    """A brand's SMS budget for one local day: at most `limit` sends on `day`."""
+
+    day: date
+    limit: int
+
+
+@dataclass(slots=True)
+class HolidayRun:
+    """How far a brand's greeting run of one holiday got: the consent shard, the position
+    within it (opaque, from the store) and how many members were offered the greeting."""
+
+    brand_id: str
+    day: date
+    shard: int = 0
+    cursor: str | None = None
+    offered: int = 0
+    done: bool = False
 
 
 # ---- occasions -------------------------------------------------------------------------

@@ -9,10 +9,11 @@ A score of 50 or more is high risk and raises a retention task.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from .months import window
 
@@ -27,6 +28,63 @@ class TaskKind(StrEnum):
 class TaskStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
+
+
+@dataclass(slots=True)
+class Task:
+    """A manager's task about one member; `task_id` is `<kind>.<period>`, one per member, kind
+    and period (so a rerun of the job never raises it twice)."""
+
+    brand_id: str
+    member_id: str
+    task_id: str
+    kind: TaskKind
+    period: str
+    status: TaskStatus
+    assignee: str
+    created_at: datetime
+    manager_id: str | None = None
+    reason: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    escalated: int = 0
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    escalate_at: datetime | None = None  # None once done or escalated (the escalation index)
+
+    @property
+    def open(self) -> bool:
+        return self.status is TaskStatus.OPEN
+
+
+def task_id(kind: TaskKind, period: str) -> str:
+    return f"{kind.value}.{period}"
+
+
+@dataclass(slots=True)
+class Contact:
+    """One logged contact with a member (call, visit, ...) and, when asked, their NPS answer."""
+
+    brand_id: str
+    member_id: str
+    contact_id: str
+    contacted_on: date
+    channel: str
+    staff_id: str
+    created_at: datetime
+    notes: str | None = None
+    next_action: str | None = None
+    nps: int | None = None
+
+
+@dataclass(slots=True)
+class Cadence:
+    """A silver+ member's next contact review (the day the job checks the period's contact)."""
+
+    brand_id: str
+    member_id: str
+    tier: str
+    review_on: date
+    last_contact_on: date | None = None
 
 
 CADENCE_MONTHS = {"diamond": 1, "gold": 1, "silver": 3}

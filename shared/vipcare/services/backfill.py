@@ -23,14 +23,15 @@ from ..store.ledger import STATS_SK, StatsItem, points_notice_key, stats_of
 from ..store.members import consent_audience_key
 from ..store.models import PROFILE_SK, MemberItem
 from .brands import brand_settings
+from .care_ports import CareDeps
 from .limits import purchase_limits
 from .tasks import TaskRun
 
 
-def backfill_care(now: datetime, *, segment: int = 0, segments: int = 1) -> Counter[str]:
+def backfill_care(now: datetime, *, care: CareDeps, segment: int = 0, segments: int = 1) -> Counter[str]:
     """Scan one segment of MembersTable and fill in what is missing; returns what was done."""
     done: Counter[str] = Counter()
-    tasks = TaskRun(now)
+    tasks = TaskRun(now, care)
     for item in MemberItem.scan(MemberItem.sk == PROFILE_SK, segment=segment, total_segments=segments):
         done["profiles"] += 1
         done.update(_profile(item, tasks))
@@ -48,9 +49,11 @@ def _profile(item: MemberItem, tasks: TaskRun) -> Counter[str]:
             item.update(actions=[MemberItem.audience_pk.set(audience)],
                         condition=MemberItem.audience_pk.does_not_exist() & MemberItem.pk.exists())
             done["audience_keys"] += 1
-    if cadence_months(item.tier) is not None and tasks.care.cadence(item.brand_id, item.member_id) is None:
-        tasks.tier_changed(item, item.tier)  # the first review is due today
-        done["cadence_reviews"] += 1
+    if cadence_months(item.tier) is not None and tasks.deps.cadence.get(item.brand_id, item.member_id) is None:
+        member = tasks.deps.members.get(item.brand_id, item.member_id)
+        if member is not None:  # erased meanwhile: nothing to review
+            tasks.tier_changed(member, item.tier)  # the first review is due today
+            done["cadence_reviews"] += 1
     return done
 
 

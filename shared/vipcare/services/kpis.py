@@ -18,13 +18,13 @@ from ..domain import kpis as rules
 from ..domain.access import Caller
 from ..domain.errors import Forbidden, ValidationFailed
 from ..domain.months import month_of, months_between, shift
-from ..store.care import CareRepository
 from ..store.complaints import KPI_COUNTERS as COMPLAINT_COUNTERS
 from ..store.complaints import ComplaintRepository
 from ..store.directory import DirectoryRepository
 from ..store.kpis import KpiRepository
 from ..store.ledger import LedgerRepository
 from .brands import brand_settings
+from .care_ports import CareDeps
 
 MAX_HISTORY_MONTHS = 24
 
@@ -64,7 +64,7 @@ class SnapshotRun:
                 "evaluated": self.evaluated, "lost": self.lost}
 
 
-def run_snapshot(now: datetime, *, kpis: KpiRepository | None = None, care: CareRepository | None = None,
+def run_snapshot(now: datetime, *, care: CareDeps, kpis: KpiRepository | None = None,
                  ledger: LedgerRepository | None = None,
                  directory: DirectoryRepository | None = None) -> SnapshotRun:
     """For each brand whose local month P has started and has no snapshot yet:
@@ -74,7 +74,7 @@ def run_snapshot(now: datetime, *, kpis: KpiRepository | None = None, care: Care
     3. today's VIP set (every silver+ member has a cadence review: CareTable `due` index
        CADENCE#<n>, read whole; no member scan) becomes P's snapshot.
     Figures are SET, not ADDed, so an interrupted run simply runs again."""
-    kpis, care = kpis or KpiRepository(), care or CareRepository()
+    kpis = kpis or KpiRepository()
     ledger, directory = ledger or LedgerRepository(), directory or DirectoryRepository()
     run = SnapshotRun(now)
     floor = Decimal(settings().lost_spend_floor)
@@ -88,7 +88,7 @@ def run_snapshot(now: datetime, *, kpis: KpiRepository | None = None, care: Care
         per_store: dict[str, dict[str, int]] = {}
         members = kpis.snapshot_members(brand_id, previous)
         stats = ledger.stats_many(brand_id, [m.sk for m in members])
-        alive = {p.member_id for p in care.profiles((brand_id, m.sk) for m in members)}
+        alive = {p.member_id for p in care.members.profiles((brand_id, m.sk) for m in members)}
         for m in members:
             figures = per_store.setdefault(m.store_id, {})
             lost = rules.is_lost(stats[m.sk].spend if m.sk in stats else {}, previous, floor,
@@ -107,7 +107,7 @@ def run_snapshot(now: datetime, *, kpis: KpiRepository | None = None, care: Care
         if vip_sets is None:
             vip_sets = _vip_sets(care)
         vips = vip_sets.get(brand_id, [])
-        profiles = {p.member_id: p for p in care.profiles((brand_id, m) for m in vips)}
+        profiles = {p.member_id: p for p in care.members.profiles((brand_id, m) for m in vips)}
         kpis.put_snapshot(brand_id, period, ((m, profiles[m].tier, profiles[m].store_id) for m in vips
                                              if m in profiles and profiles[m].tier in rules.VIP_TIERS), now)
         kpis.finish_snapshot(brand_id, period, now)
@@ -116,9 +116,9 @@ def run_snapshot(now: datetime, *, kpis: KpiRepository | None = None, care: Care
     return run
 
 
-def _vip_sets(care: CareRepository) -> dict[str, list[str]]:
+def _vip_sets(care: CareDeps) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for c in care.all_cadences():
+    for c in care.cadence.every():
         out.setdefault(c.brand_id, []).append(c.member_id)
     return out
 

@@ -9,6 +9,7 @@ as a new member.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from datetime import datetime
@@ -17,14 +18,14 @@ from typing import Any
 from ..domain.access import Caller, Role, ensure_visible, require_role
 from ..domain.errors import NotFound
 from ..domain.months import month_of
-from ..store.care import CareRepository
 from ..store.complaints import ComplaintRepository
 from ..store.directory import DirectoryRepository
 from ..store.ledger import LedgerRepository
 from ..store.members import MemberRepository
-from ..store.models import brand_pk
+from ..store.models import Taken, brand_pk
 from ..store.tiers import ManagerLoadItem, TierRepository
 from .brands import brand_settings
+from .care_ports import CareDeps
 
 log = logging.getLogger("vipcare.privacy")
 # Reading everything about a member, or erasing them, is for the brand's senior staff only.
@@ -54,11 +55,11 @@ def _item(item: Any, *names: str) -> dict[str, Any]:
 
 
 def export_member(caller: Caller, member_id: str, *, now: datetime,
-                  members: MemberRepository | None = None, ledger: LedgerRepository | None = None,
-                  care: CareRepository | None = None, complaints: ComplaintRepository | None = None,
+                  care: CareDeps, members: MemberRepository | None = None, ledger: LedgerRepository | None = None,
+                  complaints: ComplaintRepository | None = None,
                   tiers: TierRepository | None = None, directory: DirectoryRepository | None = None) -> dict[str, Any]:
     members, ledger = members or MemberRepository(), ledger or LedgerRepository()
-    care, complaints = care or CareRepository(), complaints or ComplaintRepository()
+    complaints = complaints or ComplaintRepository()
     tiers, directory = tiers or TierRepository(), directory or DirectoryRepository()
     member = members.get(caller.brand_id, member_id)
     if member is None:
@@ -82,25 +83,25 @@ def export_member(caller: Caller, member_id: str, *, now: datetime,
         "recent_purchases": [_plain(e) for e in entries],
         "tier_decisions": [_plain(d) for d in tiers.decisions(caller.brand_id, member_id, limit=100)],
         "messages": [_item(m, "occasion_key", "kind", "category", "status", "reason", "text", "created_at",
-                           "sent_at") for m in care.messages(caller.brand_id, member_id)],
+                           "sent_at") for m in care.messages.history(caller.brand_id, member_id)],
         "contacts": [_item(c, "contact_id", "contacted_on", "channel", "notes", "next_action", "nps", "staff_id",
-                           "created_at") for c in care.contacts(caller.brand_id, member_id, limit=10_000)],
+                           "created_at") for c in care.contacts.recent(caller.brand_id, member_id, limit=10_000)],
         "tasks": [_item(t, "task_id", "kind", "period", "status", "assignee", "reason", "created_at",
-                        "completed_at") for t in care.member_tasks(caller.brand_id, member_id)],
+                        "completed_at") for t in care.tasks.of_member(caller.brand_id, member_id)],
         "complaints": [_plain(c) for c in complaints.cases_of_member(caller.brand_id, member_id, stores)],
         "audit": [_item(a, "action", "by", "at") for a in members.audits(caller.brand_id, member_id)],
     }
 
 
 def erase_member(caller: Caller, member_id: str, *, now: datetime,
-                 members: MemberRepository | None = None, care: CareRepository | None = None,
+                 care: CareDeps, members: MemberRepository | None = None,
                  complaints: ComplaintRepository | None = None,
                  directory: DirectoryRepository | None = None) -> dict[str, Any]:
     """Erase the card (one transaction: tombstone, phone released, manager slot freed, counted
     closed, audited), then the personal text kept elsewhere (contact notes, message texts,
     complaint descriptions and notes). Calling it again on an erased member finishes the second
     part and reports what it did."""
-    members, care = members or MemberRepository(), care or CareRepository()
+    members = members or MemberRepository()
     complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
     require_role(caller, Role.ADMIN)
     member = members.get(caller.brand_id, member_id)
@@ -116,7 +117,7 @@ def erase_member(caller: Caller, member_id: str, *, now: datetime,
         members.erase(member, by=caller.source, now=now, month=month_of(now, brand_settings(caller.brand_id).timezone),
                       manager_load=load)
         erased_at = now
-    cleaned = care.erase_member(caller.brand_id, member_id, now)
+    cleaned = erase_care_records(care, caller.brand_id, member_id, now)
     stores = [s.store_id for s in directory.stores(caller.brand_id)]
     cases = sum(complaints.erase_case_texts(caller.brand_id, c.complaint_id)
                 for c in complaints.cases_of_member(caller.brand_id, member_id, stores))
@@ -124,3 +125,18 @@ def erase_member(caller: Caller, member_id: str, *, now: datetime,
     return {"member_id": member_id, "erased_at": _plain(erased_at), "erased_by": caller.source,
             "contacts_cleaned": cleaned["contacts"], "messages_cleaned": cleaned["messages"],
             "tasks_closed": cleaned["tasks"], "complaints_cleaned": cases}
+
+
+def erase_care_records(care: CareDeps, brand_id: str, member_id: str, now: datetime) -> dict[str, int]:
+    """After an erasure: contact notes and message texts removed (dates, channels and outcomes
+    stay for the figures), the cadence review dropped, open tasks closed. Each step is
+    idempotent: a rerun finds nothing more to do."""
+    done = {"contacts": care.contacts.erase_notes(brand_id, member_id),
+            "messages": care.messages.erase_texts(brand_id, member_id), "tasks": 0}
+    care.cadence.drop(brand_id, member_id)
+    for task in care.tasks.of_member(brand_id, member_id):
+        if task.open:
+            with contextlib.suppress(Taken):
+                care.tasks.complete(task, now, "erasure")
+                done["tasks"] += 1
+    return done

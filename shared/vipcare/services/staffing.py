@@ -27,11 +27,13 @@ from ..domain.access import Caller, Role
 from ..domain.complaints import Action, Complaint, HistoryEntry, Status
 from ..domain.directory import Staff
 from ..domain.errors import Conflict, Forbidden, NotFound
+from ..domain.tasks import Task
 from ..notify.sns import SnsNotifier
-from ..store.care import CareRepository, Taken, TaskItem
 from ..store.complaints import ComplaintRepository, StaleCase, Step
 from ..store.directory import DirectoryRepository
 from ..store.members import MemberRepository
+from ..store.models import Taken
+from ..store.tasks import TaskRepository
 from ..store.tiers import TierRepository
 
 log = logging.getLogger("vipcare.staffing")
@@ -72,22 +74,22 @@ def _staff(caller: Caller, staff_id: str, directory: DirectoryRepository) -> Sta
 
 class _Mover:
     def __init__(self, caller: Caller, now: datetime, *, directory: DirectoryRepository | None = None,
-                 care: CareRepository | None = None, complaints: ComplaintRepository | None = None,
+                 tasks: TaskRepository | None = None, complaints: ComplaintRepository | None = None,
                  tiers: TierRepository | None = None, members: MemberRepository | None = None,
                  notifier: SnsNotifier | None = None) -> None:
         self.caller, self.now = caller, now
         self.directory = directory or DirectoryRepository()
-        self.care, self.complaints = care or CareRepository(), complaints or ComplaintRepository()
+        self.tasks, self.complaints = tasks or TaskRepository(), complaints or ComplaintRepository()
         self.tiers, self.members = tiers or TierRepository(), members or MemberRepository()
         self.notifier = notifier or SnsNotifier()
 
     # ---- tasks and cases
-    def open_tasks(self, staff_id: str) -> list[TaskItem]:
-        return [t for t in self.care.tasks_of(self.caller.brand_id, staff_id, 1000) if t.status == "open"]
+    def open_tasks(self, staff_id: str) -> list[Task]:
+        return [t for t in self.tasks.assigned_to(self.caller.brand_id, staff_id, 1000) if t.open]
 
-    def give_task(self, task: TaskItem, to: str, run: Handover) -> None:
+    def give_task(self, task: Task, to: str, run: Handover) -> None:
         try:
-            self.care.hand_over(task, to)
+            self.tasks.hand_over(task, to)
         except Taken:
             return  # completed meanwhile
         run.tasks += 1
@@ -185,7 +187,7 @@ def depart(caller: Caller, staff_id: str, *, now: datetime, **repos: Any) -> Han
         if not ids:
             break
         moved_any = False
-        for profile in mover.care.profiles((caller.brand_id, m) for m in ids):
+        for profile in mover.members.profiles((caller.brand_id, m) for m in ids):
             target = _least_loaded(mover, profile.store_id, staff_id, run)
             if mover.tiers.move_member(caller.brand_id, profile.member_id, staff_id, target, mover.now):
                 new_manager[profile.member_id] = target
@@ -208,7 +210,7 @@ def depart(caller: Caller, staff_id: str, *, now: datetime, **repos: Any) -> Han
 
 
 def _member_manager(mover: _Mover, member_id: str) -> str | None:
-    profile = mover.care.profile(mover.caller.brand_id, member_id)
+    profile = mover.members.get(mover.caller.brand_id, member_id)
     return profile.manager_id if profile is not None and profile.manager_id else None
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import zlib
+from collections.abc import Iterable
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -90,6 +92,7 @@ def _from_item(item: MemberItem) -> Member:
         spend_12m=item.spend_12m if item.spend_12m is not None else Decimal("0"),
         purchases_6m=int(item.purchases_6m or 0),
         manager_id=item.manager_id,
+        sms_opted_out=bool(item.sms_opted_out),
     )
 
 
@@ -130,7 +133,7 @@ CONSENT_PREFIX = "CONSENT#"
 def consent_audience_key(brand_id: str, member_id: str, sms_marketing: bool) -> str | None:
     """The by_audience key of a member who consented to marketing SMS, in one of 8 shards per
     brand (a holiday run pages through them); None without consent. A STOP reply found at send
-    time removes the key (CareRepository.record_opt_out)."""
+    time removes the key (MemberRepository.record_opt_out)."""
     if not sms_marketing:
         return None
     return consent_shard_key(brand_id, zlib.crc32(member_id.encode()) % CONSENT_SHARDS)
@@ -168,6 +171,20 @@ class MemberRepository:
         except DoesNotExist:
             return None
         return None if item.erased_at is not None else _from_item(item)
+
+    def profiles(self, keys: Iterable[tuple[str, str]]) -> list[Member]:
+        """The members behind (brand_id, member_id) keys, of any brand (BatchGetItem); unknown
+        and erased ones left out."""
+        wanted = [(member_pk(b, m), PROFILE_SK) for b, m in dict.fromkeys(keys)]
+        return [_from_item(i) for i in MemberItem.batch_get(wanted) if i.erased_at is None] if wanted else []
+
+    def record_opt_out(self, brand_id: str, member_id: str) -> None:
+        """SNS says the phone opted out (a STOP reply): marketing skips the member from now on
+        and the holiday audience loses them. Nothing when the member is gone."""
+        with contextlib.suppress(UpdateError):
+            MemberItem(member_pk(brand_id, member_id), PROFILE_SK).update(
+                actions=[MemberItem.sms_opted_out.set(True), MemberItem.audience_pk.remove()],
+                condition=MemberItem.pk.exists())
 
     def erased_at(self, brand_id: str, member_id: str) -> datetime | None:
         try:

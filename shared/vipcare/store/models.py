@@ -7,6 +7,8 @@ simply does not resolve (a 404, with nothing to leak).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pynamodb.attributes import (
@@ -17,7 +19,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -152,6 +154,22 @@ def condition_failed(exc: Exception) -> bool:
     if isinstance(exc, TransactWriteError):
         return any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or [])
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+class Taken(Exception):
+    """A conditional write lost: the record exists already, or moved on since it was read."""
+
+
+@contextmanager
+def taken_on_condition() -> Iterator[None]:
+    """Turn a failed condition of the write inside (put, update, delete or transaction) into
+    Taken; every other error passes through. The one "already taken" of the store."""
+    try:
+        yield
+    except (PutError, UpdateError, DeleteError, TransactWriteError) as exc:
+        if condition_failed(exc):
+            raise Taken() from None
+        raise
 
 
 def lost_race(exc: TransactWriteError) -> bool:

@@ -1,0 +1,157 @@
+"""The contact log (CareTable, under the member): `CONTACT#<day>#<logged at>#<id>`, so the log
+reads back newest day last, and in the order logged within a day. Logging a contact also
+closes the period's cadence task, moves the review on and counts the KPIs, in one transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from ..domain.kpis import nps_counts
+from ..domain.tasks import Contact, Task
+from .cadence import EXISTS as CADENCE_EXISTS
+from .cadence import cadence_key, moved_on
+from .care_table import CareTableModel
+from .kpis import add_counters
+from .models import Taken, condition_failed, condition_failed_at, member_pk
+from .tasks import OPEN_ONLY, done_actions
+
+CONTACT_PREFIX = "CONTACT#"
+
+
+class ContactItem(CareTableModel):
+    class Meta(CareTableModel.Meta):
+        pass
+
+    brand_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    contact_id = UnicodeAttribute()
+    contacted_on = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    notes = UnicodeAttribute(null=True)
+    next_action = UnicodeAttribute(null=True)
+    nps = NumberAttribute(null=True)
+    staff_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class ContactedItem(CareTableModel):
+    """sk CONTACTED#<month>: the member was contacted that month (counted once for coverage)."""
+
+    class Meta(CareTableModel.Meta):
+        pass
+
+
+@dataclass(frozen=True)
+class ContactKpi:
+    """What a logged contact counts: the month (brand time) and store; `coverage` when the
+    member is gold+ (their first contact of the month counts towards contact coverage)."""
+
+    period: str
+    store_id: str
+    coverage: bool
+    nps: int | None = None
+
+
+@dataclass(frozen=True)
+class ReviewMove:
+    """The cadence review moved to `review_on` by this contact (its period is now satisfied)."""
+
+    review_on: date
+
+
+def contact_sk(c: Contact) -> str:
+    return f"{CONTACT_PREFIX}{c.contacted_on.isoformat()}#{c.created_at.isoformat()}#{c.contact_id}"
+
+
+def _to_item(c: Contact) -> ContactItem:
+    return ContactItem(member_pk(c.brand_id, c.member_id), contact_sk(c), brand_id=c.brand_id,
+                       member_id=c.member_id, contact_id=c.contact_id, contacted_on=c.contacted_on.isoformat(),
+                       channel=c.channel, notes=c.notes, next_action=c.next_action, nps=c.nps,
+                       staff_id=c.staff_id, created_at=c.created_at)
+
+
+def _from_item(item: ContactItem) -> Contact:
+    return Contact(brand_id=item.brand_id, member_id=item.member_id, contact_id=item.contact_id,
+                   contacted_on=date.fromisoformat(item.contacted_on), channel=item.channel,
+                   staff_id=item.staff_id, created_at=item.created_at, notes=item.notes,
+                   next_action=item.next_action, nps=int(item.nps) if item.nps is not None else None)
+
+
+class ContactRepository:
+    def recent(self, brand_id: str, member_id: str, limit: int = 100) -> list[Contact]:
+        """The member's contacts, newest first."""
+        return [_from_item(i) for i in ContactItem.query(member_pk(brand_id, member_id),
+                                                         ContactItem.sk.startswith(CONTACT_PREFIX),
+                                                         scan_index_forward=False, limit=limit)]
+
+    def find(self, brand_id: str, member_id: str, contact_id: str) -> Contact | None:
+        """One Query of the member's contact log (a member has few)."""
+        found = ContactItem.query(member_pk(brand_id, member_id), ContactItem.sk.startswith(CONTACT_PREFIX),
+                                  filter_condition=ContactItem.contact_id == contact_id)
+        item = next(iter(found), None)
+        return _from_item(item) if item is not None else None
+
+    def log(self, contact: Contact, *, task: Task | None, review: ReviewMove | None, now: datetime,
+            kpi: ContactKpi | None = None) -> bool:
+        """The contact, the matching open cadence task done, the review moved on and the KPI
+        counts, in one transaction: a task completed concurrently makes the whole request fail
+        (Taken). With `kpi.coverage`, the member's first contact of the month also counts a
+        gold+ member contacted, once: a marker `CONTACTED#<month>` is put with the counts; when
+        it exists already, the contact is written again without them. Returns whether the
+        contact counted towards coverage."""
+        try:
+            self._log(contact, task, review, now, kpi)
+            return bool(kpi and kpi.coverage)
+        except TransactWriteError as exc:
+            marker_taken = kpi is not None and kpi.coverage and condition_failed_at(exc, 1)
+            if not marker_taken:
+                if condition_failed(exc):
+                    raise Taken() from None
+                raise
+        assert kpi is not None
+        self._log_without_coverage(contact, task, review, now, kpi)
+        return False
+
+    def _log_without_coverage(self, contact: Contact, task: Task | None, review: ReviewMove | None, now: datetime,
+                              kpi: ContactKpi) -> None:
+        try:
+            self._log(contact, task, review, now, dataclasses.replace(kpi, coverage=False))
+        except TransactWriteError as exc:
+            if condition_failed(exc):
+                raise Taken() from None
+            raise
+
+    def _log(self, contact: Contact, task: Task | None, review: ReviewMove | None, now: datetime,
+             kpi: ContactKpi | None) -> None:
+        item = _to_item(contact)
+        with TransactWrite(connection=ContactItem._get_connection().connection) as tx:
+            tx.save(item, condition=ContactItem.pk.does_not_exist())
+            if kpi is not None and kpi.coverage:  # the second put of the request (see above)
+                tx.save(ContactedItem(item.pk, f"CONTACTED#{kpi.period}"),
+                        condition=ContactedItem.pk.does_not_exist())
+            if kpi is not None:
+                counts = {"contacts": 1, "gold_plus_contacted": int(kpi.coverage), **nps_counts(kpi.nps)}
+                add_counters(tx, contact.brand_id, kpi.period, kpi.store_id, counts)
+            if task is not None:
+                task_item, actions = done_actions(task, now, contact.staff_id)
+                tx.update(task_item, actions=actions, condition=OPEN_ONLY)
+            if review is not None:
+                tx.update(cadence_key(contact.brand_id, contact.member_id),
+                          actions=moved_on(review.review_on, contact.contacted_on), condition=CADENCE_EXISTS)
+
+    def erase_notes(self, brand_id: str, member_id: str) -> int:
+        """After an erasure: notes and next actions removed (dates, channels and NPS stay for
+        the figures). Returns how many contacts changed."""
+        changed = 0
+        for item in ContactItem.query(member_pk(brand_id, member_id), ContactItem.sk.startswith(CONTACT_PREFIX)):
+            if item.notes is not None or item.next_action is not None:
+                item.update(actions=[ContactItem.notes.remove(), ContactItem.next_action.remove()])
+                changed += 1
+        return changed
