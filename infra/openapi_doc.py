@@ -19,6 +19,14 @@ from infra.local.lambdas import load_module
 
 OUTPUT = template.ROOT / "docs" / "openapi.json"
 
+# What changed on the wire, newest first: store apps read this before they upgrade.
+CHANGES = (
+    "2026-12: every rate in every report is a decimal string with 4 places, a share in [0, 1] "
+    "(`\"0.3333\"`), or null when there is nothing to divide by. `GET /reports/complaints` "
+    "answered `responded_within_deadline_rate`, `resolved_within_deadline_rate` and "
+    "`satisfaction_rate` as JSON numbers before; the KPI report already used strings.",
+)
+
 
 def build() -> dict[str, Any]:
     for key, value in {"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true"}.items():
@@ -39,7 +47,7 @@ def build() -> dict[str, Any]:
     merged["info"]["description"] = (
         "VIP Care: enrol members, record purchases, file complaints, read a member's card, "
         "tier and points. Every route needs a staff ID token from the Cognito user pool in "
-        "the Authorization header."
+        "the Authorization header.\n\n## Changes\n" + "".join(f"- {c}\n" for c in CHANGES)
     )
     return merged
 

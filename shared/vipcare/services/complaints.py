@@ -42,7 +42,7 @@ from ..domain.complaints import (
 )
 from ..domain.directory import Staff
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from ..domain.kpis import nps_counts
+from ..domain.kpis import nps_counts, rate
 from ..domain.members import Member
 from ..domain.months import month_of, window
 from ..domain.privacy import redact
@@ -501,21 +501,17 @@ def list_complaints(caller: Caller, *, status: Status | None, assignee: str | No
         caller.brand_id, status=status.value if status else None, assignee=assignee, store_id=store_id, limit=limit)
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 def figures(c: dict[str, int]) -> dict[str, Any]:
     """Counters -> the KPI report's figures (docs/domain.md §6)."""
     nps_n = c["nps_responses"]
     return {
         "opened": c["opened"], "responded": c["responded"], "responded_within_deadline": c["responded_in_time"],
-        "responded_within_deadline_rate": _rate(c["responded_in_time"], c["responded"]),
+        "responded_within_deadline_rate": rate(c["responded_in_time"], c["responded"]),
         "mean_first_response_minutes": (round(c["first_response_seconds"] / c["responded"] / 60, 1)
                                         if c["responded"] else None),
         "resolved": c["resolved"], "resolved_within_deadline": c["resolved_in_time"],
-        "resolved_within_deadline_rate": _rate(c["resolved_in_time"], c["opened"]),
-        "feedback": c["feedback"], "satisfied": c["satisfied"], "satisfaction_rate": _rate(c["satisfied"],
+        "resolved_within_deadline_rate": rate(c["resolved_in_time"], c["opened"]),
+        "feedback": c["feedback"], "satisfied": c["satisfied"], "satisfaction_rate": rate(c["satisfied"],
                                                                                           c["feedback"]),
         "reopened": c["reopened"], "escalations": c["escalations"], "nps_responses": nps_n,
         "nps": round(100 * (c["nps_promoters"] - c["nps_detractors"]) / nps_n, 1) if nps_n else None,

@@ -74,3 +74,9 @@ def _money(value: object) -> str:
 
 
 Money = Annotated[str, BeforeValidator(_money)]
+
+# Every rate in every report: a share in [0, 1] as a decimal string with 4 places ("0.3333"),
+# never a JSON float; null when there is nothing to divide by (vipcare.domain.kpis.rate).
+# (Described, not enforced here: a report must not fail on a bad rate; the KPI functions' own
+# tests hold them in [0, 1].)
+Rate = Annotated[str, Field(description="a share in [0, 1], 4 decimal places", examples=["0.3333"])] | None

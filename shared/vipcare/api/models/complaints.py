@@ -15,6 +15,7 @@ from ...domain.complaints import Category, Channel, Priority, Severity
 from ...domain.complaints import Status as ComplaintStatus
 from .base import (
     Id,
+    Rate,
     _Input,
     _Model,
 )
@@ -95,14 +96,14 @@ class ComplaintFigures(_Model):
     opened: int
     responded: int
     responded_within_deadline: int
-    responded_within_deadline_rate: float | None
+    responded_within_deadline_rate: Rate
     mean_first_response_minutes: float | None
     resolved: int
     resolved_within_deadline: int
-    resolved_within_deadline_rate: float | None = Field(description="Resolved within deadline / cases opened")
+    resolved_within_deadline_rate: Rate = Field(description="Resolved within deadline / cases opened")
     feedback: int
     satisfied: int
-    satisfaction_rate: float | None
+    satisfaction_rate: Rate
     reopened: int
     escalations: int
     nps_responses: int

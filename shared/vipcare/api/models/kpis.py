@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .base import _Model
-
-Rate = str | None
+from .base import Rate, _Model
 
 
 class MembersByTier(_Model):
