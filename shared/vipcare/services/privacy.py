@@ -22,8 +22,8 @@ from ..store.complaints import ComplaintRepository
 from ..store.directory import DirectoryRepository
 from ..store.ledger import LedgerRepository
 from ..store.members import MemberRepository
-from ..store.models import Taken, brand_pk
-from ..store.tiers import ManagerLoadItem, TierRepository
+from ..store.models import Taken
+from ..store.tiers import TierRepository
 from .brands import brand_settings
 from .care_ports import CareDeps
 
@@ -110,12 +110,7 @@ def erase_member(caller: Caller, member_id: str, *, now: datetime,
         raise NotFound("member not found")
     if member is not None:
         ensure_visible(caller, brand_id=member.brand_id, store_id=member.store_id, what="member")
-        load = None
-        if member.manager_id:
-            slot = ManagerLoadItem(brand_pk(caller.brand_id), f"MGRLOAD#{member.manager_id}")
-            load = (slot, [ManagerLoadItem.members.add(-1)])
-        members.erase(member, by=caller.source, now=now, month=month_of(now, brand_settings(caller.brand_id).timezone),
-                      manager_load=load)
+        members.erase(member, by=caller.source, now=now, month=month_of(now, brand_settings(caller.brand_id).timezone))
         erased_at = now
     cleaned = erase_care_records(care, caller.brand_id, member_id, now)
     stores = [s.store_id for s in directory.stores(caller.brand_id)]

@@ -33,6 +33,7 @@ from .models import (
     member_pk,
     phone_pk,
 )
+from .tiers import ManagerLoadItem, manager_load
 
 
 class PhoneAlreadyClaimed(Exception):
@@ -192,9 +193,10 @@ class MemberRepository:
         except DoesNotExist:
             return None
 
-    def erase(self, member: Member, *, by: str, now: datetime, month: str, manager_load: Any | None) -> None:
+    def erase(self, member: Member, *, by: str, now: datetime, month: str) -> None:
         """Turn the card into an anonymous tombstone, release the phone, leave the manager's
-        book and every index, count the member closed, and audit, in one transaction."""
+        book (their load counts one member less) and every index, count the member closed, and
+        audit, in one transaction."""
         item = MemberItem(member_pk(member.brand_id, member.member_id), PROFILE_SK)
         actions: list[Action] = [
             MemberItem.name.set(ERASED), MemberItem.phone.set(f"{ERASED}#{member.member_id}"),
@@ -209,8 +211,8 @@ class MemberRepository:
             tx.save(AuditItem(item.pk, f"AUDIT#{now.isoformat()}#erasure", action="erasure", by=by, at=now))
             add_counters(tx, member.brand_id, month, member.store_id, {"closed": 1})
             add_stock(tx, member.brand_id, member.store_id, {member.tier.value: -1})
-            if manager_load is not None:
-                tx.update(manager_load[0], actions=manager_load[1])
+            if member.manager_id:
+                tx.update(manager_load(member.brand_id, member.manager_id), actions=[ManagerLoadItem.members.add(-1)])
 
     def audit(self, brand_id: str, member_id: str, action: str, by: str, now: datetime) -> None:
         AuditItem(member_pk(brand_id, member_id), f"AUDIT#{now.isoformat()}#{action}", action=action, by=by,

@@ -98,6 +98,11 @@ class ManagerLoadItem(DirectoryTableModel):
     members = NumberAttribute(default=0)
 
 
+def manager_load(brand_id: str, staff_id: str) -> ManagerLoadItem:
+    """The counter of members a manager owns (DirectoryTable BRAND#<b> / MGRLOAD#<staff>)."""
+    return ManagerLoadItem(brand_pk(brand_id), f"MGRLOAD#{staff_id}")
+
+
 class DecisionItem(MembersTableModel):
     outcome = UnicodeAttribute()
     tier_from = UnicodeAttribute()

@@ -1,0 +1,56 @@
+"""The one-off care backfill's reads and writes (services/backfill.py): the only Scans in the
+project, of MembersTable's PROFILE and STATS items, and writes conditional on the key still
+being absent (a member's own write meanwhile wins)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import date
+
+from pynamodb.exceptions import UpdateError
+
+from ..domain.members import Member
+from ..domain.stats import MemberStats
+from .ledger import STATS_SK, StatsItem, points_notice_key, stats_of
+from .members import _from_item, consent_audience_key
+from .models import PROFILE_SK, MemberItem, member_pk
+
+
+class BackfillScan:
+    def __init__(self, segment: int = 0, segments: int = 1) -> None:
+        self.segment, self.segments = segment, segments
+
+    def profiles(self) -> Iterator[tuple[Member, bool]]:
+        """Every live member of this segment, and whether it has its holiday-audience key."""
+        for item in MemberItem.scan(MemberItem.sk == PROFILE_SK, segment=self.segment,
+                                    total_segments=self.segments):
+            if item.erased_at is None:
+                yield _from_item(item), bool(item.audience_pk)
+
+    def add_audience_key(self, member: Member) -> bool:
+        """Put the member in their brand's marketing audience, if they consented and still have
+        no key. False when there is nothing to do or a write meanwhile set (or removed) it."""
+        key = consent_audience_key(member.brand_id, member.member_id, member.consent.sms_marketing)
+        if key is None or member.sms_opted_out:
+            return False
+        with contextlib.suppress(UpdateError):
+            MemberItem(member_pk(member.brand_id, member.member_id), PROFILE_SK).update(
+                actions=[MemberItem.audience_pk.set(key)],
+                condition=MemberItem.audience_pk.does_not_exist() & MemberItem.pk.exists())
+            return True
+        return False
+
+    def figures(self) -> Iterator[tuple[str, str, MemberStats, bool]]:
+        """(brand, member, figures, has a points-notice key) of every STATS item of the segment."""
+        for item in StatsItem.scan(StatsItem.sk == STATS_SK, segment=self.segment, total_segments=self.segments):
+            _, brand_id, _, member_id = item.pk.split("#", 3)
+            yield brand_id, member_id, stats_of(item), bool(item.audience_pk)
+
+    def add_points_notice(self, brand_id: str, member_id: str, day: date) -> bool:
+        with contextlib.suppress(UpdateError):  # a purchase meanwhile wrote the key itself
+            StatsItem(member_pk(brand_id, member_id), STATS_SK).update(
+                actions=[StatsItem.audience_pk.set(points_notice_key(day))],
+                condition=StatsItem.audience_pk.does_not_exist() & StatsItem.pk.exists())
+            return True
+        return False
