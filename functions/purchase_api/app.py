@@ -10,9 +10,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
+from vipcare.api.models.base import FieldError
 from vipcare.api.models.purchases import (
     PointsMovement,
     PointsOut,
+    ProcessedStatus,
     PurchaseIntakeResult,
     PurchaseRowStatus,
     PurchaseStatusOut,
@@ -20,6 +22,7 @@ from vipcare.api.models.purchases import (
     RedemptionOut,
 )
 from vipcare.domain.errors import ValidationFailed
+from vipcare.domain.purchases import Status
 from vipcare.services import points, purchases
 from vipcare.tracing import make_tracer
 
@@ -27,6 +30,10 @@ logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
+
+# What the status API reports (status_of answers 404 for a sale placeholder still awaiting).
+_PROCESSED: dict[Status, ProcessedStatus] = {Status.APPLIED: "applied", Status.HELD: "held",
+                                             Status.REJECTED: "rejected"}
 
 _EXAMPLE = {"transaction_id": "POS7-20261123-0042", "store_id": "demo-001", "phone": "+8613800138000",
             "kind": "sale", "amount": "1288.00", "currency": "CNY", "items": 2,
@@ -62,8 +69,9 @@ def submit(body: Annotated[dict[str, Any], Body(description="PurchaseIn or {purc
         raise ValidationFailed(first["message"], field=first["field"])
     result = PurchaseIntakeResult(
         accepted=accepted, invalid=len(rows) - accepted,
-        results=[PurchaseRowStatus(index=r.index, transaction_id=r.transaction_id, status=r.status,  # type: ignore[arg-type]
-                                   fields=r.fields) for r in rows])  # type: ignore[arg-type]
+        results=[PurchaseRowStatus(index=r.index, transaction_id=r.transaction_id, status=r.status,
+                                   fields=[FieldError(field=f["field"], message=f["message"]) for f in r.fields])
+                 for r in rows])
     return json_response(202 if accepted else 422, result.model_dump(mode="json"))
 
 
@@ -73,7 +81,7 @@ def submit(body: Annotated[dict[str, Any], Body(description="PurchaseIn or {purc
 def purchase_status(store_id: str, transaction_id: str) -> PurchaseStatusOut:
     e = purchases.status_of(current_caller(app), store_id, transaction_id, now=request_time(app))
     return PurchaseStatusOut(
-        store_id=e.store_id, transaction_id=e.transaction_id, status=e.status.value,  # type: ignore[arg-type]
+        store_id=e.store_id, transaction_id=e.transaction_id, status=_PROCESSED[e.status],
         reason=e.reason, kind=e.kind.value if e.kind else None, member_id=e.member_id,
         amount=f"{e.amount:.2f}" if e.amount is not None else None, points=e.points,
         returned=f"{e.returned:.2f}" if e.kind and e.kind.value == "sale" else None,
@@ -86,8 +94,8 @@ def purchase_status(store_id: str, transaction_id: str) -> PurchaseStatusOut:
 def member_points(member_id: str) -> PointsOut:
     v = points.points_view(current_caller(app), member_id, now=request_time(app))
     return PointsOut(member_id=v.member_id, balance=v.balance, expiring_30d=v.expiring_30d, lots=v.lots,
-                     recent=[PointsMovement(at=m.at, kind=m.kind, points=m.points,  # type: ignore[arg-type]
-                                            reference=m.reference) for m in v.recent])
+                     recent=[PointsMovement(at=m.at, kind=m.kind, points=m.points, reference=m.reference)
+                             for m in v.recent])
 
 
 @app.post("/members/<member_id>/redemptions", summary="Spend points (oldest first); once per redemption_id",

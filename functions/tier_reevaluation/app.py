@@ -55,7 +55,7 @@ def _policy_out(brand_id: str, policy: TierPolicy, versions: list[int]) -> TierP
 
 def _application_out(a: Application) -> TierApplicationOut:
     return TierApplicationOut(application_id=a.application_id, member_id=a.member_id, target_tier=a.target,
-                              reason=a.reason, status=a.status,  # type: ignore[arg-type]
+                              reason=a.reason, status=a.status,
                               requested_by=a.requested_by, requested_at=a.requested_at, decided_by=a.decided_by,
                               decided_at=a.decided_at, note=a.note, expires_on=a.expires_on)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..api.models.purchases import RedemptionIn
+from ..api.models.purchases import MovementKind, RedemptionIn
 from ..domain.access import Caller
 from ..domain.errors import Conflict
 from ..domain.months import month_of
+from ..domain.purchases import Kind
 from ..domain.stats import MemberStats
 from ..domain.tiers import local_day
 from ..store.ledger import Conflict as WriteConflict
@@ -23,7 +24,7 @@ MAX_ATTEMPTS = 6
 @dataclass
 class Movement:
     at: datetime | None
-    kind: str
+    kind: MovementKind
     points: int
     reference: str
 
@@ -56,15 +57,21 @@ def points_view(caller: Caller, member_id: str, *, now: datetime,
     )
 
 
+def txn_key(ref: str) -> tuple[str, str]:
+    """A figures reference `store#transaction` (after its `txn:` prefix) -> the ledger key."""
+    store_id, _, transaction_id = ref.partition("#")
+    return store_id, transaction_id
+
+
 def _movements(brand_id: str, member_id: str, stats: MemberStats, ledger: LedgerRepository) -> list[Movement]:
     txn_refs = [r.removeprefix("txn:") for r in stats.recent if r.startswith("txn:")]
     redeem_ids = [r.removeprefix("redeem:") for r in stats.recent if r.startswith("redeem:")]
     by_ref: dict[str, Movement] = {}
-    for e in ledger.entries(brand_id, [tuple(r.split("#", 1)) for r in txn_refs]):  # type: ignore[misc]
-        sign = 1 if e.kind and e.kind.value == "sale" else -1
+    for e in ledger.entries(brand_id, [txn_key(r) for r in txn_refs]):
+        sign = 1 if e.kind == Kind.SALE else -1
+        kind: MovementKind = "return" if e.kind == Kind.RETURN else "sale"
         by_ref[f"txn:{e.store_id}#{e.transaction_id}"] = Movement(
-            e.occurred_at, e.kind.value if e.kind else "sale", sign * int(e.points or 0),
-            f"{e.store_id}/{e.transaction_id}")
+            e.occurred_at, kind, sign * int(e.points or 0), f"{e.store_id}/{e.transaction_id}")
     for r in ledger.redemptions(brand_id, member_id, redeem_ids):
         by_ref[f"redeem:{r.redemption_id}"] = Movement(r.redeemed_at, "redemption", -int(r.points), r.redemption_id)
     return [by_ref[r] for r in stats.recent if r in by_ref]

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..api.models.fields import field_errors
-from ..api.models.purchases import PurchaseIn
+from ..api.models.purchases import PurchaseIn, RowStatus
 from ..domain.access import Caller, ensure_can_act_for_store, ensure_visible
 from ..domain.errors import DomainError, NotFound, ValidationFailed
 from ..domain.phone import normalise_phone
@@ -29,7 +29,7 @@ MAX_BATCH = 100
 class RowResult:
     index: int
     transaction_id: str | None
-    status: str  # accepted | invalid | retry
+    status: RowStatus  # retry: valid, but the queue refused it
     fields: list[dict[str, str]] = field(default_factory=list)
     error: DomainError | None = None  # why a row is invalid (a lone purchase answers with it)
 

@@ -56,6 +56,7 @@ from ..store.tiers import (
 from .brands import brand_settings
 from .limits import forget_cached_policies, tier_policy
 from .outbox import deliver
+from .points import txn_key
 
 log = logging.getLogger("vipcare.tiers")
 
@@ -407,9 +408,8 @@ def threshold_advice(caller: Caller, *, growth: Decimal = Decimal("0.2"), now: d
             if b == caller.brand_id]
     members = repo.load(keys)
     stats = ledger.stats_many(caller.brand_id, [m for _, m in keys])
-    refs = [tuple(r.removeprefix("txn:").split("#", 1)) for s in stats.values() for r in s.recent
-            if r.startswith("txn:")]
-    sales = [e for e in ledger.entries(caller.brand_id, refs[:500]) if e.kind is not None  # type: ignore[arg-type]
+    refs = [txn_key(r.removeprefix("txn:")) for s in stats.values() for r in s.recent if r.startswith("txn:")]
+    sales = [e for e in ledger.entries(caller.brand_id, refs[:500]) if e.kind is not None
              and e.kind.value == "sale" and e.status.value == "applied" and e.amount and e.items]
     amount = sum((e.amount or Decimal(0) for e in sales), Decimal(0))
     items = sum(int(e.items or 0) for e in sales)
