@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from vipcare import wiring
 from vipcare.api import idempotency
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.members import EnrolRequest, MemberCard, MemberPatch
@@ -24,6 +25,7 @@ logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
+wired = wiring.enrollment()  # the real repositories, once per cold start
 
 
 @app.post(
@@ -46,7 +48,8 @@ def enrol(
     caller = current_caller(app)
 
     def work() -> dict[str, Any]:
-        member = members.enroll(caller, request, now=request_time(app))
+        member = members.enroll(caller, request, now=request_time(app), members=wired.members,
+                                directory=wired.directory)
         metrics.add_metric(name="MembersEnrolled", unit=MetricUnit.Count, value=1)
         logger.info("member enrolled", extra={"member_id": member.member_id, "store_id": member.store_id})
         return {"status": 201, "body": member_card(member).model_dump(mode="json")}
@@ -60,14 +63,16 @@ def enrol(
          security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def get_member(member_id: str) -> MemberCard:
-    return member_card(members.get_member(current_caller(app), member_id, now=request_time(app)))
+    return member_card(members.get_member(current_caller(app), member_id, now=request_time(app), members=wired.members,
+                                          ledger=wired.ledger, directory=wired.directory))
 
 
 @app.get("/members", summary="Look a member up by phone (any format)", tags=["members"], security=SECURITY,
          responses=error_responses(404))
 @tracer.capture_method
 def find_member(phone: Annotated[str, Query(min_length=1, max_length=32)]) -> MemberCard:
-    return member_card(members.find_by_phone(current_caller(app), phone, now=request_time(app)))
+    return member_card(members.find_by_phone(current_caller(app), phone, now=request_time(app), members=wired.members,
+                                             ledger=wired.ledger, directory=wired.directory))
 
 
 @app.patch("/members/<member_id>", summary="Edit profile and consent fields", tags=["members"],
@@ -75,7 +80,8 @@ def find_member(phone: Annotated[str, Query(min_length=1, max_length=32)]) -> Me
            security=SECURITY, responses=error_responses(404, 409))
 @tracer.capture_method
 def patch_member(member_id: str, patch: MemberPatch) -> MemberCard:
-    member = members.update_profile(current_caller(app), member_id, patch, now=request_time(app))
+    member = members.update_profile(current_caller(app), member_id, patch, now=request_time(app), members=wired.members,
+                                    ledger=wired.ledger, directory=wired.directory)
     logger.info("member updated", extra={"member_id": member_id, "fields": sorted(patch.model_fields_set)})
     return member_card(member)
 

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from vipcare import wiring
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.base import FieldError
 from vipcare.api.models.purchases import (
@@ -30,6 +31,7 @@ logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
+wired = wiring.purchase_api()  # the real repositories and queue, once per cold start
 
 # What the status API reports (status_of answers 404 for a sale placeholder still awaiting).
 _PROCESSED: dict[Status, ProcessedStatus] = {Status.APPLIED: "applied", Status.HELD: "held",
@@ -58,7 +60,8 @@ def submit(body: Annotated[dict[str, Any], Body(description="PurchaseIn or {purc
            ) -> Response[PurchaseIntakeResult]:
     caller = current_caller(app)
     _, is_batch = purchases.rows_of(body)
-    rows = purchases.submit(caller, body, now=request_time(app))
+    rows = purchases.submit(caller, body, now=request_time(app), members=wired.members, directory=wired.directory,
+                            queue=wired.queue)
     accepted = sum(r.status == "accepted" for r in rows)
     metrics.add_metric(name="PurchasesAccepted", unit=MetricUnit.Count, value=accepted)
     metrics.add_metric(name="PurchasesInvalid", unit=MetricUnit.Count, value=len(rows) - accepted)
@@ -79,7 +82,8 @@ def submit(body: Annotated[dict[str, Any], Body(description="PurchaseIn or {purc
          tags=["purchases"], security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def purchase_status(store_id: str, transaction_id: str) -> PurchaseStatusOut:
-    e = purchases.status_of(current_caller(app), store_id, transaction_id, now=request_time(app))
+    e = purchases.status_of(current_caller(app), store_id, transaction_id, now=request_time(app), ledger=wired.ledger,
+                            directory=wired.directory)
     return PurchaseStatusOut(
         store_id=e.store_id, transaction_id=e.transaction_id, status=_PROCESSED[e.status],
         reason=e.reason, kind=e.kind.value if e.kind else None, member_id=e.member_id,
@@ -92,7 +96,8 @@ def purchase_status(store_id: str, transaction_id: str) -> PurchaseStatusOut:
          tags=["points"], security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def member_points(member_id: str) -> PointsOut:
-    v = points.points_view(current_caller(app), member_id, now=request_time(app))
+    v = points.points_view(current_caller(app), member_id, now=request_time(app), members=wired.members,
+                           ledger=wired.ledger, directory=wired.directory)
     return PointsOut(member_id=v.member_id, balance=v.balance, expiring_30d=v.expiring_30d, lots=v.lots,
                      recent=[PointsMovement(at=m.at, kind=m.kind, points=m.points, reference=m.reference)
                              for m in v.recent])
@@ -104,7 +109,8 @@ def member_points(member_id: str) -> PointsOut:
                                     description="Redeemed (or the first result of this redemption_id)"))
 @tracer.capture_method
 def redeem(member_id: str, request: RedemptionIn) -> Response[RedemptionOut]:
-    r = points.redeem(current_caller(app), member_id, request, now=request_time(app))
+    r = points.redeem(current_caller(app), member_id, request, now=request_time(app), members=wired.members,
+                      ledger=wired.ledger, directory=wired.directory)
     metrics.add_metric(name="PointsRedeemed", unit=MetricUnit.Count, value=r.points)
     logger.info("points redeemed", extra={"member_id": member_id, "redemption_id": r.redemption_id})
     out = RedemptionOut(member_id=r.member_id, redemption_id=r.redemption_id, points=r.points, balance=r.balance,

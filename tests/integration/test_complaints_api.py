@@ -4,8 +4,10 @@ the escalation job, the SMS and topic messages, queue views, figures and bad inp
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -142,20 +144,23 @@ def test_intake_puts_complaint_filed_on_the_bus_and_care_texts_the_case_and_loca
 
 
 def test_a_refused_event_publish_stays_in_the_outbox_until_the_escalation_job_sends_it():
+    from vipcare import wiring
     from vipcare.api.models.complaints import ComplaintCreate
     from vipcare.domain.access import Caller, Role
     from vipcare.services import complaints
     from vipcare.store.complaints import ComplaintRepository
 
     class Refusing:
-        def publish(self, detail_type, detail):
+        def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
             raise RuntimeError("EventBridge throttled")
 
     member_id = member("gold", "mgr-1")
     request = ComplaintCreate(member_id=member_id, store_id="demo-001", channel="store", category="billing",
                               severity="medium", description="Charged twice.")
     admin = Caller(brand_id="demo", role=Role.ADMIN, staff_id="admin-1", store_id=None)
-    filed = complaints.file_complaint(admin, request, events=Refusing(), now=clock.now())
+    w = replace(wiring.complaint_routing(), events=Refusing())
+    filed = complaints.file_complaint(admin, request, now=clock.now(), members=w.members, directory=w.directory,
+                                      complaints=w.complaints, notifier=w.notifier, events=w.events)
     assert filed.event_published is False and filed.complaint.complaint_id
     assert care_events() == []
     repo = ComplaintRepository()
@@ -417,6 +422,7 @@ def test_job_two_hours_later_escalates_once_to_the_supervisor_and_a_rerun_change
 
 def test_overlapping_runs_escalate_each_case_and_level_once():
     """Two job runs read the same due case before either writes: one wins, one is refused."""
+    from vipcare import wiring
     from vipcare.services import complaints
     from vipcare.store.complaints import ComplaintRepository
 
@@ -430,8 +436,11 @@ def test_overlapping_runs_escalate_each_case_and_level_once():
             return [c for c in stale if __import__("vipcare.domain.complaints", fromlist=["x"]).due_shard(
                 c.complaint_id) == shard]
 
-    first = complaints.run_escalations(moment, complaints=Frozen())
-    second = complaints.run_escalations(moment, complaints=Frozen())
+    w = wiring.complaint_routing()
+    first = complaints.run_escalations(moment, complaints=Frozen(), directory=w.directory, notifier=w.notifier,
+                                       events=w.events)
+    second = complaints.run_escalations(moment, complaints=Frozen(), directory=w.directory, notifier=w.notifier,
+                                        events=w.events)
     assert (first.escalated, second.escalated, second.already_moved) == (1, 0, 1)
     history = get(case["complaint_id"])["history"]
     assert [h["action"] for h in history].count("escalate") == 1

@@ -107,6 +107,7 @@ def test_return_before_its_sale_is_held_then_applied_once(member_id):
 
 
 def test_held_return_whose_sale_never_comes_is_rejected_after_the_window(member_id):
+    from vipcare import wiring
     from vipcare.domain.access import Caller, Role
     from vipcare.services.purchases import status_of
 
@@ -114,7 +115,8 @@ def test_held_return_whose_sale_never_comes_is_rejected_after_the_window(member_
     drain()
     caller = Caller(staff_id="a", brand_id="demo", store_id=None, role=Role.ADMIN)
     later = clock.now() + timedelta(days=8)
-    entry = status_of(caller, "demo-001", "R1", now=later)
+    wired = wiring.purchase_api()
+    entry = status_of(caller, "demo-001", "R1", now=later, ledger=wired.ledger, directory=wired.directory)
     assert entry.status.value == "rejected" and "hold window" in (entry.reason or "")
 
 

@@ -7,16 +7,20 @@ import time
 from ..config import settings
 from ..domain.directory import BrandSettings
 from ..store.directory import DirectoryRepository
+from .ports import BrandSource
 
 _TTL_SECONDS = 60.0
 _cache: dict[str, tuple[float, BrandSettings]] = {}
 
 
-def brand_settings(brand_id: str, directory: DirectoryRepository | None = None) -> BrandSettings:
+def brand_settings(brand_id: str, directory: BrandSource | None = None) -> BrandSettings:
+    """Every service outside the care area passes `directory`. The care services (reminders,
+    tasks, privacy, kpis) still call this with the brand alone: the fallback to a repository
+    built here is theirs, and goes when their rewrite passes a directory too."""
     hit = _cache.get(brand_id)
     if hit and hit[0] > time.monotonic():
         return hit[1]
-    found = (directory or DirectoryRepository()).brand(brand_id)
+    found = (directory or DirectoryRepository()).brand(brand_id)  # the care services' fallback (above)
     if found is None:
         cfg = settings()
         found = BrandSettings(

@@ -13,10 +13,11 @@ from ..domain.purchases import Kind
 from ..domain.stats import MemberStats
 from ..domain.tiers import local_day
 from ..store.ledger import Conflict as WriteConflict
-from ..store.ledger import LedgerRepository, RedemptionItem, member_pk, redemption_sk
+from ..store.ledger import RedemptionItem, member_pk, redemption_sk
 from .brands import brand_settings
 from .limits import purchase_limits
-from .members import get_member
+from .members import visible_member
+from .ports import BrandSource, Ledger, MemberLookup
 
 MAX_ATTEMPTS = 6
 
@@ -38,13 +39,12 @@ class PointsView:
     recent: list[Movement]
 
 
-def points_view(caller: Caller, member_id: str, *, now: datetime,
-                ledger: LedgerRepository | None = None) -> PointsView:
-    ledger = ledger or LedgerRepository()
-    get_member(caller, member_id, with_figures=False, now=now)  # scope: 404 outside the caller's brand or store
+def points_view(caller: Caller, member_id: str, *, now: datetime, members: MemberLookup, ledger: Ledger,
+                directory: BrandSource) -> PointsView:
+    visible_member(caller, member_id, members=members)  # scope: 404 outside the caller's brand or store
     stats = ledger.stats(caller.brand_id, member_id)
-    timezone = brand_settings(caller.brand_id).timezone
-    lifetime = purchase_limits(caller.brand_id).points_lifetime_months
+    timezone = brand_settings(caller.brand_id, directory).timezone
+    lifetime = purchase_limits(caller.brand_id, directory).points_lifetime_months
     month = month_of(now, timezone)
     stats.points.drop_expired(month, lifetime)
     soon = month_of(now + timedelta(days=30), timezone)
@@ -63,7 +63,7 @@ def txn_key(ref: str) -> tuple[str, str]:
     return store_id, transaction_id
 
 
-def _movements(brand_id: str, member_id: str, stats: MemberStats, ledger: LedgerRepository) -> list[Movement]:
+def _movements(brand_id: str, member_id: str, stats: MemberStats, ledger: Ledger) -> list[Movement]:
     txn_refs = [r.removeprefix("txn:") for r in stats.recent if r.startswith("txn:")]
     redeem_ids = [r.removeprefix("redeem:") for r in stats.recent if r.startswith("redeem:")]
     by_ref: dict[str, Movement] = {}
@@ -86,14 +86,13 @@ class Redemption:
     redeemed_at: datetime
 
 
-def redeem(caller: Caller, member_id: str, request: RedemptionIn, *, now: datetime,
-           ledger: LedgerRepository | None = None) -> Redemption:
+def redeem(caller: Caller, member_id: str, request: RedemptionIn, *, now: datetime, members: MemberLookup,
+           ledger: Ledger, directory: BrandSource) -> Redemption:
     """Spend points oldest first. The redemption id makes it happen once: a repeat returns
     the first result; the same id with other points or reason is a 409."""
-    ledger = ledger or LedgerRepository()
-    get_member(caller, member_id, with_figures=False, now=now)
-    timezone = brand_settings(caller.brand_id).timezone
-    lifetime = purchase_limits(caller.brand_id).points_lifetime_months
+    visible_member(caller, member_id, members=members)
+    timezone = brand_settings(caller.brand_id, directory).timezone
+    lifetime = purchase_limits(caller.brand_id, directory).points_lifetime_months
     month = month_of(now, timezone)
     fingerprint = f"{request.points}|{request.reason}"
     for _ in range(MAX_ATTEMPTS):
