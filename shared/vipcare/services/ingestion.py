@@ -32,7 +32,7 @@ from ..domain.purchases import (
     hold_expired,
 )
 from ..domain.tiers import TierPolicy, TierState, figures_of, local_day, next_review, purchase_upgrade, start_of
-from ..store.ledger import Conflict, LedgerEntry, PurchaseSnapshot, entry_from_purchase
+from ..store.ledger import Conflict, LedgerEntry, PurchaseSnapshot, entry_from_purchase, txn_key
 from ..store.models import MemberItem
 from ..store.tiers import decision_item, review_keys, state_from_raw, tier_actions
 from .brands import brand_settings
@@ -63,11 +63,6 @@ class TooMuchContention(Exception):
 
 def _ref(store_id: str, transaction_id: str) -> str:
     return f"{store_id}#{transaction_id}"
-
-
-def _unref(ref: str) -> tuple[str, str]:
-    store_id, _, transaction_id = ref.partition("#")
-    return store_id, transaction_id
 
 
 def original_store(p: Purchase) -> str:
@@ -195,9 +190,9 @@ class Ingestor:
         window ran out. Same transaction as the sale: all or nothing."""
         settled = []
         held = {(e.store_id, e.transaction_id): e
-                for e in self.ledger.entries(p.brand_id, [_unref(r) for r in held_refs])}
+                for e in self.ledger.entries(p.brand_id, [txn_key(r) for r in held_refs])}
         for ref in held_refs:
-            entry = held.get(_unref(ref))
+            entry = held.get(txn_key(ref))
             if entry is None or entry.status != Status.HELD:
                 continue
             ret = entry.as_purchase()

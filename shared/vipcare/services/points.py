@@ -13,7 +13,7 @@ from ..domain.purchases import Kind
 from ..domain.stats import MemberStats
 from ..domain.tiers import local_day
 from ..store.ledger import Conflict as WriteConflict
-from ..store.ledger import RedemptionItem, member_pk, redemption_sk
+from ..store.ledger import RedemptionItem, member_pk, redemption_sk, txn_key
 from .brands import brand_settings
 from .limits import purchase_limits
 from .members import visible_member
@@ -55,12 +55,6 @@ def points_view(caller: Caller, member_id: str, *, now: datetime, members: Membe
         lots=dict(sorted(stats.points.lots.items())),
         recent=_movements(caller.brand_id, member_id, stats, ledger),
     )
-
-
-def txn_key(ref: str) -> tuple[str, str]:
-    """A figures reference `store#transaction` (after its `txn:` prefix) -> the ledger key."""
-    store_id, _, transaction_id = ref.partition("#")
-    return store_id, transaction_id
 
 
 def _movements(brand_id: str, member_id: str, stats: MemberStats, ledger: Ledger) -> list[Movement]:

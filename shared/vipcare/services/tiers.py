@@ -36,6 +36,7 @@ from ..domain.tiers import (
     start_of,
     validate_policy,
 )
+from ..store.ledger import txn_key
 from ..store.tiers import (
     REVIEW_SHARDS,
     Application,
@@ -49,7 +50,6 @@ from ..store.tiers import (
 from .brands import brand_settings
 from .limits import forget_cached_policies, tier_policy
 from .outbox import deliver
-from .points import txn_key
 from .ports import (
     BrandSource,
     DirectoryReader,
