@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from vipcare import wiring
 from vipcare.api import idempotency
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.care import (
@@ -29,13 +30,12 @@ from vipcare.api.models.care import (
 from vipcare.api.presenters import book_entry_out, contact_out, message_out, task_out
 from vipcare.services import care_settings, contacts, reminders, tasks
 from vipcare.tracing import make_tracer
-from vipcare.wiring import care
 
 logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
-CARE = care()  # the real collaborators, built once per container
+CARE = wiring.care()  # the real collaborators, once per cold start
 
 TAGS = ["care"]
 

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from vipcare import wiring
 from vipcare.api import idempotency
 from vipcare.api.events import is_api_request, is_scheduled, moment
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
@@ -36,6 +37,7 @@ logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
+wired = wiring.complaint_routing()  # the real repositories, bus and staff topic, once per cold start
 
 TAGS = ["complaints"]
 CASE_ERRORS = error_responses(403, 404, 409)
@@ -63,7 +65,9 @@ def file_complaint(
     caller = current_caller(app)
 
     def work() -> dict[str, Any]:
-        filed = complaints.file_complaint(caller, request, request_key=idempotency_key, now=request_time(app))
+        filed = complaints.file_complaint(caller, request, request_key=idempotency_key, now=request_time(app),
+                                          members=wired.members, directory=wired.directory,
+                                          complaints=wired.complaints, notifier=wired.notifier, events=wired.events)
         case = filed.complaint
         metrics.add_metric(name="ComplaintsFiled", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name=f"ComplaintsFiled{case.priority.value}", unit=MetricUnit.Count, value=1)
@@ -82,7 +86,8 @@ def file_complaint(
          security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def get_complaint(complaint_id: str) -> ComplaintOut:
-    return complaint_out(complaints.get_complaint(current_caller(app), complaint_id))
+    return complaint_out(complaints.get_complaint(current_caller(app), complaint_id, complaints=wired.complaints,
+                                                  directory=wired.directory))
 
 
 @app.get("/complaints", summary="Queue views: by status, assignee or store, newest deadline first", tags=TAGS,
@@ -95,7 +100,7 @@ def list_complaints(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ComplaintSummary]:
     found = complaints.list_complaints(current_caller(app), status=status, assignee=assignee, store_id=store_id,
-                                       limit=limit)
+                                       limit=limit, complaints=wired.complaints)
     return [complaint_summary(c) for c in found]
 
 
@@ -105,7 +110,7 @@ def list_complaints(
 def acknowledge(complaint_id: str,
                 request: Annotated[AcknowledgeRequest | None, Body()] = None) -> ComplaintOut:
     case = complaints.acknowledge(current_caller(app), complaint_id, request.note if request else None,
-                                  now=request_time(app))
+                                  now=request_time(app), complaints=wired.complaints, directory=wired.directory)
     metrics.add_metric(name="ComplaintsAcknowledged", unit=MetricUnit.Count, value=1)
     logger.info("complaint acknowledged", extra={"complaint_id": complaint_id, "assignee": case.assignee})
     return complaint_out(case)
@@ -115,14 +120,16 @@ def acknowledge(complaint_id: str,
           security=SECURITY, responses=CASE_ERRORS)
 @tracer.capture_method
 def add_note(complaint_id: str, request: NoteRequest) -> ComplaintOut:
-    return complaint_out(complaints.add_note(current_caller(app), complaint_id, request.text, now=request_time(app)))
+    return complaint_out(complaints.add_note(current_caller(app), complaint_id, request.text, now=request_time(app),
+                                             complaints=wired.complaints, directory=wired.directory))
 
 
 @app.post("/complaints/<complaint_id>/resolve", summary="Resolve (raises a revisit task for the member's manager)",
           tags=TAGS, security=SECURITY, responses=CASE_ERRORS)
 @tracer.capture_method
 def resolve_complaint(complaint_id: str, request: ResolveRequest) -> ComplaintOut:
-    case = complaints.resolve(current_caller(app), complaint_id, request.resolution, now=request_time(app))
+    case = complaints.resolve(current_caller(app), complaint_id, request.resolution, now=request_time(app),
+                              complaints=wired.complaints, directory=wired.directory, events=wired.events)
     metrics.add_metric(name="ComplaintsResolved", unit=MetricUnit.Count, value=1)
     logger.info("complaint resolved", extra={"complaint_id": complaint_id})
     return complaint_out(case)
@@ -134,7 +141,8 @@ def resolve_complaint(complaint_id: str, request: ResolveRequest) -> ComplaintOu
 @tracer.capture_method
 def feedback(complaint_id: str, request: FeedbackRequest) -> ComplaintOut:
     case = complaints.record_feedback(current_caller(app), complaint_id, request.satisfied, request.nps,
-                                      request.comment, now=request_time(app))
+                                      request.comment, now=request_time(app), complaints=wired.complaints,
+                                      directory=wired.directory, notifier=wired.notifier)
     metrics.add_metric(name="ComplaintsClosed" if request.satisfied else "ComplaintsReopened",
                        unit=MetricUnit.Count, value=1)
     logger.info("complaint feedback", extra={"complaint_id": complaint_id, "status": case.status.value})
@@ -148,14 +156,16 @@ def complaint_report(
     period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM (store time)")],
     store_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> ComplaintReport:
-    return ComplaintReport(**complaints.complaint_report(current_caller(app), period, store_id))
+    return ComplaintReport(**complaints.complaint_report(current_caller(app), period, store_id,
+                                                         complaints=wired.complaints))
 
 
 
 @tracer.capture_method
 def escalate(event: dict[str, Any]) -> dict[str, Any]:
     now = moment(event["time"])
-    run = complaints.run_escalations(now)
+    run = complaints.run_escalations(now, complaints=wired.complaints, directory=wired.directory,
+                                     notifier=wired.notifier, events=wired.events)
     metrics.add_metric(name="ComplaintsEscalated", unit=MetricUnit.Count, value=run.escalated)
     metrics.add_metric(name="SlaBreaches", unit=MetricUnit.Count, value=run.due)
     logger.info("escalation run", extra=run.as_dict())

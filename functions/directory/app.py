@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 
+from vipcare import wiring
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.directory import HandoverOut, StaffCreate, StaffOut, StaffPatch, StoreCreate, StoreOut
 from vipcare.api.presenters import staff_out, store_out
@@ -17,13 +18,14 @@ from vipcare.tracing import make_tracer
 logger = Logger()
 tracer = make_tracer()
 app = create_app(logger)
+wired = wiring.directory()  # the real repository, once per cold start
 
 
 @app.post("/stores", summary="Add a store (admin)", tags=["directory"], security=SECURITY,
           responses=error_responses(403, 409, success=201, description="Created"))
 @tracer.capture_method
 def add_store(request: StoreCreate) -> Response[StoreOut]:
-    store = directory.create_store(current_caller(app), request, now=request_time(app))
+    store = directory.create_store(current_caller(app), request, now=request_time(app), directory=wired.directory)
     logger.info("store created", extra={"store_id": store.store_id})
     return json_response(201, store_out(store).model_dump(mode="json"))
 
@@ -32,14 +34,14 @@ def add_store(request: StoreCreate) -> Response[StoreOut]:
          responses=error_responses())
 @tracer.capture_method
 def list_stores() -> list[StoreOut]:
-    return [store_out(s) for s in directory.list_stores(current_caller(app))]
+    return [store_out(s) for s in directory.list_stores(current_caller(app), directory=wired.directory)]
 
 
 @app.post("/staff", summary="Add a staff member (admin)", tags=["directory"], security=SECURITY,
           responses=error_responses(403, 409, success=201, description="Created"))
 @tracer.capture_method
 def add_staff(request: StaffCreate) -> Response[StaffOut]:
-    staff = directory.create_staff(current_caller(app), request, now=request_time(app))
+    staff = directory.create_staff(current_caller(app), request, now=request_time(app), directory=wired.directory)
     logger.info("staff created", extra={"staff_id": staff.staff_id, "role": staff.role.value})
     return json_response(201, staff_out(staff).model_dump(mode="json"))
 
@@ -48,14 +50,15 @@ def add_staff(request: StaffCreate) -> Response[StaffOut]:
          responses=error_responses(404))
 @tracer.capture_method
 def get_staff(staff_id: str) -> StaffOut:
-    return staff_out(directory.get_staff(current_caller(app), staff_id))
+    return staff_out(directory.get_staff(current_caller(app), staff_id, directory=wired.directory))
 
 
 @app.patch("/staff/<staff_id>", summary="Change role, store, supervisor, leave or capacity (admin)",
            tags=["directory"], security=SECURITY, responses=error_responses(403, 404))
 @tracer.capture_method
 def patch_staff(staff_id: str, patch: StaffPatch) -> StaffOut:
-    staff = directory.update_staff(current_caller(app), staff_id, patch, now=request_time(app))
+    staff = directory.update_staff(current_caller(app), staff_id, patch, now=request_time(app),
+                                   directory=wired.directory)
     logger.info("staff updated", extra={"staff_id": staff_id, "fields": sorted(patch.model_fields_set)})
     return staff_out(staff)
 
@@ -64,14 +67,16 @@ def patch_staff(staff_id: str, patch: StaffPatch) -> StaffOut:
           tags=["directory"], security=SECURITY, responses=error_responses(403, 404, 409))
 @tracer.capture_method
 def start_leave(staff_id: str) -> HandoverOut:
-    return HandoverOut(**staffing.go_on_leave(current_caller(app), staff_id, now=request_time(app)).as_dict())
+    return HandoverOut(**staffing.go_on_leave(current_caller(app), staff_id, now=request_time(app),
+                                      deps=wired.staffing).as_dict())
 
 
 @app.post("/staff/<staff_id>/return", summary="End a leave: the tasks of their own members come back",
           tags=["directory"], security=SECURITY, responses=error_responses(403, 404, 409))
 @tracer.capture_method
 def end_leave(staff_id: str) -> HandoverOut:
-    return HandoverOut(**staffing.come_back(current_caller(app), staff_id, now=request_time(app)).as_dict())
+    return HandoverOut(**staffing.come_back(current_caller(app), staff_id, now=request_time(app),
+                                    deps=wired.staffing).as_dict())
 
 
 @app.post("/staff/<staff_id>/departure", summary="A departure: every member, open task and open complaint "
@@ -79,7 +84,8 @@ def end_leave(staff_id: str) -> HandoverOut:
           responses=error_responses(403, 404, 409))
 @tracer.capture_method
 def departure(staff_id: str) -> HandoverOut:
-    return HandoverOut(**staffing.depart(current_caller(app), staff_id, now=request_time(app)).as_dict())
+    return HandoverOut(**staffing.depart(current_caller(app), staff_id, now=request_time(app),
+                                 deps=wired.staffing).as_dict())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from vipcare import wiring
 from vipcare.api import idempotency
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.members import EnrolRequest, MemberCard, MemberPatch
@@ -19,13 +20,13 @@ from vipcare.api.models.privacy import ErasureReceipt, MemberExport
 from vipcare.api.presenters import member_card
 from vipcare.services import members, privacy
 from vipcare.tracing import make_tracer
-from vipcare.wiring import care
 
 logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
-CARE = care()  # the real collaborators, built once per container
+wired = wiring.enrollment()  # the real repositories, once per cold start
+rights = wiring.privacy()  # export and erasure reach every table
 
 
 @app.post(
@@ -48,7 +49,8 @@ def enrol(
     caller = current_caller(app)
 
     def work() -> dict[str, Any]:
-        member = members.enroll(caller, request, now=request_time(app))
+        member = members.enroll(caller, request, now=request_time(app), members=wired.members,
+                                directory=wired.directory)
         metrics.add_metric(name="MembersEnrolled", unit=MetricUnit.Count, value=1)
         logger.info("member enrolled", extra={"member_id": member.member_id, "store_id": member.store_id})
         return {"status": 201, "body": member_card(member).model_dump(mode="json")}
@@ -62,14 +64,16 @@ def enrol(
          security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def get_member(member_id: str) -> MemberCard:
-    return member_card(members.get_member(current_caller(app), member_id, now=request_time(app)))
+    return member_card(members.get_member(current_caller(app), member_id, now=request_time(app), members=wired.members,
+                                          ledger=wired.ledger, directory=wired.directory))
 
 
 @app.get("/members", summary="Look a member up by phone (any format)", tags=["members"], security=SECURITY,
          responses=error_responses(404))
 @tracer.capture_method
 def find_member(phone: Annotated[str, Query(min_length=1, max_length=32)]) -> MemberCard:
-    return member_card(members.find_by_phone(current_caller(app), phone, now=request_time(app)))
+    return member_card(members.find_by_phone(current_caller(app), phone, now=request_time(app), members=wired.members,
+                                             ledger=wired.ledger, directory=wired.directory))
 
 
 @app.patch("/members/<member_id>", summary="Edit profile and consent fields", tags=["members"],
@@ -77,7 +81,8 @@ def find_member(phone: Annotated[str, Query(min_length=1, max_length=32)]) -> Me
            security=SECURITY, responses=error_responses(404, 409))
 @tracer.capture_method
 def patch_member(member_id: str, patch: MemberPatch) -> MemberCard:
-    member = members.update_profile(current_caller(app), member_id, patch, now=request_time(app))
+    member = members.update_profile(current_caller(app), member_id, patch, now=request_time(app), members=wired.members,
+                                    ledger=wired.ledger, directory=wired.directory)
     logger.info("member updated", extra={"member_id": member_id, "fields": sorted(patch.model_fields_set)})
     return member_card(member)
 
@@ -86,7 +91,10 @@ def patch_member(member_id: str, patch: MemberPatch) -> MemberCard:
          tags=["members"], security=SECURITY, responses=error_responses(403, 404))
 @tracer.capture_method
 def export_member(member_id: str) -> MemberExport:
-    return MemberExport(**privacy.export_member(current_caller(app), member_id, now=request_time(app), care=CARE))
+    return MemberExport(**privacy.export_member(current_caller(app), member_id, now=request_time(app), care=rights.care,
+                                                 members=rights.members, ledger=rights.ledger,
+                                                 complaints=rights.complaints, tiers=rights.tiers,
+                                                 directory=rights.directory))
 
 
 @app.delete("/members/<member_id>", summary="Erase a member's personal data (admin; audited)",
@@ -96,7 +104,9 @@ def export_member(member_id: str) -> MemberExport:
             tags=["members"], security=SECURITY, responses=error_responses(403, 404))
 @tracer.capture_method
 def erase_member(member_id: str) -> ErasureReceipt:
-    receipt = privacy.erase_member(current_caller(app), member_id, now=request_time(app), care=CARE)
+    receipt = privacy.erase_member(current_caller(app), member_id, now=request_time(app), care=rights.care,
+                                   members=rights.members, complaints=rights.complaints,
+                                   directory=rights.directory)
     metrics.add_metric(name="MembersErased", unit=MetricUnit.Count, value=1)
     return ErasureReceipt(**receipt)
 

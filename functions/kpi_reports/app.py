@@ -12,20 +12,22 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from vipcare import wiring
 from vipcare.api.events import is_api_request, is_queue_batch, is_scheduled, moment
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, request_time, resolve
 from vipcare.api.models.kpis import KpiHistory, KpiReport
 from vipcare.services import kpis
 from vipcare.tracing import make_tracer
-from vipcare.wiring import care
 
 logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
-CARE = care()  # the real collaborators, built once per container
+wired = wiring.kpi_reports()  # the real repositories, once per cold start
+CARE = wiring.care()  # what the monthly snapshot reads of the care area (the VIP set, profiles)
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 TAGS = ["reports"]
@@ -41,7 +43,8 @@ def kpi_report(
     region: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> KpiReport:
     return KpiReport(**kpis.kpi_report(current_caller(app), period, store_id=store_id, region=region,
-                                       now=request_time(app)))
+                                       now=request_time(app), kpis=wired.kpis, complaints=wired.complaints,
+                                       directory=wired.directory))
 
 
 @app.get("/reports/kpis/history", summary="The KPIs month by month (at most 24), oldest first", tags=TAGS,
@@ -54,13 +57,14 @@ def kpi_history(
     region: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> KpiHistory:
     docs = kpis.kpi_history(current_caller(app), first, last, store_id=store_id, region=region,
-                            now=request_time(app))
+                            now=request_time(app), kpis=wired.kpis, complaints=wired.complaints,
+                            directory=wired.directory)
     return KpiHistory(periods=[KpiReport(**d) for d in docs])
 
 
 @tracer.capture_method
 def snapshot(event: dict[str, Any]) -> dict[str, Any]:
-    run = kpis.run_snapshot(moment(event["time"]), care=CARE)
+    run = kpis.run_snapshot(moment(event["time"]), care=CARE, kpis=wired.kpis, ledger=wired.ledger)
     logger.info("kpi snapshot run", extra=run.as_dict())
     return run.as_dict()
 
@@ -70,7 +74,7 @@ def record_handler(record: SQSRecord) -> str:
     body = json.loads(record.body)
     if body.get("detail-type") != "TierChanged":
         return "ignored"
-    outcome = kpis.on_tier_changed(body.get("detail") or {})
+    outcome = kpis.on_tier_changed(body.get("detail") or {}, kpis=wired.kpis, directory=wired.directory)
     logger.info("kpi event", extra={"event_id": (body.get("detail") or {}).get("event_id"), "outcome": outcome})
     return outcome
 
@@ -78,7 +82,7 @@ def record_handler(record: SQSRecord) -> str:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | PartialItemFailureResponse:
     if is_api_request(event):
         return resolve(app, event, context)
     if is_scheduled(event):

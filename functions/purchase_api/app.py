@@ -9,10 +9,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from vipcare import wiring
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
+from vipcare.api.models.base import FieldError
 from vipcare.api.models.purchases import (
     PointsMovement,
     PointsOut,
+    ProcessedStatus,
     PurchaseIntakeResult,
     PurchaseRowStatus,
     PurchaseStatusOut,
@@ -20,6 +23,7 @@ from vipcare.api.models.purchases import (
     RedemptionOut,
 )
 from vipcare.domain.errors import ValidationFailed
+from vipcare.domain.purchases import Status
 from vipcare.services import points, purchases
 from vipcare.tracing import make_tracer
 
@@ -27,6 +31,11 @@ logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
+wired = wiring.purchase_api()  # the real repositories and queue, once per cold start
+
+# What the status API reports (status_of answers 404 for a sale placeholder still awaiting).
+_PROCESSED: dict[Status, ProcessedStatus] = {Status.APPLIED: "applied", Status.HELD: "held",
+                                             Status.REJECTED: "rejected"}
 
 _EXAMPLE = {"transaction_id": "POS7-20261123-0042", "store_id": "demo-001", "phone": "+8613800138000",
             "kind": "sale", "amount": "1288.00", "currency": "CNY", "items": 2,
@@ -51,7 +60,8 @@ def submit(body: Annotated[dict[str, Any], Body(description="PurchaseIn or {purc
            ) -> Response[PurchaseIntakeResult]:
     caller = current_caller(app)
     _, is_batch = purchases.rows_of(body)
-    rows = purchases.submit(caller, body, now=request_time(app))
+    rows = purchases.submit(caller, body, now=request_time(app), members=wired.members, directory=wired.directory,
+                            queue=wired.queue)
     accepted = sum(r.status == "accepted" for r in rows)
     metrics.add_metric(name="PurchasesAccepted", unit=MetricUnit.Count, value=accepted)
     metrics.add_metric(name="PurchasesInvalid", unit=MetricUnit.Count, value=len(rows) - accepted)
@@ -62,8 +72,9 @@ def submit(body: Annotated[dict[str, Any], Body(description="PurchaseIn or {purc
         raise ValidationFailed(first["message"], field=first["field"])
     result = PurchaseIntakeResult(
         accepted=accepted, invalid=len(rows) - accepted,
-        results=[PurchaseRowStatus(index=r.index, transaction_id=r.transaction_id, status=r.status,  # type: ignore[arg-type]
-                                   fields=r.fields) for r in rows])  # type: ignore[arg-type]
+        results=[PurchaseRowStatus(index=r.index, transaction_id=r.transaction_id, status=r.status,
+                                   fields=[FieldError(field=f["field"], message=f["message"]) for f in r.fields])
+                 for r in rows])
     return json_response(202 if accepted else 422, result.model_dump(mode="json"))
 
 
@@ -71,9 +82,10 @@ def submit(body: Annotated[dict[str, Any], Body(description="PurchaseIn or {purc
          tags=["purchases"], security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def purchase_status(store_id: str, transaction_id: str) -> PurchaseStatusOut:
-    e = purchases.status_of(current_caller(app), store_id, transaction_id, now=request_time(app))
+    e = purchases.status_of(current_caller(app), store_id, transaction_id, now=request_time(app), ledger=wired.ledger,
+                            directory=wired.directory)
     return PurchaseStatusOut(
-        store_id=e.store_id, transaction_id=e.transaction_id, status=e.status.value,  # type: ignore[arg-type]
+        store_id=e.store_id, transaction_id=e.transaction_id, status=_PROCESSED[e.status],
         reason=e.reason, kind=e.kind.value if e.kind else None, member_id=e.member_id,
         amount=f"{e.amount:.2f}" if e.amount is not None else None, points=e.points,
         returned=f"{e.returned:.2f}" if e.kind and e.kind.value == "sale" else None,
@@ -84,10 +96,11 @@ def purchase_status(store_id: str, transaction_id: str) -> PurchaseStatusOut:
          tags=["points"], security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def member_points(member_id: str) -> PointsOut:
-    v = points.points_view(current_caller(app), member_id, now=request_time(app))
+    v = points.points_view(current_caller(app), member_id, now=request_time(app), members=wired.members,
+                           ledger=wired.ledger, directory=wired.directory)
     return PointsOut(member_id=v.member_id, balance=v.balance, expiring_30d=v.expiring_30d, lots=v.lots,
-                     recent=[PointsMovement(at=m.at, kind=m.kind, points=m.points,  # type: ignore[arg-type]
-                                            reference=m.reference) for m in v.recent])
+                     recent=[PointsMovement(at=m.at, kind=m.kind, points=m.points, reference=m.reference)
+                             for m in v.recent])
 
 
 @app.post("/members/<member_id>/redemptions", summary="Spend points (oldest first); once per redemption_id",
@@ -96,7 +109,8 @@ def member_points(member_id: str) -> PointsOut:
                                     description="Redeemed (or the first result of this redemption_id)"))
 @tracer.capture_method
 def redeem(member_id: str, request: RedemptionIn) -> Response[RedemptionOut]:
-    r = points.redeem(current_caller(app), member_id, request, now=request_time(app))
+    r = points.redeem(current_caller(app), member_id, request, now=request_time(app), members=wired.members,
+                      ledger=wired.ledger, directory=wired.directory)
     metrics.add_metric(name="PointsRedeemed", unit=MetricUnit.Count, value=r.points)
     logger.info("points redeemed", extra={"member_id": member_id, "redemption_id": r.redemption_id})
     out = RedemptionOut(member_id=r.member_id, redemption_id=r.redemption_id, points=r.points, balance=r.balance,

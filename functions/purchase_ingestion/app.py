@@ -12,8 +12,10 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from vipcare import wiring
 from vipcare.domain.errors import ValidationFailed
 from vipcare.domain.purchases import parse_message
 from vipcare.services.ingestion import Ingestor, Outcome
@@ -25,13 +27,14 @@ metrics = Metrics()
 # A batch whose records all fail is reported like any partial failure (every id), not raised:
 # the same redelivery, without an invocation error per poison batch.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-_ingestor: Ingestor | None = None  # built on first use: no AWS work at import
+wired = wiring.purchase_ingestion()  # the real collaborators, once per cold start (no AWS work)
+_ingestor: Ingestor | None = None  # built from `wired` on first use; tests put their own here
 
 
 def _get_ingestor() -> Ingestor:
     global _ingestor
     if _ingestor is None:
-        _ingestor = Ingestor()
+        _ingestor = wired.ingestor()
     return _ingestor
 
 
@@ -60,6 +63,6 @@ def record_handler(record: SQSRecord) -> str:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)

@@ -13,17 +13,18 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from vipcare import wiring
 from vipcare.api.events import is_queue_batch, is_scheduled, moment
 from vipcare.services import reminders
 from vipcare.tracing import make_tracer
-from vipcare.wiring import care
 
 logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
-CARE = care()  # the real collaborators, built once per container
+CARE = wiring.care()  # the real collaborators, once per cold start
 # A batch whose records all fail is reported like any partial failure (every id), not raised:
 # the same redelivery, without an invocation error per poison batch.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -62,7 +63,7 @@ def record_handler(record: SQSRecord) -> str:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | PartialItemFailureResponse:
     if is_scheduled(event):
         return dispatch(event, context)
     if is_queue_batch(event):

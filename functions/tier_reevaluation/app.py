@@ -16,8 +16,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from vipcare import wiring
 from vipcare.api.events import is_api_request, is_queue_batch, is_scheduled, moment
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.tiers import (
@@ -40,6 +42,7 @@ logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
+wired = wiring.tier_reevaluation()  # the real repositories, bus, staff topic and shard queue, once per cold start
 # A batch whose records all fail is reported like any partial failure (every id), not raised:
 # the same redelivery, without an invocation error per poison batch.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -55,7 +58,7 @@ def _policy_out(brand_id: str, policy: TierPolicy, versions: list[int]) -> TierP
 
 def _application_out(a: Application) -> TierApplicationOut:
     return TierApplicationOut(application_id=a.application_id, member_id=a.member_id, target_tier=a.target,
-                              reason=a.reason, status=a.status,  # type: ignore[arg-type]
+                              reason=a.reason, status=a.status,
                               requested_by=a.requested_by, requested_at=a.requested_at, decided_by=a.decided_by,
                               decided_at=a.decided_at, note=a.note, expires_on=a.expires_on)
 
@@ -64,7 +67,7 @@ def _application_out(a: Application) -> TierApplicationOut:
          tags=TAGS, security=SECURITY, responses=error_responses(403, 404))
 @tracer.capture_method
 def get_tier_policy(brand_id: str) -> TierPolicyOut:
-    policy, versions = tiers.get_policy(current_caller(app), brand_id)
+    policy, versions = tiers.get_policy(current_caller(app), brand_id, repo=wired.tiers)
     return _policy_out(brand_id, policy, versions)
 
 
@@ -87,7 +90,7 @@ def put_tier_policy(brand_id: str, request: TierPolicyIn) -> TierPolicyOut:
                              points_multiplier=t.points_multiplier, keep_spend_12m=t.keep_spend_12m,
                              keep_purchases_6m=t.keep_purchases_6m, dedicated_manager=t.dedicated_manager,
                              contact_every_days=t.contact_every_days) for t in request.tiers))
-    stored = tiers.put_policy(current_caller(app), brand_id, policy, now=request_time(app))
+    stored = tiers.put_policy(current_caller(app), brand_id, policy, now=request_time(app), repo=wired.tiers)
     logger.info("tier policy stored", extra={"brand_id": brand_id, "version": stored.version})
     return _policy_out(brand_id, stored, [])
 
@@ -97,7 +100,8 @@ def put_tier_policy(brand_id: str, request: TierPolicyIn) -> TierPolicyOut:
          tags=TAGS, security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def member_tier(member_id: str) -> MemberTierOut:
-    v = tiers.tier_view(current_caller(app), member_id, now=request_time(app))
+    v = tiers.tier_view(current_caller(app), member_id, now=request_time(app), repo=wired.tiers, members=wired.members,
+                        directory=wired.directory)
     return MemberTierOut(member_id=v.member_id, tier=v.tier, since=v.since, valid_until=v.valid_until,
                          manual_floor=v.floor, manual_floor_until=v.floor_until, next_review=v.next_review,
                          policy_version=v.policy_version, progress=v.progress,
@@ -111,7 +115,8 @@ def member_tier(member_id: str) -> MemberTierOut:
           responses={201: {"description": "Pending"}, **error_responses(404)})
 @tracer.capture_method
 def apply_for_tier(member_id: str, request: TierApplicationIn) -> Response[TierApplicationOut]:
-    a = tiers.apply_for_tier(current_caller(app), member_id, request.target_tier, request.reason, now=request_time(app))
+    a = tiers.apply_for_tier(current_caller(app), member_id, request.target_tier, request.reason, now=request_time(app),
+                             repo=wired.tiers, members=wired.members)
     metrics.add_metric(name="TierApplications", unit=MetricUnit.Count, value=1)
     return json_response(201, _application_out(a).model_dump(mode="json"))
 
@@ -122,7 +127,8 @@ def apply_for_tier(member_id: str, request: TierApplicationIn) -> Response[TierA
 @tracer.capture_method
 def decide(application_id: str, request: TierApplicationDecisionIn) -> TierApplicationOut:
     a = tiers.decide_application(current_caller(app), application_id, request.decision == "approve", request.note,
-                                 expires_on=request.expires_on, now=request_time(app))
+                                 expires_on=request.expires_on, now=request_time(app), repo=wired.tiers,
+                                 events=wired.events, directory=wired.directory, notifier=wired.notifier)
     logger.info("tier application decided", extra={"application_id": application_id, "status": a.status})
     return _application_out(a)
 
@@ -138,7 +144,9 @@ def decide(application_id: str, request: TierApplicationDecisionIn) -> TierAppli
 def threshold_advice(
     growth: Annotated[Decimal, Query(description="Intended growth, 0.15 to 0.30")] = Decimal("0.2"),
 ) -> ThresholdAdviceOut:
-    return ThresholdAdviceOut(**tiers.threshold_advice(current_caller(app), growth=growth, now=request_time(app)))
+    return ThresholdAdviceOut(**tiers.threshold_advice(current_caller(app), growth=growth, now=request_time(app),
+                                                       repo=wired.tiers, ledger=wired.ledger,
+                                                       directory=wired.directory))
 
 
 # ---- the job -----------------------------------------------------------------------------------
@@ -149,7 +157,9 @@ def threshold_advice(
 @tracer.capture_method
 def shard_record(record: SQSRecord) -> dict[str, Any]:
     body = json.loads(record.body)
-    run = tiers.review_shard(moment(body["time"]), int(body["shard"]), page=settings().tier_review_page)
+    run = tiers.review_shard(moment(body["time"]), int(body["shard"]), page=settings().tier_review_page,
+                             repo=wired.tiers, events=wired.events, directory=wired.directory, notifier=wired.notifier,
+                             queue=wired.queue)
     for outcome, n in run.outcomes.items():
         metrics.add_metric(name=f"Tier{outcome.title()}", unit=MetricUnit.Count, value=n)
     logger.info("tier review shard", extra=run.as_dict())
@@ -159,11 +169,11 @@ def shard_record(record: SQSRecord) -> dict[str, Any]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | PartialItemFailureResponse:
     if is_api_request(event):
         return resolve(app, event, context)
     if is_scheduled(event):
-        started = tiers.start_run(moment(event["time"]))
+        started = tiers.start_run(moment(event["time"]), queue=wired.queue)
         logger.info("tier review run started", extra=started)
         return started
     if is_queue_batch(event):

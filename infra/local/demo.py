@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vipcare.domain.access import Caller
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋",
@@ -24,6 +28,7 @@ STAFF_LAYOUT = [
 
 
 def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | None = None) -> dict[str, int]:
+    from vipcare import wiring
     from vipcare.api.models.directory import StaffCreate, StoreCreate
     from vipcare.api.models.members import EnrolRequest
     from vipcare.domain.access import Caller, Role
@@ -35,6 +40,7 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | N
     now = now or datetime.now(UTC)  # the demo's one reading of the clock: its history ends here
     rng = random.Random(seed_value)
     repo = DirectoryRepository()
+    stores_and_staff, enrolment = wiring.directory(), wiring.enrollment()
     counts = {"stores": 0, "staff": 0, "members": 0}
     for brand_id, name, n_stores, n_members in (("demo", "Demo Fashion", 3, members_per_brand),
                                                 ("acme", "Acme Jewellers", 1, 12)):
@@ -42,7 +48,8 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | N
         admin = Caller(staff_id=f"{brand_id}-admin", brand_id=brand_id, store_id=None, role=Role.ADMIN)
         stores = [f"{brand_id}-{i:03d}" for i in range(1, n_stores + 1)]
         for store_id in stores:
-            directory.create_store(admin, StoreCreate(store_id=store_id, name=f"{name} {store_id[-3:]}"), now=now)
+            directory.create_store(admin, StoreCreate(store_id=store_id, name=f"{name} {store_id[-3:]}"), now=now,
+                                   directory=stores_and_staff.directory)
             counts["stores"] += 1
             for role, reports_to, capacity in STAFF_LAYOUT:
                 directory.create_staff(admin, StaffCreate(
@@ -52,7 +59,7 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | N
                     store_id=store_id,
                     supervisor_id=f"{store_id}-{reports_to}".replace("_", "-") if reports_to else None,
                     capacity=capacity,
-                ), now=now)
+                ), now=now, directory=stores_and_staff.directory)
                 counts["staff"] += 1
         today = now.date()
         enrolled: list[str] = []
@@ -70,7 +77,8 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | N
                 consent={"sms_marketing": rng.random() < 0.7},
             )
             try:
-                member = members.enroll(admin, request, now=now)
+                member = members.enroll(admin, request, now=now, members=enrolment.members,
+                                        directory=enrolment.directory)
                 counts["members"] += 1
             except Conflict:
                 continue  # a random phone repeated: one member per phone, as in production
@@ -82,21 +90,23 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | N
     return counts
 
 
-def _care_history(rng: random.Random, admin: object, member_ids: list[str], now: datetime) -> dict[str, int]:
+def _care_history(rng: random.Random, admin: Caller, member_ids: list[str], now: datetime) -> dict[str, int]:
     """Something for the KPI dashboard to show (`make report`): VIPs' cadence reviews (what the
     care consumer does with TierChanged, done here so the snapshots below see the VIPs),
     contacts with NPS answers for most gold+ members, complaints through their lifecycle, and
     the monthly VIP snapshots of the last months, all through the real services."""
+    from vipcare import wiring
     from vipcare.api.models.care import ContactCreate
     from vipcare.api.models.complaints import ComplaintCreate
+    from vipcare.domain.complaints import Category, Channel, Severity
     from vipcare.domain.errors import DomainError
     from vipcare.services import complaints
     from vipcare.services.contacts import log_contact
     from vipcare.services.kpis import run_snapshot
     from vipcare.services.tasks import TaskRun
-    from vipcare.wiring import care
 
-    deps = care()
+    deps = wiring.care()
+    reports = wiring.kpi_reports()
     profiles = deps.members.profiles(("demo", m) for m in member_ids)
     tasks = TaskRun(now, deps)
     vips = [p for p in profiles if p.tier in ("silver", "gold", "diamond")]
@@ -109,29 +119,36 @@ def _care_history(rng: random.Random, admin: object, member_ids: list[str], now:
     for _ in range(2):
         starts.insert(0, (starts[0] - timedelta(days=1)).replace(day=1))
     for start in starts:  # the snapshot of each month start: churn and retention of the months before
-        run_snapshot(start, care=deps)
+        run_snapshot(start, care=deps, kpis=reports.kpis, ledger=reports.ledger)
     contacts = 0
     for p in vips:
         if p.tier in ("gold", "diamond") and rng.random() < 0.7:
             nps = rng.choice([None, 6, 8, 9, 10, 10])
-            log_contact(admin, p.member_id, ContactCreate(contacted_on=now.astimezone(shanghai).date(),  # type: ignore[arg-type]
+            log_contact(admin, p.member_id, ContactCreate(contacted_on=now.astimezone(shanghai).date(),
                                                           channel="visit", notes="demo visit", nps=nps),
                         now=now, deps=deps)
             contacts += 1
     filed = 0
+    w = wiring.complaint_routing()
     for p in rng.sample(profiles, k=min(10, len(profiles))):
-        case = complaints.file_complaint(admin, ComplaintCreate(  # type: ignore[arg-type]
-            member_id=p.member_id, store_id=p.store_id, channel=rng.choice(["store", "hotline", "app"]),
-            category=rng.choice(["service_attitude", "billing", "other"]), severity=rng.choice(["low", "medium"]),
-            description="demo complaint"), now=now).complaint
+        case = complaints.file_complaint(admin, ComplaintCreate(
+            member_id=p.member_id, store_id=p.store_id,
+            channel=rng.choice([Channel.STORE, Channel.HOTLINE, Channel.APP]),
+            category=rng.choice([Category.SERVICE_ATTITUDE, Category.BILLING, Category.OTHER]),
+            severity=rng.choice([Severity.LOW, Severity.MEDIUM]), description="demo complaint"), now=now,
+            members=w.members, directory=w.directory, complaints=w.complaints, notifier=w.notifier,
+            events=w.events).complaint
         filed += 1
         try:
             if rng.random() < 0.8:
-                complaints.acknowledge(admin, case.complaint_id, now=now)  # type: ignore[arg-type]
-                complaints.resolve(admin, case.complaint_id, "resolved in the demo", now=now)  # type: ignore[arg-type]
+                complaints.acknowledge(admin, case.complaint_id, now=now, complaints=w.complaints,
+                                       directory=w.directory)
+                complaints.resolve(admin, case.complaint_id, "resolved in the demo", now=now, complaints=w.complaints,
+                                   directory=w.directory, events=w.events)
                 if rng.random() < 0.8:
-                    complaints.record_feedback(admin, case.complaint_id, rng.random() < 0.85,  # type: ignore[arg-type]
-                                               nps=rng.choice([7, 9, 10, 10, 4]), now=now)
+                    complaints.record_feedback(admin, case.complaint_id, rng.random() < 0.85,
+                                               nps=rng.choice([7, 9, 10, 10, 4]), now=now, complaints=w.complaints,
+                                               directory=w.directory, notifier=w.notifier)
         except DomainError:
             continue  # a demo case routed where this caller may not act: left open
     return {"vips": len(vips), "contacts": contacts, "complaints": filed}
@@ -157,10 +174,10 @@ def _purchases(rng: random.Random, member_id: str, brand_id: str, store_id: str,
     members buy a little, some a lot, a few return something."""
     from decimal import Decimal
 
+    from vipcare import wiring
     from vipcare.domain.purchases import Kind, Purchase
-    from vipcare.services.ingestion import Ingestor
 
-    ingestor = Ingestor()
+    ingestor = wiring.purchase_ingestion().ingestor()
     big = rng.random() < 0.05  # a few big spenders reach silver and gold
     sales = []
     for n in range(rng.choice([0, 0, 1, 1, 2, 3]) + (8 if big else 0)):

@@ -32,6 +32,7 @@ def measure(cases: int) -> dict:
 
     with mock_aws():
         resources.create_all(lambda service: boto3.client(service, region_name="us-east-1"))
+        from vipcare import wiring
         from vipcare.api.models.complaints import ComplaintCreate
         from vipcare.api.models.directory import StaffCreate, StoreCreate
         from vipcare.api.models.members import EnrolRequest
@@ -42,28 +43,33 @@ def measure(cases: int) -> dict:
 
         admin = Caller(staff_id="admin", brand_id="bench", store_id="s1", role=Role.ADMIN)
         opened = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-        directory.create_store(admin, StoreCreate(store_id="s1", name="s1"), now=opened)
+        d, e, c = wiring.directory(), wiring.enrollment(), wiring.complaint_routing()
+        directory.create_store(admin, StoreCreate(store_id="s1", name="s1"), now=opened, directory=d.directory)
         for staff_id, role, sup in (("vp", Role.VICE_PRESIDENT, None), ("dept", Role.DEPARTMENT_HEAD, "vp"),
                                     ("sup", Role.SUPERVISOR, "dept"), ("mgr", Role.MANAGER, "sup")):
             directory.create_staff(admin, StaffCreate(staff_id=staff_id, name=staff_id, role=role, store_id="s1",
-                                                      supervisor_id=sup), now=opened)
+                                                      supervisor_id=sup), now=opened, directory=d.directory)
         for i in range(cases):
-            m = members.enroll(admin, EnrolRequest(name="Bench", phone=f"+86139{i:08d}", store_id="s1"), now=opened)
+            m = members.enroll(admin, EnrolRequest(name="Bench", phone=f"+86139{i:08d}", store_id="s1"), now=opened,
+                               members=e.members, directory=e.directory)
             MemberItem(member_pk("bench", m.member_id), PROFILE_SK).update(
                 actions=[MemberItem.tier.set("diamond"), MemberItem.manager_id.set("mgr")])
             complaints.file_complaint(admin, ComplaintCreate(
                 member_id=m.member_id, store_id="s1", channel="hotline", category="service_attitude",
-                severity="critical", description="bench"), now=opened)
+                severity="critical", description="bench"), now=opened, members=c.members, directory=c.directory,
+                complaints=c.complaints, notifier=c.notifier, events=c.events)
 
         calls: Counter[str] = Counter()
         dynamodb_client().meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
         moment = opened + timedelta(hours=2)
         t0 = time.perf_counter()
-        first = complaints.run_escalations(moment)
+        first = complaints.run_escalations(moment, complaints=c.complaints, directory=c.directory, notifier=c.notifier,
+                                           events=c.events)
         t1 = time.perf_counter()
         first_calls = dict(calls)
         calls.clear()
-        second = complaints.run_escalations(moment)
+        second = complaints.run_escalations(moment, complaints=c.complaints, directory=c.directory,
+                                            notifier=c.notifier, events=c.events)
         t2 = time.perf_counter()
         return {"cases": cases, "first": first.as_dict(), "first_calls": first_calls,
                 "first_ms": (t1 - t0) * 1000, "second": second.as_dict(), "second_calls": dict(calls),

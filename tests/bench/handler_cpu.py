@@ -21,6 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from tests.support.fakes import InMemoryDirectory, InMemoryTiers, RecordingNotifier
 from vipcare.domain.purchases import PurchaseLimits, parse_message
 from vipcare.domain.tiers import DEFAULT_POLICY
 from vipcare.services.ingestion import Ingestor, Outcome
@@ -86,7 +87,7 @@ class NoEvents:
     def __init__(self) -> None:
         self.published = 0
 
-    def publish(self, detail_type, detail):
+    def publish(self, detail_type: str, detail: dict) -> None:
         self.published += 1
 
 
@@ -108,7 +109,10 @@ def messages(n: int, members: int) -> list[str]:
 def measure(purchases: int, members: int) -> dict:
     ledger = InMemoryLedger([f"m{i:05d}" for i in range(members)])
     events = NoEvents()
-    ingestor = Ingestor(ledger=ledger, events=events, limits=PurchaseLimits(), policy=DEFAULT_POLICY,
+    # limits, policy and time zone given, no manager assignment: the tiers, directory and
+    # notifier are never asked anything
+    ingestor = Ingestor(ledger=ledger, events=events, tiers=InMemoryTiers(), directory=InMemoryDirectory(),
+                        notifier=RecordingNotifier(), limits=PurchaseLimits(), policy=DEFAULT_POLICY,
                         timezone="Asia/Shanghai", assign_managers=False)
     bodies = messages(purchases, members)
     outcomes: dict[str, int] = {}

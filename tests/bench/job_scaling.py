@@ -91,21 +91,24 @@ def _load(members: int, due: int) -> None:
 
 
 def _directory_and_complaints(due: int) -> None:
+    from vipcare import wiring
     from vipcare.api.models.complaints import ComplaintCreate
     from vipcare.api.models.directory import StaffCreate, StoreCreate
     from vipcare.domain.access import Caller, Role
     from vipcare.services import complaints, directory
 
     admin = Caller(staff_id="admin", brand_id=BRAND, store_id=STORE, role=Role.ADMIN)
-    directory.create_store(admin, StoreCreate(store_id=STORE, name=STORE), now=OPENED)
+    d, c = wiring.directory(), wiring.complaint_routing()
+    directory.create_store(admin, StoreCreate(store_id=STORE, name=STORE), now=OPENED, directory=d.directory)
     for staff_id, role, sup in (("vp", Role.VICE_PRESIDENT, None), ("dept", Role.DEPARTMENT_HEAD, "vp"),
                                 ("sup", Role.SUPERVISOR, "dept"), ("mgr", Role.MANAGER, "sup")):
         directory.create_staff(admin, StaffCreate(staff_id=staff_id, name=staff_id, role=role, store_id=STORE,
-                                                  supervisor_id=sup), now=OPENED)
+                                                  supervisor_id=sup), now=OPENED, directory=d.directory)
     for i in range(due):
         complaints.file_complaint(admin, ComplaintCreate(
             member_id=f"m{i:07d}", store_id=STORE, channel="hotline", category="service_attitude",
-            severity="high", description="bench"), now=OPENED)
+            severity="high", description="bench"), now=OPENED, members=c.members, directory=c.directory,
+            complaints=c.complaints, notifier=c.notifier, events=c.events)
 
 
 def _metered(run) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -159,6 +162,7 @@ def world(members: int, due: int) -> dict[str, Any]:
     from infra.local.lambdas import LambdaContext, handler_for
     from infra.local.local_routes import scheduled_event
     from tests.support.queues import drain
+    from vipcare import wiring
     from vipcare.services import complaints, reminders
     from vipcare.wiring import care
 
@@ -173,7 +177,10 @@ def world(members: int, due: int) -> dict[str, Any]:
         return f"sent {reminders.run_dispatch(OPENED, care()).outcomes.get('sent', 0)}"
 
     def escalation_job() -> str:
-        return f"escalated {complaints.run_escalations(ESCALATE_AT).as_dict()['escalated']}"
+        c = wiring.complaint_routing()
+        run = complaints.run_escalations(ESCALATE_AT, complaints=c.complaints, directory=c.directory,
+                                         notifier=c.notifier, events=c.events)
+        return f"escalated {run.as_dict()['escalated']}"
 
     return {"members": members, "due": due,
             "jobs": dict(zip(JOBS, (_metered(tier_job), _metered(reminder_job), _metered(escalation_job)),

@@ -4,8 +4,10 @@ the escalation job, the SMS and topic messages, queue views, figures and bad inp
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -143,20 +145,23 @@ def test_intake_puts_complaint_filed_on_the_bus_and_care_texts_the_case_and_loca
 
 
 def test_a_refused_event_publish_stays_in_the_outbox_until_the_escalation_job_sends_it():
+    from vipcare import wiring
     from vipcare.api.models.complaints import ComplaintCreate
     from vipcare.domain.access import Caller, Role
     from vipcare.services import complaints
     from vipcare.store.complaints import ComplaintRepository
 
     class Refusing:
-        def publish(self, detail_type, detail):
+        def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
             raise RuntimeError("EventBridge throttled")
 
     member_id = member("gold", "mgr-1")
     request = ComplaintCreate(member_id=member_id, store_id="demo-001", channel="store", category="billing",
                               severity="medium", description="Charged twice.")
     admin = Caller(brand_id="demo", role=Role.ADMIN, staff_id="admin-1", store_id=None)
-    filed = complaints.file_complaint(admin, request, events=Refusing(), now=clock.now())
+    w = replace(wiring.complaint_routing(), events=Refusing())
+    filed = complaints.file_complaint(admin, request, now=clock.now(), members=w.members, directory=w.directory,
+                                      complaints=w.complaints, notifier=w.notifier, events=w.events)
     assert filed.event_published is False and filed.complaint.complaint_id
     assert care_events() == []
     repo = ComplaintRepository()
@@ -418,6 +423,7 @@ def test_job_two_hours_later_escalates_once_to_the_supervisor_and_a_rerun_change
 
 def test_overlapping_runs_escalate_each_case_and_level_once():
     """Two job runs read the same due case before either writes: one wins, one is refused."""
+    from vipcare import wiring
     from vipcare.services import complaints
     from vipcare.store.complaints import ComplaintRepository
 
@@ -431,8 +437,11 @@ def test_overlapping_runs_escalate_each_case_and_level_once():
             return [c for c in stale if __import__("vipcare.domain.complaints", fromlist=["x"]).due_shard(
                 c.complaint_id) == shard]
 
-    first = complaints.run_escalations(moment, complaints=Frozen())
-    second = complaints.run_escalations(moment, complaints=Frozen())
+    w = wiring.complaint_routing()
+    first = complaints.run_escalations(moment, complaints=Frozen(), directory=w.directory, notifier=w.notifier,
+                                       events=w.events)
+    second = complaints.run_escalations(moment, complaints=Frozen(), directory=w.directory, notifier=w.notifier,
+                                        events=w.events)
     assert (first.escalated, second.escalated, second.already_moved) == (1, 0, 1)
     history = get(case["complaint_id"])["history"]
     assert [h["action"] for h in history].count("escalate") == 1
@@ -552,18 +561,25 @@ def test_report_counts_timeliness_per_store_and_month_from_counters():
     assert call("GET", f"/reports/complaints?period={period}&store_id=demo-002", claims=CLERK_001).status == 403
 
 
-def test_member_complaint_counts_for_the_tier_policy_and_churn_score():
-    from vipcare.services.complaints import member_complaint_counts
 
+def complaint_counts(member_id: str, moment: datetime):
+    from vipcare.services.complaints import member_complaint_counts
+    from vipcare.wiring import complaint_routing
+
+    wired = complaint_routing()
+    return member_complaint_counts("demo", member_id, moment, complaints=wired.complaints, directory=wired.directory)
+
+
+def test_member_complaint_counts_for_the_tier_policy_and_churn_score():
     member_id = member("gold", "mgr-1")
     first = file(member_id).body
     file(member_id)
     act(first["complaint_id"], "acknowledge", claims=MANAGER)
     act(first["complaint_id"], "resolve", {"resolution": "ok"}, claims=MANAGER)
     act(first["complaint_id"], "feedback", {"satisfied": True}, claims=MANAGER)
-    counts = member_complaint_counts("demo", member_id, at(first["opened_at"]))
+    counts = complaint_counts(member_id, at(first["opened_at"]))
     assert (counts.open, counts.last_12_months) == (1, 2)
-    a_year_later = member_complaint_counts("demo", member_id, at(first["opened_at"]) + timedelta(days=400))
+    a_year_later = complaint_counts(member_id, at(first["opened_at"]) + timedelta(days=400))
     assert a_year_later.last_12_months == 0
 
 
@@ -571,15 +587,13 @@ def test_a_complaint_filed_in_utcs_last_half_hour_of_the_year_counts_in_the_new_
     """Cases are counted under their store's local month: at 23:30 UTC on 31 December it is
     already January in Shanghai, and the 12-month window must be January's, not UTC's December's
     (it was, and the case counted nowhere until February)."""
-    from vipcare.services.complaints import member_complaint_counts
-
     year_end = datetime(2027, 12, 31, 23, 30, tzinfo=UTC)
     member_id = member("gold", "mgr-1")
     case = file(member_id, at=year_end).body
     assert case["opened_at"].startswith("2027-12-31T23:30")
-    assert member_complaint_counts("demo", member_id, year_end).last_12_months == 1
-    assert member_complaint_counts("demo", member_id, year_end + timedelta(days=300)).last_12_months == 1
-    assert member_complaint_counts("demo", member_id, year_end + timedelta(days=400)).last_12_months == 0
+    assert complaint_counts(member_id, year_end).last_12_months == 1
+    assert complaint_counts(member_id, year_end + timedelta(days=300)).last_12_months == 1
+    assert complaint_counts(member_id, year_end + timedelta(days=400)).last_12_months == 0
 
 
 def test_notes_stop_at_the_history_limit_with_a_clear_409(monkeypatch):

@@ -47,6 +47,7 @@ def test_same_phone_in_any_format_is_409_with_the_existing_member(again):
 def test_concurrent_enrolments_of_one_phone_create_one_member():
     """Six Lambda instances enrol the same phone at once (the service is what each runs; a
     barrier makes them all pass the "already enrolled?" read before anyone writes)."""
+    from vipcare import wiring
     from vipcare.api.models.members import EnrolRequest
     from vipcare.domain.access import Caller, Role
     from vipcare.domain.errors import Conflict
@@ -70,7 +71,7 @@ def test_concurrent_enrolments_of_one_phone_create_one_member():
     def attempt(i: int) -> None:
         try:
             members.enroll(caller, EnrolRequest(name=f"n{i}", phone="13800138000", store_id="demo-001"),
-                           members=SlowRepository(), now=clock.now())
+                           members=SlowRepository(), directory=wiring.enrollment().directory, now=clock.now())
             outcomes.append("created")
         except Conflict as exc:
             outcomes.append(exc.code)
@@ -233,7 +234,7 @@ def test_body_over_64_kb_is_413_and_writes_nothing():
 
 
 def test_missing_claims_is_401():
-    r = enrol(claims=None)  # type: ignore[arg-type]
+    r = enrol(claims=None)
     assert r.status == 401
 
 

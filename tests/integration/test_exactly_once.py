@@ -7,6 +7,7 @@ import contextlib
 import os
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -15,7 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.aws import mocked_aws
+from tests.support.fakes import RecordingBus
 from tests.support.faults import Crash, count_calls, crash_at
+from vipcare import wiring
 from vipcare.domain.access import Caller, Role
 from vipcare.domain.errors import Conflict as DomainConflict
 from vipcare.domain.members import Consent, Member
@@ -28,12 +31,9 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 EXAMPLES = int(os.environ.get("VIPCARE_PROPERTY_EXAMPLES", "200"))
 
 
-class RecordingEvents:
-    def __init__(self) -> None:
-        self.published: list[dict] = []
-
-    def publish(self, detail_type: str, detail: dict) -> None:
-        self.published.append(detail)
+def ingestor(events: RecordingBus) -> Ingestor:
+    """The real ingestion (DynamoDB through moto) with a bus that records what it is given."""
+    return replace(wiring.purchase_ingestion(), events=events).ingestor()
 
 
 def new_member() -> str:
@@ -86,7 +86,9 @@ def deliver(ingestor: Ingestor, member_id: str, op, crash) -> None:
             from vipcare.services.points import redeem
 
             with contextlib.suppress(DomainConflict):  # insufficient points: refused, nothing spent
-                redeem(caller, member_id, RedemptionIn(redemption_id=ident, points=amount, reason="test"), now=NOW)
+                wired = wiring.purchase_api()
+                redeem(caller, member_id, RedemptionIn(redemption_id=ident, points=amount, reason="test"), now=NOW,
+                       members=wired.members, ledger=wired.ledger, directory=wired.directory)
             return
         p = purchase(member_id, ident, Kind(kind), amount, days_ago, original)
         ingestor.ingest(p, received_at=NOW, now=NOW)
@@ -149,16 +151,16 @@ def test_any_history_counts_each_transaction_once(history):
 
 def run_history(history) -> None:
     member_id = new_member()
-    events = RecordingEvents()
-    ingestor = Ingestor(events=events)  # type: ignore[arg-type]
+    events = RecordingBus()
+    consumer = ingestor(events)
     for op, crash in history:
-        deliver(ingestor, member_id, op, crash)
+        deliver(consumer, member_id, op, crash)
     check_against_recomputation(member_id, history)
     # delivering everything once more changes nothing
     before = LedgerRepository().stats("demo", member_id)
     for op, _ in history:
         if op[0] != "redeem":
-            deliver(ingestor, member_id, op, None)
+            deliver(consumer, member_id, op, None)
     after = LedgerRepository().stats("demo", member_id)
     assert (after.spend, after.purchases, after.points) == (before.spend, before.purchases, before.points)
     # a tier change is announced once per change, however often it was retried
@@ -171,25 +173,25 @@ def test_a_sale_costs_two_requests_and_at_most_four_write_units():
     from vipcare.store.clients import dynamodb_client
 
     member_id = new_member()
-    ingestor = Ingestor(events=RecordingEvents())  # type: ignore[arg-type]
-    ingestor.ingest(purchase(member_id, "W1", Kind.SALE, 10_000, 1), received_at=NOW, now=NOW)
+    consumer = ingestor(RecordingBus())
+    consumer.ingest(purchase(member_id, "W1", Kind.SALE, 10_000, 1), received_at=NOW, now=NOW)
     with count_calls() as calls, metered(dynamodb_client()) as meter:
-        ingestor.ingest(purchase(member_id, "W2", Kind.SALE, 10_000, 1), received_at=NOW, now=NOW)
+        consumer.ingest(purchase(member_id, "W2", Kind.SALE, 10_000, 1), received_at=NOW, now=NOW)
     assert calls == ["BatchGetItem", "TransactWriteItems"]
     assert meter.write_units <= 4, meter
     with count_calls() as calls:
-        ingestor.ingest(purchase(member_id, "W2", Kind.SALE, 10_000, 1), received_at=NOW, now=NOW)
+        consumer.ingest(purchase(member_id, "W2", Kind.SALE, 10_000, 1), received_at=NOW, now=NOW)
     assert calls == ["BatchGetItem"]  # a duplicate is recognised with one read and writes nothing
 
 
 @pytest.mark.usefixtures("directory")
 def test_crash_after_the_write_then_redelivery_applies_once():
     member_id = new_member()
-    ingestor = Ingestor(events=RecordingEvents())  # type: ignore[arg-type]
+    consumer = ingestor(RecordingBus())
     p = purchase(member_id, "C1", Kind.SALE, 50_000, 1)
     with pytest.raises(Crash), crash_at(2, after=True):
-        ingestor.ingest(p, received_at=NOW, now=NOW)
-    ingestor.ingest(p, received_at=NOW, now=NOW)
+        consumer.ingest(p, received_at=NOW, now=NOW)
+    consumer.ingest(p, received_at=NOW, now=NOW)
     stats = LedgerRepository().stats("demo", member_id)
     assert stats.spend_12m("2026-11") == Decimal("500.00") and stats.points.balance("2026-11", 24) == 500
     assert LedgerRepository().redemptions("demo", member_id, []) == []

@@ -10,6 +10,7 @@ import itertools
 import json
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,10 +18,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.test_exactly_once import RecordingEvents, purchase
+from tests.integration.test_exactly_once import ingestor, purchase
 from tests.support import clock
 from tests.support.api import ADMIN, call, enrol
+from tests.support.fakes import RecordingBus
 from tests.support.faults import Crash, count_calls, crash_at
+from vipcare import wiring
 
 pytestmark = pytest.mark.usefixtures("directory")
 ROWS: list[tuple[str, str, str]] = []
@@ -76,7 +79,9 @@ def test_enrolment_survives_a_crash_anywhere():
         return used[-1]
 
     def act(phone):
-        _quiet(lambda: enroll(caller(), EnrolRequest(name="F", phone=phone, store_id="demo-001"), now=NOW))
+        wired = wiring.enrollment()
+        _quiet(lambda: enroll(caller(), EnrolRequest(name="F", phone=phone, store_id="demo-001"), now=NOW,
+                              members=wired.members, directory=wired.directory))
 
     def check(phone):
         assert MemberRepository().member_id_for_phone("demo", phone) is not None
@@ -89,7 +94,6 @@ def test_enrolment_survives_a_crash_anywhere():
 
 
 def test_purchase_ingestion_survives_a_crash_anywhere():
-    from vipcare.services.ingestion import Ingestor
     from vipcare.store.ledger import LedgerRepository
 
     def setup():
@@ -99,7 +103,7 @@ def test_purchase_ingestion_survives_a_crash_anywhere():
         # the transaction id is unique per store: one per member here
         p = purchase(mid, f"F-{mid}", __import__("vipcare.domain.purchases", fromlist=["Kind"]).Kind.SALE, 50_000, 0,
                      now=NOW)
-        Ingestor(events=RecordingEvents()).ingest(p, received_at=NOW, now=NOW)  # type: ignore[arg-type]
+        ingestor(RecordingBus()).ingest(p, received_at=NOW, now=NOW)
 
     def check(mid):
         stats = LedgerRepository().stats("demo", mid)
@@ -111,18 +115,20 @@ def test_purchase_ingestion_survives_a_crash_anywhere():
 def test_redemption_survives_a_crash_anywhere():
     from vipcare.api.models.purchases import RedemptionIn
     from vipcare.domain.purchases import Kind
-    from vipcare.services.ingestion import Ingestor
     from vipcare.services.points import redeem
     from vipcare.store.ledger import LedgerRepository
 
+    wired = wiring.purchase_api()
+
     def setup():
         mid = enrol(phone=next(PHONES)).body["member_id"]
-        Ingestor(events=RecordingEvents()).ingest(purchase(mid, f"R-{mid}", Kind.SALE, 50_000, 0, now=NOW),  # type: ignore[arg-type]
-                                                  received_at=NOW, now=NOW)
+        ingestor(RecordingBus()).ingest(purchase(mid, f"R-{mid}", Kind.SALE, 50_000, 0, now=NOW),
+                                        received_at=NOW, now=NOW)
         return mid
 
     def act(mid):
-        redeem(caller(), mid, RedemptionIn(redemption_id="gift-1", points=200, reason="gift"), now=NOW)
+        redeem(caller(), mid, RedemptionIn(redemption_id="gift-1", points=200, reason="gift"), now=NOW,
+               members=wired.members, ledger=wired.ledger, directory=wired.directory)
 
     def check(mid):
         assert sum(LedgerRepository().stats("demo", mid).points.lots.values()) == 300
@@ -137,7 +143,8 @@ def test_complaint_filing_with_a_key_survives_a_crash_anywhere():
 
     member_id = enrol(phone="13500000001").body["member_id"]
     keys = iter(f"key-{n}" for n in range(10_000))
-    events = RecordingEvents()
+    events = RecordingBus()
+    wired = replace(wiring.complaint_routing(), events=events)
 
     def setup():
         return next(keys)
@@ -145,7 +152,8 @@ def test_complaint_filing_with_a_key_survives_a_crash_anywhere():
     def act(key):
         file_complaint(caller(), ComplaintCreate(member_id=member_id, store_id="demo-001", channel="store",
                                                  category="billing", severity="low", description="twice"),
-                       request_key=key, events=events, now=NOW)  # type: ignore[arg-type]
+                       request_key=key, now=NOW, members=wired.members, directory=wired.directory,
+                       complaints=wired.complaints, notifier=wired.notifier, events=wired.events)
 
     def check(key):
         from vipcare.domain.complaints import keyed_complaint_id
@@ -174,8 +182,11 @@ def test_tier_job_decisions_survive_a_crash_anywhere():
             MemberItem.review_sk.set(review_keys("demo", mid, NOW - timedelta(days=1))[1])])
         return mid
 
+    wired = replace(wiring.tier_reevaluation(), events=RecordingBus())
+
     def act(mid):
-        run_shard(NOW, review_shard(mid), events=RecordingEvents())  # type: ignore[arg-type]
+        run_shard(NOW, review_shard(mid), repo=wired.tiers, events=wired.events, directory=wired.directory,
+                  notifier=wired.notifier, queue=wired.queue)
 
     def check(mid):
         decisions = TierRepository().decisions("demo", mid)
@@ -217,6 +228,7 @@ def test_departure_survives_a_crash_anywhere():
     from vipcare.services.staffing import depart
     from vipcare.store.models import MemberItem, member_pk
     from vipcare.store.tiers import TierRepository
+    from vipcare.wiring import directory
 
     staff_ids = iter(f"gone-{n}" for n in range(1000))
 
@@ -230,7 +242,7 @@ def test_departure_survives_a_crash_anywhere():
         return sid, mids
 
     def act(ctx):
-        depart(caller(), ctx[0], now=NOW)
+        depart(caller(), ctx[0], now=NOW, deps=directory().staffing)
 
     def check(ctx):
         sid, mids = ctx
@@ -269,7 +281,6 @@ def _fail_first(operation: str, error: ClientError):
 
 def test_throttling_and_transaction_conflicts_are_retried_without_double_counting():
     from vipcare.domain.purchases import Kind
-    from vipcare.services.ingestion import Ingestor
     from vipcare.store.ledger import LedgerRepository
 
     for code, reasons, label in (
@@ -280,12 +291,12 @@ def test_throttling_and_transaction_conflicts_are_retried_without_double_countin
         client, event = _fail_first("TransactWriteItems", _client_error(code, "TransactWriteItems", reasons))
         try:
             with suppress(Exception):  # the consumer fails the message: SQS redelivers it
-                Ingestor(events=RecordingEvents()).ingest(purchase(mid, f"T-{mid}", Kind.SALE, 10_000, 0, now=NOW),  # type: ignore[arg-type]
-                                                          received_at=NOW, now=NOW)
+                ingestor(RecordingBus()).ingest(purchase(mid, f"T-{mid}", Kind.SALE, 10_000, 0, now=NOW),
+                                                received_at=NOW, now=NOW)
         finally:
             client.meta.events.unregister(event, unique_id="fail-first")
-        Ingestor(events=RecordingEvents()).ingest(purchase(mid, f"T-{mid}", Kind.SALE, 10_000, 0, now=NOW),  # type: ignore[arg-type]
-                                                  received_at=NOW, now=NOW)
+        ingestor(RecordingBus()).ingest(purchase(mid, f"T-{mid}", Kind.SALE, 10_000, 0, now=NOW),
+                                        received_at=NOW, now=NOW)
         assert sum(LedgerRepository().stats("demo", mid).spend.values()) == Decimal("100")
         ROWS.append((label, "purchase ingestion", "failed attempt wrote nothing; redelivery applied once"))
 

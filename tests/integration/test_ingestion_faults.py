@@ -4,7 +4,9 @@ event publish. After each: nothing lost, nothing applied twice."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -57,7 +59,7 @@ def test_a_failing_record_is_reported_alone_and_the_others_apply(consumer):
                 raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "TransactWriteItems")
             return self.real.ingest(purchase, **kw)
 
-    consumer._ingestor = Flaky(consumer._get_ingestor.__globals__["Ingestor"]())
+    consumer._ingestor = Flaky(consumer.wired.ingestor())
     result = consumer.handler(sqs_event(message("A", member_id), message("BAD", member_id), message("C", member_id)),
                               LambdaContext())
     assert result == {"batchItemFailures": [{"itemIdentifier": "id-1"}]}
@@ -94,21 +96,19 @@ def test_a_poison_message_goes_to_the_dead_letter_queue_after_five_tries(consume
 
 
 def test_a_failed_tier_event_publish_is_retried_on_redelivery_without_double_counting(consumer):
-    from vipcare.services.ingestion import Ingestor
-
     member_id = enrol().body["member_id"]
     published = []
 
     class BusDown:
         calls = 0
 
-        def publish(self, detail_type, detail):
+        def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
             BusDown.calls += 1
             if BusDown.calls == 1:
                 raise ClientError({"Error": {"Code": "ServiceUnavailable"}}, "PutEvents")
             published.append(detail)
 
-    consumer._ingestor = Ingestor(events=BusDown())  # type: ignore[arg-type]
+    consumer._ingestor = replace(consumer.wired, events=BusDown()).ingestor()
     event = sqs_event(message("G1", member_id, "20000.00"))
     # every record of the batch failed: each is reported, SQS redelivers it
     assert consumer.handler(event, LambdaContext()) == {"batchItemFailures": [{"itemIdentifier": "id-0"}]}

@@ -115,7 +115,9 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
     from vipcare.services.kpis import run_snapshot
     from vipcare.services.reminders import run_dispatch
     from vipcare.store.models import MemberItem, member_pk
-    from vipcare.wiring import care
+    from vipcare.wiring import care, kpi_reports
+
+    reports = kpi_reports()
 
     previous = shift(PERIOD, -1)
     # a store in a region, members across both stores
@@ -132,7 +134,8 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
     # the snapshot of the previous month: taken at its start, judged at the start of this one
     start_prev = clock.at_local(date.fromisoformat(f"{previous}-01"), 1)
     start_now = clock.at_local(date.fromisoformat(f"{PERIOD}-01"), 1)
-    assert run_snapshot(start_prev, care=care()).vips == 4  # both brands have stores; only demo has VIPs
+    assert run_snapshot(start_prev, care=care(), kpis=reports.kpis,
+                        ledger=reports.ledger).vips == 4  # both brands have stores; only demo has VIPs
     # contacts: gold+ members, one twice (coverage counts members), one with an NPS answer
     today = clock.local_day(NOW).isoformat()
     for mid, nps in [(ids[0], 9), (ids[0], None), (ids[3], 4), (ids[2], None)]:
@@ -152,7 +155,7 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
         MemberItem.birthday.set(date(1990, 1, 1)),
         MemberItem.bday_key.set(f"BDAY#S#{today[5:7]}{today[8:10]}")])
     run_dispatch(clock.at_local(date.fromisoformat(today), 10), care())
-    assert run_snapshot(start_now, care=care()).evaluated == 4
+    assert run_snapshot(start_now, care=care(), kpis=reports.kpis, ledger=reports.ledger).evaluated == 4
 
     expected = _recompute(PERIOD, previous, {ids[0], ids[1], ids[2], ids[3]}, 100)
     doc = report()

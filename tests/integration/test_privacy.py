@@ -18,17 +18,16 @@ PHONE, NAME, EMAIL = "13800138900", "欧阳娜娜", "nana@example.com"
 
 def rich_member() -> str:
     """A member with a purchase, a contact with notes, a complaint and a message."""
-    from tests.integration.test_exactly_once import RecordingEvents, purchase
+    from tests.integration.test_exactly_once import ingestor, purchase
+    from tests.support.fakes import RecordingBus
     from vipcare.domain.purchases import Kind
-    from vipcare.services.ingestion import Ingestor
 
     r = enrol(phone=PHONE, name=NAME, email=EMAIL, birthday="1990-05-01", consent={"sms_marketing": True},
               notes="prefers silk")
     assert r.status == 201, r.body
     mid = r.body["member_id"]
     now = clock.now()
-    Ingestor(events=RecordingEvents()).ingest(purchase(mid, "P-1", Kind.SALE, 120_000, 0, now=now),  # type: ignore[arg-type]
-                                              received_at=now, now=now)
+    ingestor(RecordingBus()).ingest(purchase(mid, "P-1", Kind.SALE, 120_000, 0, now=now), received_at=now, now=now)
     today = clock.local_day(now).isoformat()
     assert call("POST", f"/members/{mid}/contacts", {"contacted_on": today, "channel": "visit",
                                                      "notes": f"called {NAME} about the silk scarf"},

@@ -107,6 +107,7 @@ def test_return_before_its_sale_is_held_then_applied_once(member_id):
 
 
 def test_held_return_whose_sale_never_comes_is_rejected_after_the_window(member_id):
+    from vipcare import wiring
     from vipcare.domain.access import Caller, Role
     from vipcare.services.purchases import status_of
 
@@ -114,7 +115,8 @@ def test_held_return_whose_sale_never_comes_is_rejected_after_the_window(member_
     drain()
     caller = Caller(staff_id="a", brand_id="demo", store_id=None, role=Role.ADMIN)
     later = clock.now() + timedelta(days=8)
-    entry = status_of(caller, "demo-001", "R1", now=later)
+    wired = wiring.purchase_api()
+    entry = status_of(caller, "demo-001", "R1", now=later, ledger=wired.ledger, directory=wired.directory)
     assert entry.status.value == "rejected" and "hold window" in (entry.reason or "")
 
 
@@ -252,3 +254,23 @@ def test_purchase_events_from_the_bus_join_the_same_queue(member_id):
     drain()
     assert card(member_id)["spend_12m"] == "88.00"
     assert status("POS-1")["status"] == "applied"
+
+
+def test_rows_the_queue_refuses_answer_retry_and_the_others_are_accepted(member_id, monkeypatch):
+    """SQS refusing part of a batch: those rows say 'retry' (the response once failed on them)."""
+    from dataclasses import replace
+    from typing import Any
+
+    from infra.local.lambdas import load_module
+
+    class RefusesTheSecond:
+        def send(self, messages: list[dict[str, Any]]) -> list[int]:
+            return [1]
+
+    api = load_module("functions/purchase_api/")
+    monkeypatch.setattr(api, "wired", replace(api.wired, queue=RefusesTheSecond()))
+    r = post(sale("Q1", "10.00", member_id), sale("Q2", "20.00", member_id))
+    assert r.status == 202 and r.body["accepted"] == 1
+    assert [(row["transaction_id"], row["status"]) for row in r.body["results"]] == [("Q1", "accepted"),
+                                                                                    ("Q2", "retry")]
+    assert r.body["results"][1]["fields"] == [{"field": "body", "message": "could not be queued; send it again"}]

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import boto3
 import pytest
@@ -19,8 +21,8 @@ from tests.support import clock
 from tests.support.api import ADMIN, CLERK_001, OTHER_BRAND_ADMIN, call, claims_for, enrol
 from tests.support.aws import count_items
 from tests.support.queues import drain
+from vipcare import wiring
 from vipcare.domain.purchases import Kind, Purchase
-from vipcare.services.ingestion import Ingestor
 from vipcare.services.limits import forget_cached_policies
 from vipcare.store.ledger import LedgerRepository
 from vipcare.store.models import MemberItem, member_pk
@@ -43,7 +45,7 @@ def buy(member_id: str, amount: str, *, at: datetime = T0, txn: str | None = Non
     p = Purchase(brand_id="demo", store_id="demo-001", transaction_id=txn or uuid.uuid4().hex[:12],
                  member_id=member_id, kind=Kind.SALE, amount=Decimal(amount), currency="CNY", items=2,
                  occurred_at=at - timedelta(minutes=5))
-    Ingestor().ingest(p, received_at=at, now=at)
+    wiring.purchase_ingestion().ingestor().ingest(p, received_at=at, now=at)
 
 
 def run_job(at: datetime) -> dict:
@@ -385,7 +387,7 @@ def give_back(member_id: str, amount: str, original: str, *, at: datetime = T0) 
     p = Purchase(brand_id="demo", store_id="demo-001", transaction_id=uuid.uuid4().hex[:12], member_id=member_id,
                  kind=Kind.RETURN, amount=Decimal(amount), currency="CNY", items=1,
                  occurred_at=at - timedelta(minutes=4), original_transaction_id=original)
-    Ingestor().ingest(p, received_at=at, now=at)
+    wiring.purchase_ingestion().ingestor().ingest(p, received_at=at, now=at)
 
 
 def test_returns_are_tracked_and_a_high_return_rate_blocks_the_upgrade(member_id):
@@ -456,11 +458,13 @@ def test_a_refused_publish_keeps_the_event_in_the_outbox_for_the_next_run(member
     bus_events()
 
     class RefusingBus:
-        def publish(self, detail_type, detail):
+        def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
             raise RuntimeError("EventBridge is down")
 
     moment = months_later(13)
-    runs = [tier_service.review_shard(moment, s, events=RefusingBus()) for s in range(16)]
+    w = replace(wiring.tier_reevaluation(), events=RefusingBus())
+    runs = [tier_service.review_shard(moment, s, repo=w.tiers, events=w.events, directory=w.directory,
+                                      notifier=w.notifier, queue=w.queue) for s in range(16)]
     assert sum(r.events_kept for r in runs) == 1 and tier(member_id)["decisions"][0]["outcome"] == "warn"
     assert [k for k, _ in bus_events()] == []  # nothing reached the bus, the decision is stored
 

@@ -65,7 +65,7 @@ CLERK_001 = claims_for(role="store_staff", store_id="demo-001", staff_id="clerk-
 CLERK_002 = claims_for(role="store_staff", store_id="demo-002", staff_id="clerk-2")
 
 
-def enrol(claims: dict[str, str] = ADMIN, *, headers: dict[str, str] | None = None, at: datetime | None = None,
+def enrol(claims: dict[str, str] | None = ADMIN, *, headers: dict[str, str] | None = None, at: datetime | None = None,
           **fields: Any) -> ApiResponse:
     body = {"name": "Li Na", "phone": "13800138000", "store_id": "demo-001", **fields}
     return call("POST", "/members", body, claims=claims, headers=headers, at=at)

@@ -300,10 +300,18 @@ class RecordingSms:
         return f"note-{len(self.staff)}"
 
 
+class FakeComplaintCounts:
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], dict[str, int]] = {}
+
+    def member_counts(self, brand_id: str, member_id: str) -> dict[str, int]:
+        return dict(self.counts.get((brand_id, member_id), {}))
+
+
 def fake_care(brand: BrandSettings, *members: Member, staff: tuple[Staff, ...] = (),
               settings: dict[str, Any] | None = None) -> CareDeps:
     tasks, cadence = FakeTasks(), FakeCadence()
     return CareDeps(messages=FakeMessages(), tasks=tasks, contacts=FakeContacts(tasks, cadence), cadence=cadence,
                     settings=FakeSettings(settings), audiences=FakeAudiences(), members=FakeMembers(*members),
                     figures=FakeFigures(), kpis=FakeKpis(), directory=FakeDirectory(brand, *staff),
-                    sms=RecordingSms())
+                    sms=RecordingSms(), complaints=FakeComplaintCounts())

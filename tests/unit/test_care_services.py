@@ -165,8 +165,10 @@ def test_an_open_task_goes_up_to_the_supervisor_after_seven_days_once():
     deps = care(member(1, tier=Tier.GOLD, manager="mgr"), staff=(boss, mgr))
     start = at(10)
     runner = TaskRun(start, deps)
-    assert runner.raise_task(deps.members.get(BRAND, "m1"), TaskKind.CADENCE, "p1", "monthly contact")  # type: ignore[arg-type]
-    assert not runner.raise_task(deps.members.get(BRAND, "m1"), TaskKind.CADENCE, "p1", "again")  # type: ignore[arg-type]
+    gold = deps.members.get(BRAND, "m1")
+    assert gold is not None
+    assert runner.raise_task(gold, TaskKind.CADENCE, "p1", "monthly contact")
+    assert not runner.raise_task(gold, TaskKind.CADENCE, "p1", "again")
     assert TaskRun(start + timedelta(days=6), deps).escalate() == 0
     assert TaskRun(start + timedelta(days=7, minutes=1), deps).escalate() == 1
     assert TaskRun(start + timedelta(days=15), deps).escalate() == 0  # one step per task

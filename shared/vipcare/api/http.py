@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -19,6 +19,9 @@ from ..domain.privacy import redact
 from .auth import caller_from_event
 from .errors import error_response, from_domain_error, from_validation_error
 from .events import request_moment
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 # A request with no business metric (a read) is normal, not worth a warning per call.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -118,12 +121,12 @@ _ERROR_TEXT = {
 }
 
 
-def error_responses(*statuses: int, success: int | None = 200, description: str = "OK") -> dict[int, dict[str, Any]]:
+def error_responses(*statuses: int, success: int | None = 200, description: str = "OK") -> dict[int, OpenAPIResponse]:
     """OpenAPI `responses` for a route: its success status (schema from the return annotation)
     and the error statuses it can answer, all in the ErrorBody shape."""
     from .models.base import ErrorBody
 
-    out: dict[int, dict[str, Any]] = {success: {"description": description}} if success else {}
+    out: dict[int, OpenAPIResponse] = {success: {"description": description}} if success else {}
     out.update({
         s: {"description": _ERROR_TEXT[s], "content": {"application/json": {"model": ErrorBody}}}
         for s in (400, 401, 413, 415, 422, *statuses)

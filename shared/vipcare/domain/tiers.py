@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from .errors import ValidationFailed
@@ -475,6 +475,16 @@ def progress(policy: TierPolicy, state: TierState, figures: Figures, today: date
     return out
 
 
+ApplicationStatus = Literal["pending", "approved", "rejected"]
+_APPLICATION_STATUSES: dict[str, ApplicationStatus] = {"pending": "pending", "approved": "approved",
+                                                       "rejected": "rejected"}
+
+
+def application_status(raw: str) -> ApplicationStatus:
+    """A stored status back to its type; anything else is corrupt data (KeyError)."""
+    return _APPLICATION_STATUSES[raw]
+
+
 @dataclass
 class Application:
     """A request for a manual tier (docs/domain.md §2): filed by staff, decided once by a
@@ -488,7 +498,7 @@ class Application:
     reason: str
     requested_by: str
     requested_at: datetime
-    status: str
+    status: ApplicationStatus
     expires_on: date | None = None
     decided_by: str | None = None
     decided_at: datetime | None = None

@@ -38,8 +38,8 @@ def backfill_care(now: datetime, *, care: CareDeps, segment: int = 0, segments: 
         done["stats"] += 1
         if has_notice:
             continue
-        day = stats.points.next_notice(local_day(now, brand_settings(brand_id).timezone),
-                                       purchase_limits(brand_id).points_lifetime_months)
+        day = stats.points.next_notice(local_day(now, brand_settings(brand_id, care.directory).timezone),
+                                       purchase_limits(brand_id, care.directory).points_lifetime_months)
         if day is not None and scan.add_points_notice(brand_id, member_id, day):
             done["points_notices"] += 1
     return done

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import time
-from typing import Protocol
 
 from ..config import settings
 from ..domain.directory import BrandSettings
-from ..store.directory import DirectoryRepository
-
-
-class BrandLookup(Protocol):
-    def brand(self, brand_id: str) -> BrandSettings | None: ...
-
+from .ports import BrandSource
 
 _TTL_SECONDS = 60.0
 _cache: dict[str, tuple[float, BrandSettings]] = {}
 
 
-def brand_settings(brand_id: str, directory: BrandLookup | None = None) -> BrandSettings:
+def brand_settings(brand_id: str, directory: BrandSource) -> BrandSettings:
     hit = _cache.get(brand_id)
     if hit and hit[0] > time.monotonic():
         return hit[1]
-    found = (directory or DirectoryRepository()).brand(brand_id)
+    found = directory.brand(brand_id)
     if found is None:
         cfg = settings()
         found = BrandSettings(

@@ -20,6 +20,7 @@ from ..domain.stats import MemberStats
 from ..domain.tasks import Cadence, Contact, Task
 from ..store.care_settings import StoredCareSettings
 from ..store.contacts import ContactKpi, ReviewMove
+from .ports import ComplaintCounts
 
 MemberKey = tuple[str, str]  # (brand_id, member_id)
 
@@ -131,3 +132,4 @@ class CareDeps:
     kpis: KpiCounters
     directory: StaffDirectory
     sms: Sms
+    complaints: ComplaintCounts  # the churn-risk score counts open complaints

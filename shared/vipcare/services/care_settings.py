@@ -13,8 +13,9 @@ from ..domain import reminders as rules
 from ..domain.access import Caller, Role
 from ..domain.errors import Forbidden, ValidationFailed
 from ..domain.reminders import Kind
-from .brands import BrandLookup, brand_settings
+from .brands import brand_settings
 from .care_ports import CareSettingsStore
+from .ports import BrandSource
 
 # How the member reads a tier in an SMS, per language (the id when none is given).
 TIER_NAMES = {"zh": {"regular": "普通", "silver": "银卡", "gold": "金卡", "diamond": "钻石"}}
@@ -42,7 +43,7 @@ class CarePolicy:
         return TIER_NAMES.get(self.language, {}).get(tier, tier)
 
 
-def care_policy(brand_id: str, store: CareSettingsStore, directory: BrandLookup) -> CarePolicy:
+def care_policy(brand_id: str, store: CareSettingsStore, directory: BrandSource) -> CarePolicy:
     brand = brand_settings(brand_id, directory)
     cfg = settings()
     stored = store.get(brand_id)
@@ -58,7 +59,7 @@ def care_policy(brand_id: str, store: CareSettingsStore, directory: BrandLookup)
 class Policies:
     """Brand policies read once per run (a run touches few brands, many members)."""
 
-    def __init__(self, store: CareSettingsStore, directory: BrandLookup) -> None:
+    def __init__(self, store: CareSettingsStore, directory: BrandSource) -> None:
         self._store, self._directory = store, directory
         self._seen: dict[str, CarePolicy] = {}
 

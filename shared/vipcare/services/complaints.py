@@ -40,20 +40,26 @@ from ..domain.complaints import (
     transition,
     value_band_role,
 )
-from ..domain.directory import Staff
+from ..domain.directory import BrandSettings, Staff, Store
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.kpis import nps_counts, rate
 from ..domain.members import Member
 from ..domain.months import month_of, window
 from ..domain.privacy import redact
-from ..notify.events import EventPublisher
-from ..notify.sns import SnsNotifier
-from ..store.complaints import DUE_SHARDS, CaseExists, ComplaintRepository, StaleCase, Step
-from ..store.directory import DirectoryRepository
-from ..store.members import MemberRepository
+from ..store.complaints import DUE_SHARDS, CaseExists, StaleCase, Step
 from ..store.outbox import PendingEvent
 from .brands import brand_settings
 from .outbox import deliver
+from .ports import (
+    BrandSource,
+    CaseStore,
+    ComplaintCounts,
+    ComplaintStore,
+    DirectoryReader,
+    EventBus,
+    MemberLookup,
+    StaffNotifier,
+)
 
 log = logging.getLogger("vipcare.complaints")
 
@@ -74,7 +80,7 @@ def _view(s: Staff) -> StaffView:
                      supervisor_id=s.supervisor_id)
 
 
-def _chain(directory: DirectoryRepository, brand_id: str, staff_id: str) -> list[StaffView]:
+def _chain(directory: DirectoryReader, brand_id: str, staff_id: str) -> list[StaffView]:
     """`staff_id`'s supervisors, nearest first, through the directory's supervisor links."""
     out: list[StaffView] = []
     seen = {staff_id}
@@ -89,7 +95,7 @@ def _chain(directory: DirectoryRepository, brand_id: str, staff_id: str) -> list
     return out
 
 
-def _store_staff_by_role(directory: DirectoryRepository, brand_id: str, store_id: str) -> dict[Role, list[StaffView]]:
+def _store_staff_by_role(directory: DirectoryReader, brand_id: str, store_id: str) -> dict[Role, list[StaffView]]:
     grouped: dict[Role, list[StaffView]] = {}
     for s in directory.staff_of_store(brand_id, store_id):
         grouped.setdefault(s.role, []).append(_view(s))
@@ -107,7 +113,7 @@ def _assigned_event(c: Complaint, event: str, reason: str) -> dict[str, Any]:
             "resolve_by": c.resolve_by.isoformat(), "reason": reason}
 
 
-def _tell_staff(notifier: SnsNotifier, c: Complaint, event: str, reason: str) -> bool:
+def _tell_staff(notifier: StaffNotifier, c: Complaint, event: str, reason: str) -> bool:
     """Notifications follow the committed write; a failure is logged, never undoes the case."""
     try:
         notifier.tell_staff(_assigned_event(c, event, reason))
@@ -131,11 +137,9 @@ def _event(detail_type: str, c: Complaint, at: datetime, **extra: Any) -> tuple[
                          "at": at.isoformat(), **extra}
 
 
-def _publish(pending: list[PendingEvent], complaints: ComplaintRepository,
-             events: EventPublisher | None) -> bool:
+def _publish(pending: list[PendingEvent], complaints: CaseStore, events: EventBus) -> bool:
     """Publish what a step left in the outbox; a failure leaves it for the escalation job."""
-    publisher = events or EventPublisher()
-    return all([deliver(publisher, e, complaints.event_published) for e in pending])
+    return all([deliver(events, e, complaints.event_published) for e in pending])
 
 
 # ---- intake ------------------------------------------------------------------------------
@@ -154,20 +158,16 @@ def file_complaint(
     request: ComplaintCreate,
     *,
     now: datetime,
-    members: MemberRepository | None = None,
-    directory: DirectoryRepository | None = None,
-    complaints: ComplaintRepository | None = None,
-    notifier: SnsNotifier | None = None,
-    events: EventPublisher | None = None,
+    members: MemberLookup,
+    directory: DirectoryReader,
+    complaints: ComplaintStore,
+    notifier: StaffNotifier,
+    events: EventBus,
     policy: ComplaintPolicy | None = None,
     request_key: str | None = None,
 ) -> Filed:
     """`request_key` (the Idempotency-Key) fixes the case id, so a retry after a crash that
     outlived the idempotency record finds the case instead of filing it twice."""
-    members = members or MemberRepository()
-    directory = directory or DirectoryRepository()
-    complaints = complaints or ComplaintRepository()
-    notifier = notifier or SnsNotifier()
     policy = policy or complaint_policy()
     complaint_id = keyed_complaint_id(caller.brand_id, request_key) if request_key else new_complaint_id()
     if request_key and (existing := complaints.get(caller.brand_id, complaint_id)) is not None:
@@ -229,7 +229,7 @@ def file_complaint(
 # ---- who may see and act -----------------------------------------------------------------
 
 
-def _get(caller: Caller, complaint_id: str, complaints: ComplaintRepository) -> Complaint:
+def _get(caller: Caller, complaint_id: str, complaints: CaseStore) -> Complaint:
     case = complaints.get(caller.brand_id, complaint_id)  # another brand's id does not resolve: 404
     if case is None:
         raise NotFound("complaint not found")
@@ -240,7 +240,7 @@ def _may_see(caller: Caller, case: Complaint) -> bool:
     return (not caller.store_scoped or caller.store_id == case.store_id or caller.staff_id == case.assignee)
 
 
-def may_act(caller: Caller, case: Complaint, directory: DirectoryRepository) -> bool:
+def may_act(caller: Caller, case: Complaint, directory: DirectoryReader) -> bool:
     """The assignee, anyone above them through supervisor links, or an admin. A queue
     belongs to its store: any staff member of that store may take it."""
     if caller.role == Role.ADMIN:
@@ -252,17 +252,16 @@ def may_act(caller: Caller, case: Complaint, directory: DirectoryRepository) -> 
     return any(s.staff_id == caller.staff_id for s in _chain(directory, case.brand_id, case.assignee))
 
 
-def get_complaint(caller: Caller, complaint_id: str, *, complaints: ComplaintRepository | None = None,
-                  directory: DirectoryRepository | None = None) -> Complaint:
-    complaints = complaints or ComplaintRepository()
+def get_complaint(caller: Caller, complaint_id: str, *, complaints: CaseStore,
+                  directory: DirectoryReader) -> Complaint:
     case = _get(caller, complaint_id, complaints)
-    if not _may_see(caller, case) and not may_act(caller, case, directory or DirectoryRepository()):
+    if not _may_see(caller, case) and not may_act(caller, case, directory):
         raise NotFound("complaint not found")
     return case
 
 
-def _for_action(caller: Caller, complaint_id: str, complaints: ComplaintRepository,
-                directory: DirectoryRepository) -> Complaint:
+def _for_action(caller: Caller, complaint_id: str, complaints: CaseStore,
+                directory: DirectoryReader) -> Complaint:
     case = _get(caller, complaint_id, complaints)
     if not may_act(caller, case, directory):
         if not _may_see(caller, case):
@@ -272,7 +271,7 @@ def _for_action(caller: Caller, complaint_id: str, complaints: ComplaintReposito
     return case
 
 
-def _write(complaints: ComplaintRepository, step: Step) -> list[PendingEvent]:
+def _write(complaints: CaseStore, step: Step) -> list[PendingEvent]:
     try:
         return complaints.apply(step)
     except StaleCase:
@@ -284,10 +283,8 @@ def _write(complaints: ComplaintRepository, step: Step) -> list[PendingEvent]:
 
 
 def acknowledge(caller: Caller, complaint_id: str, note: str | None = None, *, now: datetime,
-                complaints: ComplaintRepository | None = None, directory: DirectoryRepository | None = None,
-                policy: ComplaintPolicy | None = None) -> Complaint:
+                complaints: CaseStore, directory: DirectoryReader, policy: ComplaintPolicy | None = None) -> Complaint:
     """First response: records when; a queue case is taken by the caller."""
-    complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
     policy = policy or complaint_policy()
     case = _for_action(caller, complaint_id, complaints, directory)
     status = transition(case.status, Action.ACKNOWLEDGE)
@@ -307,9 +304,7 @@ def acknowledge(caller: Caller, complaint_id: str, note: str | None = None, *, n
 
 
 def add_note(caller: Caller, complaint_id: str, text: str, *, now: datetime,
-             complaints: ComplaintRepository | None = None, directory: DirectoryRepository | None = None
-             ) -> Complaint:
-    complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
+             complaints: CaseStore, directory: DirectoryReader) -> Complaint:
     case = _for_action(caller, complaint_id, complaints, directory)
     status = transition(case.status, Action.NOTE)
     if len(case.history) >= MAX_HISTORY:
@@ -323,11 +318,10 @@ def add_note(caller: Caller, complaint_id: str, text: str, *, now: datetime,
 
 
 def resolve(caller: Caller, complaint_id: str, resolution: str, *, now: datetime,
-            complaints: ComplaintRepository | None = None, directory: DirectoryRepository | None = None,
-            events: EventPublisher | None = None, policy: ComplaintPolicy | None = None) -> Complaint:
+            complaints: CaseStore, directory: DirectoryReader, events: EventBus,
+            policy: ComplaintPolicy | None = None) -> Complaint:
     """Resolution text. `ComplaintResolved` goes on the bus: care texts the member and raises
     the revisit task for the member's manager, due `revisit_after` later."""
-    complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
     policy = policy or complaint_policy()
     case = _for_action(caller, complaint_id, complaints, directory)
     status = transition(case.status, Action.RESOLVE)
@@ -346,10 +340,9 @@ def resolve(caller: Caller, complaint_id: str, resolution: str, *, now: datetime
 
 def record_feedback(caller: Caller, complaint_id: str, satisfied: bool, nps: int | None = None,
                     comment: str | None = None, *, now: datetime,
-                    complaints: ComplaintRepository | None = None, directory: DirectoryRepository | None = None,
-                    notifier: SnsNotifier | None = None, policy: ComplaintPolicy | None = None) -> Complaint:
+                    complaints: CaseStore, directory: DirectoryReader, notifier: StaffNotifier,
+                    policy: ComplaintPolicy | None = None) -> Complaint:
     """The member's answer: satisfied closes; not satisfied reopens and escalates one level."""
-    complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
     policy = policy or complaint_policy()
     case = _for_action(caller, complaint_id, complaints, directory)
     kpi = {"feedback": 1, **nps_counts(nps)}
@@ -381,7 +374,7 @@ def record_feedback(caller: Caller, complaint_id: str, satisfied: bool, nps: int
                          text=f"{text}; {reason}")
     _write(complaints, Step(before=case, after=after, entry=entry, kpi={**kpi, "reopened": 1}))
     if target is not None:
-        _tell_staff(notifier or SnsNotifier(), after, "complaint.escalated", "member not satisfied")
+        _tell_staff(notifier, after, "complaint.escalated", "member not satisfied")
     return _with(after, case, entry)
 
 
@@ -393,14 +386,20 @@ def _with(after: Complaint, before: Complaint, entry: HistoryEntry) -> Complaint
 # ---- the escalation job --------------------------------------------------------------------
 
 
-class _RunDirectory(DirectoryRepository):
+class _RunDirectory:
     """The directory as one job run sees it: staff and store rosters read once per run (many
     due cases share a supervisor chain and a store)."""
 
-    def __init__(self, inner: DirectoryRepository) -> None:
+    def __init__(self, inner: DirectoryReader) -> None:
         self._inner = inner
         self._staff: dict[tuple[str, str], Staff | None] = {}
         self._rosters: dict[tuple[str, str, Role | None], list[Staff]] = {}
+
+    def brand(self, brand_id: str) -> BrandSettings | None:
+        return self._inner.brand(brand_id)
+
+    def store(self, brand_id: str, store_id: str) -> Store | None:
+        return self._inner.store(brand_id, store_id)
 
     def staff(self, brand_id: str, staff_id: str) -> Staff | None:
         key = (brand_id, staff_id)
@@ -431,9 +430,8 @@ class EscalationRun:
                 "events_resent": self.events_resent, "events_kept": self.events_kept}
 
 
-def run_escalations(now: datetime, *, complaints: ComplaintRepository | None = None,
-                    directory: DirectoryRepository | None = None, notifier: SnsNotifier | None = None,
-                    events: EventPublisher | None = None, policy: ComplaintPolicy | None = None) -> EscalationRun:
+def run_escalations(now: datetime, *, complaints: ComplaintStore, directory: DirectoryReader,
+                    notifier: StaffNotifier, events: EventBus, policy: ComplaintPolicy | None = None) -> EscalationRun:
     """Move every case past its pending deadline one level up (at most one level per run).
 
     Reads only what is due, from the sparse index (one Query per shard). Each (case, level)
@@ -441,14 +439,12 @@ def run_escalations(now: datetime, *, complaints: ComplaintRepository | None = N
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    complaints = complaints or ComplaintRepository()
-    directory = _RunDirectory(directory or DirectoryRepository())  # one read per staff/store per run
-    notifier, policy = notifier or SnsNotifier(), policy or complaint_policy()
+    directory = _RunDirectory(directory)  # one read per staff/store per run
+    policy = policy or complaint_policy()
     run = EscalationRun(now=now)
-    publisher = events or EventPublisher()
     for shard in range(DUE_SHARDS):
         for pending in complaints.pending_events(shard):
-            if deliver(publisher, pending, complaints.event_published):
+            if deliver(events, pending, complaints.event_published):
                 run.events_resent += 1
             else:
                 run.events_kept += 1
@@ -490,14 +486,14 @@ def run_escalations(now: datetime, *, complaints: ComplaintRepository | None = N
 
 
 def list_complaints(caller: Caller, *, status: Status | None, assignee: str | None, store_id: str | None,
-                    limit: int = 50, complaints: ComplaintRepository | None = None) -> list[Complaint]:
+                    limit: int = 50, complaints: ComplaintStore) -> list[Complaint]:
     if status is None and assignee is None and store_id is None:
         raise ValidationFailed("give at least one of status, assignee or store_id", field="status")
     if caller.store_scoped and not (assignee == caller.staff_id and store_id is None):
         if store_id is not None and store_id != caller.store_id:
             raise Forbidden("you can only list your own store's complaints", field="store_id")
         store_id = caller.store_id
-    return (complaints or ComplaintRepository()).queue(
+    return complaints.queue(
         caller.brand_id, status=status.value if status else None, assignee=assignee, store_id=store_id, limit=limit)
 
 
@@ -519,13 +515,13 @@ def figures(c: dict[str, int]) -> dict[str, Any]:
 
 
 def complaint_report(caller: Caller, period: str, store_id: str | None = None, *,
-                     complaints: ComplaintRepository | None = None) -> dict[str, Any]:
+                     complaints: ComplaintStore) -> dict[str, Any]:
     """Timeliness figures of the cases opened in `period` (YYYY-MM, store time), from counters."""
     if caller.store_scoped:
         if store_id is not None and store_id != caller.store_id:
             raise Forbidden("you can only see your own store's figures", field="store_id")
         store_id = caller.store_id
-    per_store = (complaints or ComplaintRepository()).kpis(caller.brand_id, period, store_id)
+    per_store = complaints.kpis(caller.brand_id, period, store_id)
     from ..store.complaints import KPI_COUNTERS
 
     totals = {name: sum(c[name] for c in per_store.values()) for name in KPI_COUNTERS}
@@ -540,11 +536,11 @@ class MemberComplaintCounts:
 
 
 def member_complaint_counts(brand_id: str, member_id: str, now: datetime, *,
-                            complaints: ComplaintRepository | None = None) -> MemberComplaintCounts:
+                            complaints: ComplaintCounts, directory: BrandSource) -> MemberComplaintCounts:
     """For the tier policy's optional factor and the churn-risk score: complaints open now
     and opened in the 12 months up to `now`'s month (one Query)."""
-    counts = (complaints or ComplaintRepository()).member_counts(brand_id, member_id)
+    counts = complaints.member_counts(brand_id, member_id)
     # Cases are counted under their store's local month: the window is the brand's, not UTC's.
-    months = set(window(month_of(now, brand_settings(brand_id).timezone), 12))
+    months = set(window(month_of(now, brand_settings(brand_id, directory).timezone), 12))
     return MemberComplaintCounts(open=max(0, counts.get("OPEN", 0)),
                                  last_12_months=sum(n for k, n in counts.items() if k in months))

@@ -12,8 +12,9 @@ from ..domain.access import Caller, Role, require_role
 from ..domain.directory import Staff, Store
 from ..domain.errors import Conflict, NotFound, ValidationFailed
 from ..domain.members import store_code_for
-from ..store.directory import AlreadyExists, DirectoryRepository, Missing
+from ..store.directory import AlreadyExists, Missing
 from .brands import brand_settings
+from .ports import Directory, DirectoryReader
 
 # Roles that work in one store and therefore must name it.
 STORE_BOUND_ROLES = frozenset({Role.STORE_STAFF, Role.MANAGER})
@@ -28,10 +29,8 @@ def _check_timezone(name: str) -> None:
         raise ValidationFailed(f"unknown IANA time zone {name!r}", field="timezone") from None
 
 
-def create_store(caller: Caller, request: StoreCreate, *, now: datetime,
-                 directory: DirectoryRepository | None = None) -> Store:
+def create_store(caller: Caller, request: StoreCreate, *, now: datetime, directory: Directory) -> Store:
     require_role(caller, Role.ADMIN)
-    directory = directory or DirectoryRepository()
     timezone = request.timezone or brand_settings(caller.brand_id, directory).timezone
     _check_timezone(timezone)
     store = Store(
@@ -51,11 +50,11 @@ def create_store(caller: Caller, request: StoreCreate, *, now: datetime,
     return store
 
 
-def list_stores(caller: Caller, *, directory: DirectoryRepository | None = None) -> list[Store]:
-    return (directory or DirectoryRepository()).stores(caller.brand_id)
+def list_stores(caller: Caller, *, directory: Directory) -> list[Store]:
+    return directory.stores(caller.brand_id)
 
 
-def _check_links(caller: Caller, directory: DirectoryRepository, *, role: Role, store_id: str | None,
+def _check_links(caller: Caller, directory: DirectoryReader, *, role: Role, store_id: str | None,
                  supervisor_id: str | None, staff_id: str) -> None:
     if role in STORE_BOUND_ROLES and not store_id:
         raise ValidationFailed(f"a {role.value} must belong to a store", field="store_id")
@@ -68,10 +67,8 @@ def _check_links(caller: Caller, directory: DirectoryRepository, *, role: Role, 
             raise ValidationFailed(f"unknown staff {supervisor_id}", field="supervisor_id")
 
 
-def create_staff(caller: Caller, request: StaffCreate, *, now: datetime,
-                 directory: DirectoryRepository | None = None) -> Staff:
+def create_staff(caller: Caller, request: StaffCreate, *, now: datetime, directory: Directory) -> Staff:
     require_role(caller, Role.ADMIN)
-    directory = directory or DirectoryRepository()
     staff_id = request.staff_id or "s_" + secrets.token_hex(6)
     _check_links(caller, directory, role=request.role, store_id=request.store_id,
                  supervisor_id=request.supervisor_id, staff_id=staff_id)
@@ -94,18 +91,16 @@ def create_staff(caller: Caller, request: StaffCreate, *, now: datetime,
     return staff
 
 
-def get_staff(caller: Caller, staff_id: str, *, directory: DirectoryRepository | None = None) -> Staff:
+def get_staff(caller: Caller, staff_id: str, *, directory: DirectoryReader) -> Staff:
     """Any signed-in staff of the brand may read the directory (it holds no customer data)."""
-    staff = (directory or DirectoryRepository()).staff(caller.brand_id, staff_id)
+    staff = directory.staff(caller.brand_id, staff_id)
     if staff is None:
         raise NotFound("staff not found")
     return staff
 
 
-def update_staff(caller: Caller, staff_id: str, patch: StaffPatch, *, now: datetime,
-                 directory: DirectoryRepository | None = None) -> Staff:
+def update_staff(caller: Caller, staff_id: str, patch: StaffPatch, *, now: datetime, directory: Directory) -> Staff:
     require_role(caller, Role.ADMIN)
-    directory = directory or DirectoryRepository()
     staff = get_staff(caller, staff_id, directory=directory)
     changes: dict[str, Any] = {name: getattr(patch, name) for name in patch.model_fields_set}
     if not changes:

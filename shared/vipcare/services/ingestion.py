@@ -32,12 +32,12 @@ from ..domain.purchases import (
     hold_expired,
 )
 from ..domain.tiers import TierPolicy, TierState, figures_of, local_day, next_review, purchase_upgrade, start_of
-from ..notify.events import EventPublisher
-from ..store.ledger import Conflict, LedgerEntry, LedgerRepository, PurchaseSnapshot, entry_from_purchase
+from ..store.ledger import Conflict, LedgerEntry, PurchaseSnapshot, entry_from_purchase, txn_key
 from ..store.models import MemberItem
 from ..store.tiers import decision_item, review_keys, state_from_raw, tier_actions
 from .brands import brand_settings
 from .limits import purchase_limits, tier_policy
+from .ports import DirectoryReader, EventBus, ManagerBook, PurchaseLedger, StaffNotifier
 
 MAX_ATTEMPTS = 6  # optimistic retries when another writer touched the same member
 
@@ -65,31 +65,33 @@ def _ref(store_id: str, transaction_id: str) -> str:
     return f"{store_id}#{transaction_id}"
 
 
-def _unref(ref: str) -> tuple[str, str]:
-    store_id, _, transaction_id = ref.partition("#")
-    return store_id, transaction_id
-
-
 def original_store(p: Purchase) -> str:
     """Returns cite a sale of the same store (transaction ids are unique per brand + store)."""
     return p.store_id
 
 
 class Ingestor:
-    def __init__(self, *, ledger: LedgerRepository | None = None, events: EventPublisher | None = None,
-                 limits: PurchaseLimits | None = None, policy: TierPolicy | None = None,
+    """`tiers`, `directory` and `notifier` serve the brand's settings and policy and, when a
+    sale upgrades a member to a tier with a dedicated manager, the assignment. `limits`,
+    `policy` and `timezone` fix those instead of reading them (the CPU benchmark)."""
+
+    def __init__(self, *, ledger: PurchaseLedger, events: EventBus, tiers: ManagerBook, directory: DirectoryReader,
+                 notifier: StaffNotifier, limits: PurchaseLimits | None = None, policy: TierPolicy | None = None,
                  timezone: str | None = None, assign_managers: bool = True) -> None:
         self.assign_managers = assign_managers
-        self.ledger = ledger or LedgerRepository()
-        self.events = events or EventPublisher()
+        self.ledger = ledger
+        self.events = events
+        self.tiers = tiers
+        self.directory = directory
+        self.notifier = notifier
         self._limits = limits
         self._policy = policy
         self._timezone = timezone
 
     def ingest(self, p: Purchase, *, received_at: datetime, now: datetime) -> Result:
-        limits = self._limits or purchase_limits(p.brand_id)
-        policy = self._policy or tier_policy(p.brand_id)
-        timezone = self._timezone or brand_settings(p.brand_id).timezone
+        limits = self._limits or purchase_limits(p.brand_id, self.directory)
+        policy = self._policy or tier_policy(p.brand_id, repo=self.tiers)
+        timezone = self._timezone or brand_settings(p.brand_id, self.directory).timezone
         for _ in range(MAX_ATTEMPTS):
             try:
                 return self._attempt(p, received_at, now, limits, policy, timezone)
@@ -188,9 +190,9 @@ class Ingestor:
         window ran out. Same transaction as the sale: all or nothing."""
         settled = []
         held = {(e.store_id, e.transaction_id): e
-                for e in self.ledger.entries(p.brand_id, [_unref(r) for r in held_refs])}
+                for e in self.ledger.entries(p.brand_id, [txn_key(r) for r in held_refs])}
         for ref in held_refs:
-            entry = held.get(_unref(ref))
+            entry = held.get(txn_key(ref))
             if entry is None or entry.status != Status.HELD:
                 continue
             ret = entry.as_purchase()
@@ -254,7 +256,7 @@ class Ingestor:
         state = state_from_raw(snap.profile)
         if state.tier.value == "regular":
             return None
-        policy = self._policy or tier_policy(p.brand_id)
+        policy = self._policy or tier_policy(p.brand_id, repo=self.tiers)
         day = next_review(policy, state, figures_of(stats),
                           local_day(now, timezone))
         keys = review_keys(p.brand_id, p.member_id, start_of(day, timezone) if day else None)
@@ -289,8 +291,8 @@ class Ingestor:
             from .tiers import ensure_manager
 
             assigned = ensure_manager(entry.brand_id, entry.member_id, str(change.get("store_id") or entry.store_id),
-                                      Tier(change["to"]), now=now,
-                                      current_manager=change.get("manager_id"))
+                                      Tier(change["to"]), now=now, repo=self.tiers, directory=self.directory,
+                                      notifier=self.notifier, current_manager=change.get("manager_id"))
             if assigned is not None and assigned.manager_id:
                 change = {**change, "manager_id": assigned.manager_id}
         self.events.publish("TierChanged", {**change, "brand_id": entry.brand_id, "member_id": entry.member_id,

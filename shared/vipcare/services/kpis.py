@@ -19,12 +19,9 @@ from ..domain.access import Caller
 from ..domain.errors import Forbidden, ValidationFailed
 from ..domain.months import month_of, months_between, shift
 from ..store.complaints import KPI_COUNTERS as COMPLAINT_COUNTERS
-from ..store.complaints import ComplaintRepository
-from ..store.directory import DirectoryRepository
-from ..store.kpis import KpiRepository
-from ..store.ledger import LedgerRepository
 from .brands import brand_settings
 from .care_ports import CareDeps
+from .ports import BrandSource, ComplaintStore, Directory, KpiStore, Ledger
 
 MAX_HISTORY_MONTHS = 24
 
@@ -32,7 +29,7 @@ MAX_HISTORY_MONTHS = 24
 # ---- counting as things happen ------------------------------------------------------------
 
 
-def on_tier_changed(detail: dict[str, Any], *, kpis: KpiRepository | None = None) -> str:
+def on_tier_changed(detail: dict[str, Any], *, kpis: KpiStore, directory: BrandSource) -> str:
     """A TierChanged event: the month's upgrades / downgrades / new VIPs and the tier stock,
     counted once per event id (redeliveries are recognised)."""
     brand_id, store_id = str(detail["brand_id"]), str(detail.get("store_id") or "")
@@ -41,8 +38,9 @@ def on_tier_changed(detail: dict[str, Any], *, kpis: KpiRepository | None = None
         return "unreadable"
     at = datetime.fromisoformat(str(detail["at"]))
     flows, stock = rules.tier_move(str(detail["from"]), str(detail["to"]))
-    counted = (kpis or KpiRepository()).count_event(
-        event_id, at, brand_id=brand_id, period=month_of(at, brand_settings(brand_id).timezone), store_id=store_id,
+    counted = kpis.count_event(
+        event_id, at, brand_id=brand_id, period=month_of(at, brand_settings(brand_id, directory).timezone),
+        store_id=store_id,
         counts=flows, stock=stock)
     return "counted" if counted else "duplicate"
 
@@ -64,9 +62,7 @@ class SnapshotRun:
                 "evaluated": self.evaluated, "lost": self.lost}
 
 
-def run_snapshot(now: datetime, *, care: CareDeps, kpis: KpiRepository | None = None,
-                 ledger: LedgerRepository | None = None,
-                 directory: DirectoryRepository | None = None) -> SnapshotRun:
+def run_snapshot(now: datetime, *, care: CareDeps, kpis: KpiStore, ledger: Ledger) -> SnapshotRun:
     """For each brand whose local month P has started and has no snapshot yet:
     1. the previous month's snapshot members (VIPs at its start) are judged: lost when closed
        or with 3 months of spend below the floor -> `snapshot`, `lost` of that month;
@@ -74,8 +70,7 @@ def run_snapshot(now: datetime, *, care: CareDeps, kpis: KpiRepository | None = 
     3. today's VIP set (every silver+ member has a cadence review: CareTable `due` index
        CADENCE#<n>, read whole; no member scan) becomes P's snapshot.
     Figures are SET, not ADDed, so an interrupted run simply runs again."""
-    kpis = kpis or KpiRepository()
-    ledger, directory = ledger or LedgerRepository(), directory or DirectoryRepository()
+    directory = care.directory
     run = SnapshotRun(now)
     floor = Decimal(settings().lost_spend_floor)
     vip_sets: dict[str, list[str]] | None = None  # brand -> its VIPs' member ids, read once
@@ -127,7 +122,7 @@ def _vip_sets(care: CareDeps) -> dict[str, list[str]]:
 
 
 def _scope(caller: Caller, store_id: str | None, region: str | None,
-           directory: DirectoryRepository) -> tuple[str, str, set[str] | None]:
+           directory: Directory) -> tuple[str, str, set[str] | None]:
     """(level, scope id, the stores in scope or None for the whole brand). Store staff and
     managers see their own store only."""
     if store_id is not None and region is not None:
@@ -153,7 +148,7 @@ def _in(scope: set[str] | None, per_store: dict[str, dict[str, int]]) -> list[di
 
 
 def _document(caller: Caller, period: str, level: str, scope_id: str, scope: set[str] | None, *,
-              current: str, kpis: KpiRepository, complaints: ComplaintRepository,
+              current: str, kpis: KpiStore, complaints: ComplaintStore,
               stock: dict[str, dict[str, int]] | None) -> dict[str, Any]:
     counters = rules.total(_in(scope, kpis.counters(caller.brand_id, period)), rules.COUNTERS)
     complaint_counts = rules.total(_in(scope, complaints.kpis(caller.brand_id, period, None)), COMPLAINT_COUNTERS)
@@ -171,15 +166,14 @@ def _document(caller: Caller, period: str, level: str, scope_id: str, scope: set
 
 
 def kpi_report(caller: Caller, period: str, *, store_id: str | None = None, region: str | None = None,
-               now: datetime, kpis: KpiRepository | None = None, complaints: ComplaintRepository | None = None,
-               directory: DirectoryRepository | None = None) -> dict[str, Any]:
+               now: datetime, kpis: KpiStore, complaints: ComplaintStore, directory: Directory) -> dict[str, Any]:
     return next(_reports(caller, [period], store_id=store_id, region=region, now=now, kpis=kpis,
                          complaints=complaints, directory=directory))
 
 
 def kpi_history(caller: Caller, first: str, last: str, *, store_id: str | None = None, region: str | None = None,
-                now: datetime, kpis: KpiRepository | None = None, complaints: ComplaintRepository | None = None,
-                directory: DirectoryRepository | None = None) -> list[dict[str, Any]]:
+                now: datetime, kpis: KpiStore, complaints: ComplaintStore,
+                directory: Directory) -> list[dict[str, Any]]:
     span = months_between(first, last)
     if span < 0:
         raise ValidationFailed("`from` must not be after `to`", field="from")
@@ -191,10 +185,7 @@ def kpi_history(caller: Caller, first: str, last: str, *, store_id: str | None =
 
 
 def _reports(caller: Caller, periods: list[str], *, store_id: str | None, region: str | None, now: datetime,
-             kpis: KpiRepository | None, complaints: ComplaintRepository | None,
-             directory: DirectoryRepository | None) -> Iterator[dict[str, Any]]:
-    kpis, complaints = kpis or KpiRepository(), complaints or ComplaintRepository()
-    directory = directory or DirectoryRepository()
+             kpis: KpiStore, complaints: ComplaintStore, directory: Directory) -> Iterator[dict[str, Any]]:
     level, scope_id, scope = _scope(caller, store_id, region, directory)
     current = month_of(now, brand_settings(caller.brand_id, directory).timezone)
     stock = kpis.stock(caller.brand_id)

@@ -19,11 +19,11 @@ from ..domain.members import (
 )
 from ..domain.months import month_of
 from ..domain.phone import normalise_phone
-from ..store.directory import DirectoryRepository, Missing
-from ..store.ledger import LedgerRepository
-from ..store.members import MemberMissing, MemberRepository, PhoneAlreadyClaimed
+from ..store.directory import Missing
+from ..store.members import MemberMissing, PhoneAlreadyClaimed
 from . import figures
 from .brands import brand_settings
+from .ports import BrandSource, Directory, MemberFigures, MemberLookup, MemberStore
 
 
 def _duplicate(member_id: str | None) -> Conflict:
@@ -49,12 +49,10 @@ def enroll(
     request: EnrolRequest,
     *,
     now: datetime,
-    members: MemberRepository | None = None,
-    directory: DirectoryRepository | None = None,
+    members: MemberStore,
+    directory: Directory,
 ) -> Member:
     """Enrol a member; the same phone (any format) again is a Conflict naming the member."""
-    members = members or MemberRepository()
-    directory = directory or DirectoryRepository()
     ensure_can_act_for_store(caller, request.store_id)
     brand = brand_settings(caller.brand_id, directory)
 
@@ -110,18 +108,21 @@ def enroll(
     return member
 
 
-def get_member(caller: Caller, member_id: str, *, members: MemberRepository | None = None,
-               ledger: LedgerRepository | None = None, with_figures: bool = True,
-               now: datetime) -> Member:
-    """The member's card; with its figures (points, spend, purchases) as of `now` by default."""
-    member = (members or MemberRepository()).get(caller.brand_id, member_id)
+def visible_member(caller: Caller, member_id: str, *, members: MemberLookup) -> Member:
+    """The member without figures; NotFound outside the caller's brand or store."""
+    member = members.get(caller.brand_id, member_id)
     if member is None:
         raise NotFound("member not found")
     ensure_visible(caller, brand_id=member.brand_id, store_id=member.store_id, what="member")
-    if not with_figures:
-        return member
-    stats = (ledger or LedgerRepository()).stats(caller.brand_id, member_id)
-    return figures.with_figures(member, stats, now)
+    return member
+
+
+def get_member(caller: Caller, member_id: str, *, members: MemberLookup, ledger: MemberFigures,
+               directory: BrandSource, now: datetime) -> Member:
+    """The member's card with its figures (points, spend, purchases) as of `now`."""
+    member = visible_member(caller, member_id, members=members)
+    stats = ledger.stats(caller.brand_id, member_id)
+    return figures.with_figures(member, stats, now, directory)
 
 
 def find_by_phone(
@@ -129,16 +130,16 @@ def find_by_phone(
     phone: str,
     *,
     now: datetime,
-    members: MemberRepository | None = None,
-    directory: DirectoryRepository | None = None,
+    members: MemberStore,
+    ledger: MemberFigures,
+    directory: BrandSource,
 ) -> Member:
-    members = members or MemberRepository()
     brand = brand_settings(caller.brand_id, directory)
     e164 = normalise_phone(phone, brand.phone_region)
     member_id = members.member_id_for_phone(caller.brand_id, e164)
     if member_id is None:
         raise NotFound("no member with this phone number")
-    return get_member(caller, member_id, members=members, now=now)
+    return get_member(caller, member_id, members=members, ledger=ledger, directory=directory, now=now)
 
 
 def update_profile(
@@ -147,12 +148,13 @@ def update_profile(
     patch: MemberPatch,
     *,
     now: datetime,
-    members: MemberRepository | None = None,
-    directory: DirectoryRepository | None = None,
+    members: MemberStore,
+    ledger: MemberFigures,
+    directory: BrandSource,
 ) -> Member:
-    """Apply the fields present in `patch`; `null` clears an optional field."""
-    members = members or MemberRepository()
-    member = get_member(caller, member_id, members=members, now=now)
+    """Apply the fields present in `patch`; `null` clears an optional field. The answer is
+    the card with its figures, like GET."""
+    member = get_member(caller, member_id, members=members, ledger=ledger, directory=directory, now=now)
     brand = brand_settings(caller.brand_id, directory)
     today = now.date()
 

@@ -83,7 +83,7 @@ class Occasions:
             member = members.get((brand_id, member_id))
             if member is None:
                 continue
-            lifetime = purchase_limits(brand_id).points_lifetime_months
+            lifetime = purchase_limits(brand_id, self.deps.directory).points_lifetime_months
             stats = self.deps.figures.stats(brand_id, member_id)
             lots = [m for m in stats.points.lots if expiry_notice_day(m, lifetime) == day]
             expiring = min(sum(stats.points.lots[m] for m in lots), stats.points.balance(month_of_day(day), lifetime))

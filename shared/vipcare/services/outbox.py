@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from ..notify.events import EventPublisher
 from ..store.outbox import PendingEvent
+from .ports import EventBus
 
 log = logging.getLogger("vipcare.outbox")
 
 
-def deliver(publisher: EventPublisher, pending: PendingEvent | None,
+def deliver(publisher: EventBus, pending: PendingEvent | None,
             published: Callable[[PendingEvent], None]) -> bool:
     """Publish one outbox event, then drop it (`published`). False when the bus refused it:
     it stays in the outbox for the next run."""

@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..api.models.purchases import RedemptionIn
+from ..api.models.purchases import MovementKind, RedemptionIn
 from ..domain.access import Caller
 from ..domain.errors import Conflict
 from ..domain.months import month_of
+from ..domain.purchases import Kind
 from ..domain.stats import MemberStats
 from ..domain.tiers import local_day
 from ..store.ledger import Conflict as WriteConflict
-from ..store.ledger import LedgerRepository, RedemptionItem, member_pk, redemption_sk
+from ..store.ledger import RedemptionItem, member_pk, redemption_sk, txn_key
 from .brands import brand_settings
 from .limits import purchase_limits
-from .members import get_member
+from .members import visible_member
+from .ports import BrandSource, Ledger, MemberLookup
 
 MAX_ATTEMPTS = 6
 
@@ -23,7 +25,7 @@ MAX_ATTEMPTS = 6
 @dataclass
 class Movement:
     at: datetime | None
-    kind: str
+    kind: MovementKind
     points: int
     reference: str
 
@@ -37,13 +39,12 @@ class PointsView:
     recent: list[Movement]
 
 
-def points_view(caller: Caller, member_id: str, *, now: datetime,
-                ledger: LedgerRepository | None = None) -> PointsView:
-    ledger = ledger or LedgerRepository()
-    get_member(caller, member_id, with_figures=False, now=now)  # scope: 404 outside the caller's brand or store
+def points_view(caller: Caller, member_id: str, *, now: datetime, members: MemberLookup, ledger: Ledger,
+                directory: BrandSource) -> PointsView:
+    visible_member(caller, member_id, members=members)  # scope: 404 outside the caller's brand or store
     stats = ledger.stats(caller.brand_id, member_id)
-    timezone = brand_settings(caller.brand_id).timezone
-    lifetime = purchase_limits(caller.brand_id).points_lifetime_months
+    timezone = brand_settings(caller.brand_id, directory).timezone
+    lifetime = purchase_limits(caller.brand_id, directory).points_lifetime_months
     month = month_of(now, timezone)
     stats.points.drop_expired(month, lifetime)
     soon = month_of(now + timedelta(days=30), timezone)
@@ -56,15 +57,15 @@ def points_view(caller: Caller, member_id: str, *, now: datetime,
     )
 
 
-def _movements(brand_id: str, member_id: str, stats: MemberStats, ledger: LedgerRepository) -> list[Movement]:
+def _movements(brand_id: str, member_id: str, stats: MemberStats, ledger: Ledger) -> list[Movement]:
     txn_refs = [r.removeprefix("txn:") for r in stats.recent if r.startswith("txn:")]
     redeem_ids = [r.removeprefix("redeem:") for r in stats.recent if r.startswith("redeem:")]
     by_ref: dict[str, Movement] = {}
-    for e in ledger.entries(brand_id, [tuple(r.split("#", 1)) for r in txn_refs]):  # type: ignore[misc]
-        sign = 1 if e.kind and e.kind.value == "sale" else -1
+    for e in ledger.entries(brand_id, [txn_key(r) for r in txn_refs]):
+        sign = 1 if e.kind == Kind.SALE else -1
+        kind: MovementKind = "return" if e.kind == Kind.RETURN else "sale"
         by_ref[f"txn:{e.store_id}#{e.transaction_id}"] = Movement(
-            e.occurred_at, e.kind.value if e.kind else "sale", sign * int(e.points or 0),
-            f"{e.store_id}/{e.transaction_id}")
+            e.occurred_at, kind, sign * int(e.points or 0), f"{e.store_id}/{e.transaction_id}")
     for r in ledger.redemptions(brand_id, member_id, redeem_ids):
         by_ref[f"redeem:{r.redemption_id}"] = Movement(r.redeemed_at, "redemption", -int(r.points), r.redemption_id)
     return [by_ref[r] for r in stats.recent if r in by_ref]
@@ -79,14 +80,13 @@ class Redemption:
     redeemed_at: datetime
 
 
-def redeem(caller: Caller, member_id: str, request: RedemptionIn, *, now: datetime,
-           ledger: LedgerRepository | None = None) -> Redemption:
+def redeem(caller: Caller, member_id: str, request: RedemptionIn, *, now: datetime, members: MemberLookup,
+           ledger: Ledger, directory: BrandSource) -> Redemption:
     """Spend points oldest first. The redemption id makes it happen once: a repeat returns
     the first result; the same id with other points or reason is a 409."""
-    ledger = ledger or LedgerRepository()
-    get_member(caller, member_id, with_figures=False, now=now)
-    timezone = brand_settings(caller.brand_id).timezone
-    lifetime = purchase_limits(caller.brand_id).points_lifetime_months
+    visible_member(caller, member_id, members=members)
+    timezone = brand_settings(caller.brand_id, directory).timezone
+    lifetime = purchase_limits(caller.brand_id, directory).points_lifetime_months
     month = month_of(now, timezone)
     fingerprint = f"{request.points}|{request.reason}"
     for _ in range(MAX_ATTEMPTS):

@@ -18,14 +18,10 @@ from typing import Any
 from ..domain.access import Caller, Role, ensure_visible, require_role
 from ..domain.errors import NotFound
 from ..domain.months import month_of
-from ..store.complaints import ComplaintRepository
-from ..store.directory import DirectoryRepository
-from ..store.ledger import LedgerRepository
-from ..store.members import MemberRepository
 from ..store.models import Taken
-from ..store.tiers import TierRepository
 from .brands import brand_settings
 from .care_ports import CareDeps
+from .ports import CaseArchive, DecisionHistory, Directory, Ledger, MemberRecords
 
 log = logging.getLogger("vipcare.privacy")
 # Reading everything about a member, or erasing them, is for the brand's senior staff only.
@@ -55,12 +51,8 @@ def _item(item: Any, *names: str) -> dict[str, Any]:
 
 
 def export_member(caller: Caller, member_id: str, *, now: datetime,
-                  care: CareDeps, members: MemberRepository | None = None, ledger: LedgerRepository | None = None,
-                  complaints: ComplaintRepository | None = None,
-                  tiers: TierRepository | None = None, directory: DirectoryRepository | None = None) -> dict[str, Any]:
-    members, ledger = members or MemberRepository(), ledger or LedgerRepository()
-    complaints = complaints or ComplaintRepository()
-    tiers, directory = tiers or TierRepository(), directory or DirectoryRepository()
+                  care: CareDeps, members: MemberRecords, ledger: Ledger, complaints: CaseArchive,
+                  tiers: DecisionHistory, directory: Directory) -> dict[str, Any]:
     member = members.get(caller.brand_id, member_id)
     if member is None:
         raise NotFound("member not found")
@@ -94,15 +86,12 @@ def export_member(caller: Caller, member_id: str, *, now: datetime,
 
 
 def erase_member(caller: Caller, member_id: str, *, now: datetime,
-                 care: CareDeps, members: MemberRepository | None = None,
-                 complaints: ComplaintRepository | None = None,
-                 directory: DirectoryRepository | None = None) -> dict[str, Any]:
+                 care: CareDeps, members: MemberRecords,
+                 complaints: CaseArchive, directory: Directory) -> dict[str, Any]:
     """Erase the card (one transaction: tombstone, phone released, manager slot freed, counted
     closed, audited), then the personal text kept elsewhere (contact notes, message texts,
     complaint descriptions and notes). Calling it again on an erased member finishes the second
     part and reports what it did."""
-    members = members or MemberRepository()
-    complaints, directory = complaints or ComplaintRepository(), directory or DirectoryRepository()
     require_role(caller, Role.ADMIN)
     member = members.get(caller.brand_id, member_id)
     erased_at = members.erased_at(caller.brand_id, member_id) if member is None else None
@@ -110,7 +99,8 @@ def erase_member(caller: Caller, member_id: str, *, now: datetime,
         raise NotFound("member not found")
     if member is not None:
         ensure_visible(caller, brand_id=member.brand_id, store_id=member.store_id, what="member")
-        members.erase(member, by=caller.source, now=now, month=month_of(now, brand_settings(caller.brand_id).timezone))
+        month = month_of(now, brand_settings(caller.brand_id, directory).timezone)
+        members.erase(member, by=caller.source, now=now, month=month)
         erased_at = now
     cleaned = erase_care_records(care, caller.brand_id, member_id, now)
     stores = [s.store_id for s in directory.stores(caller.brand_id)]

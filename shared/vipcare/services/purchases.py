@@ -10,17 +10,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..api.models.fields import field_errors
-from ..api.models.purchases import PurchaseIn
+from ..api.models.purchases import PurchaseIn, RowStatus
 from ..domain.access import Caller, ensure_can_act_for_store, ensure_visible
 from ..domain.errors import DomainError, NotFound, ValidationFailed
 from ..domain.phone import normalise_phone
 from ..domain.purchases import Kind, Purchase, Status, check_rules, hold_expired
-from ..notify.queues import PurchaseQueue
-from ..store.directory import DirectoryRepository
-from ..store.ledger import LedgerEntry, LedgerRepository
-from ..store.members import MemberRepository
+from ..store.ledger import LedgerEntry
 from .brands import brand_settings
 from .limits import purchase_limits
+from .ports import BrandSource, DirectoryReader, IntakeQueue, Ledger, MemberStore
 
 MAX_BATCH = 100
 
@@ -29,7 +27,7 @@ MAX_BATCH = 100
 class RowResult:
     index: int
     transaction_id: str | None
-    status: str  # accepted | invalid | retry
+    status: RowStatus  # retry: valid, but the queue refused it
     fields: list[dict[str, str]] = field(default_factory=list)
     error: DomainError | None = None  # why a row is invalid (a lone purchase answers with it)
 
@@ -51,15 +49,12 @@ def rows_of(body: Any) -> tuple[list[Any], bool]:
     return rows, True
 
 
-def submit(caller: Caller, body: Any, *, now: datetime, members: MemberRepository | None = None,
-           directory: DirectoryRepository | None = None, queue: PurchaseQueue | None = None) -> list[RowResult]:
+def submit(caller: Caller, body: Any, *, now: datetime, members: MemberStore, directory: DirectoryReader,
+           queue: IntakeQueue) -> list[RowResult]:
     """Validate each row on its own; enqueue the valid ones. Nothing is written to the ledger
     here: the consumer applies each queued purchase exactly once."""
-    members = members or MemberRepository()
-    directory = directory or DirectoryRepository()
-    queue = queue or PurchaseQueue()
     rows, _ = rows_of(body)
-    limits = purchase_limits(caller.brand_id)
+    limits = purchase_limits(caller.brand_id, directory)
     region = brand_settings(caller.brand_id, directory).phone_region
     known_stores: dict[str, bool] = {}
 
@@ -130,13 +125,13 @@ def normalise_or_none(raw: str, region: str) -> str | None:
 # ---- status --------------------------------------------------------------------------------
 
 
-def status_of(caller: Caller, store_id: str, transaction_id: str, *, now: datetime,
-              ledger: LedgerRepository | None = None) -> LedgerEntry:
+def status_of(caller: Caller, store_id: str, transaction_id: str, *, now: datetime, ledger: Ledger,
+              directory: BrandSource) -> LedgerEntry:
     ensure_visible(caller, brand_id=caller.brand_id, store_id=store_id, what="transaction")
-    entry = (ledger or LedgerRepository()).entry(caller.brand_id, store_id, transaction_id)
+    entry = ledger.entry(caller.brand_id, store_id, transaction_id)
     if entry is None or entry.status == Status.AWAITING:
         raise NotFound("no such transaction has been processed (it may still be queued)")
-    limits = purchase_limits(caller.brand_id)
+    limits = purchase_limits(caller.brand_id, directory)
     if entry.status == Status.HELD and entry.received_at and hold_expired(entry.received_at, now, limits):
         # Reported lazily: no job sweeps expired holds; a late sale rejects them too.
         entry.status, entry.reason = Status.REJECTED, "the sale did not arrive within the hold window"

@@ -28,13 +28,10 @@ from ..domain.complaints import Action, Complaint, HistoryEntry, Status
 from ..domain.directory import Staff
 from ..domain.errors import Conflict, Forbidden, NotFound
 from ..domain.tasks import Task
-from ..notify.sns import SnsNotifier
-from ..store.complaints import ComplaintRepository, StaleCase, Step
-from ..store.directory import DirectoryRepository
-from ..store.members import MemberRepository
+from ..store.complaints import StaleCase, Step
 from ..store.models import Taken
-from ..store.tasks import TaskRepository
-from ..store.tiers import TierRepository
+from .care_ports import CareMembers, TaskStore
+from .ports import ComplaintStore, ManagerMoves, StaffAdmin, StaffNotifier
 
 log = logging.getLogger("vipcare.staffing")
 OPEN_CASES = (Status.OPEN, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED)
@@ -64,7 +61,7 @@ def _may_manage(caller: Caller, staff: Staff) -> None:
     raise Forbidden("only an administrator or the staff member's supervisor may do this")
 
 
-def _staff(caller: Caller, staff_id: str, directory: DirectoryRepository) -> Staff:
+def _staff(caller: Caller, staff_id: str, directory: StaffAdmin) -> Staff:
     staff = directory.staff(caller.brand_id, staff_id)
     if staff is None:
         raise NotFound("staff not found")
@@ -72,16 +69,23 @@ def _staff(caller: Caller, staff_id: str, directory: DirectoryRepository) -> Sta
     return staff
 
 
+@dataclass(frozen=True)
+class StaffingDeps:
+    """What a handover moves and tells: tasks, cases, managed members, the audit, the staff."""
+
+    directory: StaffAdmin
+    tasks: TaskStore
+    complaints: ComplaintStore
+    tiers: ManagerMoves
+    members: CareMembers
+    notifier: StaffNotifier
+
+
 class _Mover:
-    def __init__(self, caller: Caller, now: datetime, *, directory: DirectoryRepository | None = None,
-                 tasks: TaskRepository | None = None, complaints: ComplaintRepository | None = None,
-                 tiers: TierRepository | None = None, members: MemberRepository | None = None,
-                 notifier: SnsNotifier | None = None) -> None:
+    def __init__(self, caller: Caller, now: datetime, deps: StaffingDeps) -> None:
         self.caller, self.now = caller, now
-        self.directory = directory or DirectoryRepository()
-        self.tasks, self.complaints = tasks or TaskRepository(), complaints or ComplaintRepository()
-        self.tiers, self.members = tiers or TierRepository(), members or MemberRepository()
-        self.notifier = notifier or SnsNotifier()
+        self.directory, self.tasks, self.complaints = deps.directory, deps.tasks, deps.complaints
+        self.tiers, self.members, self.notifier = deps.tiers, deps.members, deps.notifier
 
     # ---- tasks and cases
     def open_tasks(self, staff_id: str) -> list[Task]:
@@ -147,8 +151,8 @@ def _set_leave(mover: _Mover, staff_id: str, *, on_leave: bool,
     return staff
 
 
-def go_on_leave(caller: Caller, staff_id: str, *, now: datetime, **repos: Any) -> Handover:
-    mover = _Mover(caller, now, **repos)
+def go_on_leave(caller: Caller, staff_id: str, *, now: datetime, deps: StaffingDeps) -> Handover:
+    mover = _Mover(caller, now, deps)
     staff = _set_leave(mover, staff_id, on_leave=True, check=_has_cover)
     cover = staff.supervisor_id or ""  # never empty: _has_cover refused a staff member without one
     run = Handover(staff_id, "leave")
@@ -161,8 +165,8 @@ def go_on_leave(caller: Caller, staff_id: str, *, now: datetime, **repos: Any) -
     return run
 
 
-def come_back(caller: Caller, staff_id: str, *, now: datetime, **repos: Any) -> Handover:
-    mover = _Mover(caller, now, **repos)
+def come_back(caller: Caller, staff_id: str, *, now: datetime, deps: StaffingDeps) -> Handover:
+    mover = _Mover(caller, now, deps)
     staff = _set_leave(mover, staff_id, on_leave=False)
     run = Handover(staff_id, "return")
     if staff.supervisor_id:
@@ -174,8 +178,8 @@ def come_back(caller: Caller, staff_id: str, *, now: datetime, **repos: Any) -> 
     return run
 
 
-def depart(caller: Caller, staff_id: str, *, now: datetime, **repos: Any) -> Handover:
-    mover = _Mover(caller, now, **repos)
+def depart(caller: Caller, staff_id: str, *, now: datetime, deps: StaffingDeps) -> Handover:
+    mover = _Mover(caller, now, deps)
     staff = _staff(caller, staff_id, mover.directory)
     if staff.active or staff.on_leave:  # first: nothing new is routed to them from now on
         mover.directory.update_staff(dataclasses.replace(staff, active=False, on_leave=False),

@@ -131,7 +131,8 @@ class TaskRun:
         period = f"{today.year}-{today.month:02d}"
         if dormant:
             created += self.raise_task(member, TaskKind.DORMANCY, period, "gold+ with no purchase for 90 days")
-        open_complaints = member_complaint_counts(member.brand_id, member.member_id, self.now).open
+        open_complaints = member_complaint_counts(member.brand_id, member.member_id, self.now,
+                                                  complaints=self.deps.complaints, directory=self.deps.directory).open
         month = month_of(self.now, brand_settings(member.brand_id, self.deps.directory).timezone)
         score = rules_t.churn_score(stats.spend, month, open_complaints, dormant)
         if score.high:

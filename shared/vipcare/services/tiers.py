@@ -36,12 +36,7 @@ from ..domain.tiers import (
     start_of,
     validate_policy,
 )
-from ..notify.events import EventPublisher
-from ..notify.queues import TierReviewQueue
-from ..notify.sns import SnsNotifier
-from ..store.directory import DirectoryRepository
-from ..store.ledger import LedgerRepository
-from ..store.members import MemberRepository
+from ..store.ledger import txn_key
 from ..store.tiers import (
     REVIEW_SHARDS,
     Application,
@@ -50,41 +45,48 @@ from ..store.tiers import (
     PolicyVersionTaken,
     StaleMember,
     StoredDecision,
-    TierRepository,
     review_keys,
 )
 from .brands import brand_settings
 from .limits import forget_cached_policies, tier_policy
 from .outbox import deliver
+from .ports import (
+    BrandSource,
+    DirectoryReader,
+    EventBus,
+    Ledger,
+    ManagerBook,
+    MemberLookup,
+    ReviewQueue,
+    StaffNotifier,
+    TierStore,
+)
 
 log = logging.getLogger("vipcare.tiers")
 
 SUPERVISOR_OR_ABOVE = (Role.SUPERVISOR, Role.DEPARTMENT_HEAD, Role.VICE_PRESIDENT, Role.ADMIN)
 
 
-def review_instant(brand_id: str, day: date | None) -> datetime | None:
-    return start_of(day, brand_settings(brand_id).timezone) if day else None
+def review_instant(brand_id: str, day: date | None, directory: BrandSource) -> datetime | None:
+    return start_of(day, brand_settings(brand_id, directory).timezone) if day else None
 
 
 # ---- the policy document --------------------------------------------------------------------
 
 
-def get_policy(caller: Caller, brand_id: str, *, repo: TierRepository | None = None) -> tuple[TierPolicy, list[int]]:
+def get_policy(caller: Caller, brand_id: str, *, repo: TierStore) -> tuple[TierPolicy, list[int]]:
     require_role(caller, Role.ADMIN)
     if brand_id != caller.brand_id:
         raise NotFound("brand not found")
-    repo = repo or TierRepository()
     return tier_policy(brand_id, repo=repo, cached=False), repo.policy_versions(brand_id)
 
 
-def put_policy(caller: Caller, brand_id: str, policy: TierPolicy, *, now: datetime,
-               repo: TierRepository | None = None) -> TierPolicy:
+def put_policy(caller: Caller, brand_id: str, policy: TierPolicy, *, now: datetime, repo: TierStore) -> TierPolicy:
     """Validate, then store as the next version (old versions stay; decisions name theirs)."""
     require_role(caller, Role.ADMIN)
     if brand_id != caller.brand_id:
         raise NotFound("brand not found")
     validate_policy(policy)
-    repo = repo or TierRepository()
     current = tier_policy(brand_id, repo=repo, cached=False)
     if repo.current_policy(brand_id) is None:
         # Until now the brand ran on the code's defaults as version 1: store them as they are
@@ -126,7 +128,7 @@ def _event_of(m: MemberTier, d: Decision, event_id: str, now: datetime) -> tuple
     return None
 
 
-def _deliver(events: EventPublisher, repo: TierRepository, pending: PendingEvent | None) -> bool:
+def _deliver(events: EventBus, repo: TierStore, pending: PendingEvent | None) -> bool:
     return deliver(events, pending, repo.event_published)
 
 
@@ -140,17 +142,14 @@ class Assignment:
 
 
 def ensure_manager(brand_id: str, member_id: str, store_id: str, tier: Tier, *, now: datetime,
-                   policy: TierPolicy | None = None, repo: TierRepository | None = None,
-                   directory: DirectoryRepository | None = None, notifier: SnsNotifier | None = None,
-                   current_manager: str | None = None) -> Assignment | None:
+                   repo: ManagerBook, directory: DirectoryReader, notifier: StaffNotifier,
+                   policy: TierPolicy | None = None, current_manager: str | None = None) -> Assignment | None:
     """From the tier the policy gives a dedicated manager: the least-loaded manager of the
     member's store with capacity left (count updated in the same transaction as the
     assignment); none free -> the store's supervisor is told. None when nothing to do."""
-    policy = policy or tier_policy(brand_id)
+    policy = policy or tier_policy(brand_id, repo=repo)
     if not policy.rule(tier).dedicated_manager or current_manager:
         return None
-    repo = repo or TierRepository()
-    directory = directory or DirectoryRepository()
     managers = [s for s in directory.staff_of_store(brand_id, store_id, Role.MANAGER)
                 if s.active and not s.on_leave and s.capacity > 0]
     loads = repo.manager_loads(brand_id, [s.staff_id for s in managers])
@@ -165,7 +164,7 @@ def ensure_manager(brand_id: str, member_id: str, store_id: str, tier: Tier, *, 
     supervisors = [s for s in directory.staff_of_store(brand_id, store_id, Role.SUPERVISOR) if s.active]
     target = supervisors[0].staff_id if supervisors else f"store:{store_id}"
     try:
-        (notifier or SnsNotifier()).tell_staff({
+        notifier.tell_staff({
             "event": "tier.manager_needed", "brand_id": brand_id, "assignee": target, "member_id": member_id,
             "store_id": store_id, "tier": tier.value,
             "reason": "no manager of the store has capacity left for a new dedicated member"})
@@ -194,23 +193,20 @@ class ShardRun:
                 "events_kept": self.events_kept, "more": self.more}
 
 
-def start_run(now: datetime, *, queue: TierReviewQueue | None = None) -> dict[str, Any]:
+def start_run(now: datetime, *, queue: ReviewQueue) -> dict[str, Any]:
     """The scheduled event: one message per review shard; workers process shards in parallel."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     messages = [{"time": now.isoformat(), "shard": s} for s in range(REVIEW_SHARDS)]
-    (queue or TierReviewQueue()).send(messages)
+    queue.send(messages)
     return {"time": now.isoformat(), "shards": REVIEW_SHARDS}
 
 
-def review_shard(now: datetime, shard: int, *, page: int = 200, repo: TierRepository | None = None,
-                 events: EventPublisher | None = None, directory: DirectoryRepository | None = None,
-                 notifier: SnsNotifier | None = None, queue: TierReviewQueue | None = None) -> ShardRun:
+def review_shard(now: datetime, shard: int, *, page: int = 200, repo: TierStore, events: EventBus,
+                 directory: DirectoryReader, notifier: StaffNotifier, queue: ReviewQueue) -> ShardRun:
     """Evaluate up to `page` due members of one shard. Decided members leave the due range
     (their review moves on), so when the page was full the rest of the shard is handed on
     as another message for the same shard."""
-    repo = repo or TierRepository()
-    events = events or EventPublisher()
     run = ShardRun(shard=shard)
     for pending in repo.pending_events(shard):  # what a crash or a refused publish left behind
         if _deliver(events, repo, pending):
@@ -228,17 +224,16 @@ def review_shard(now: datetime, shard: int, *, page: int = 200, repo: TierReposi
             run.outcomes[outcome] = run.outcomes.get(outcome, 0) + 1
     if len(due) >= page:
         run.more = True
-        (queue or TierReviewQueue()).send([{"time": now.isoformat(), "shard": shard}])
+        queue.send([{"time": now.isoformat(), "shard": shard}])
     return run
 
 
-def evaluate_member(m: MemberTier, now: datetime, *, actor: str = "schedule", repo: TierRepository,
-                    events: EventPublisher, directory: DirectoryRepository | None = None,
-                    notifier: SnsNotifier | None = None, run: ShardRun | None = None) -> str | None:
-    policy = tier_policy(m.brand_id)
-    today = local_day(now, brand_settings(m.brand_id).timezone)
+def evaluate_member(m: MemberTier, now: datetime, *, actor: str = "schedule", repo: TierStore, events: EventBus,
+                    directory: DirectoryReader, notifier: StaffNotifier, run: ShardRun | None = None) -> str | None:
+    policy = tier_policy(m.brand_id, repo=repo)
+    today = local_day(now, brand_settings(m.brand_id, directory).timezone)
     decision = evaluate(policy, m.state, m.figures, today, actor=actor)
-    keys = review_keys(m.brand_id, m.member_id, review_instant(m.brand_id, decision.review_on))
+    keys = review_keys(m.brand_id, m.member_id, review_instant(m.brand_id, decision.review_on, directory))
     # dropping below the tiers with a dedicated manager hands the member back (docs/domain.md §2)
     release = (m.manager_id is not None and policy.rule(decision.before.tier).dedicated_manager
                and not policy.rule(decision.after.tier).dedicated_manager)
@@ -276,17 +271,16 @@ class TierView:
     decisions: list[StoredDecision]
 
 
-def tier_view(caller: Caller, member_id: str, *, now: datetime,
-              repo: TierRepository | None = None, members: MemberRepository | None = None) -> TierView:
-    repo = repo or TierRepository()
-    member = (members or MemberRepository()).get(caller.brand_id, member_id)
+def tier_view(caller: Caller, member_id: str, *, now: datetime, repo: TierStore, members: MemberLookup,
+              directory: BrandSource) -> TierView:
+    member = members.get(caller.brand_id, member_id)
     if member is None:
         raise NotFound("member not found")
     ensure_visible(caller, brand_id=member.brand_id, store_id=member.store_id, what="member")
     m = repo.one(caller.brand_id, member_id)
     assert m is not None
-    policy = tier_policy(caller.brand_id)
-    today = local_day(now, brand_settings(caller.brand_id).timezone)
+    policy = tier_policy(caller.brand_id, repo=repo)
+    today = local_day(now, brand_settings(caller.brand_id, directory).timezone)
     return TierView(member_id=member_id, tier=m.state.tier, since=m.state.since, valid_until=m.state.valid_until,
                     floor=m.state.floor if m.state.active_floor(today) != Tier.REGULAR else None,
                     floor_until=m.state.floor_until if m.state.active_floor(today) != Tier.REGULAR else None,
@@ -298,10 +292,9 @@ def tier_view(caller: Caller, member_id: str, *, now: datetime,
 # ---- manual-tier applications -------------------------------------------------------------------
 
 
-def apply_for_tier(caller: Caller, member_id: str, target: Tier, reason: str, *, now: datetime,
-                   repo: TierRepository | None = None, members: MemberRepository | None = None) -> Application:
-    repo = repo or TierRepository()
-    member = (members or MemberRepository()).get(caller.brand_id, member_id)
+def apply_for_tier(caller: Caller, member_id: str, target: Tier, reason: str, *, now: datetime, repo: TierStore,
+                   members: MemberLookup) -> Application:
+    member = members.get(caller.brand_id, member_id)
     if member is None:
         raise NotFound("member not found")
     ensure_visible(caller, brand_id=member.brand_id, store_id=member.store_id, what="member")
@@ -314,7 +307,7 @@ def apply_for_tier(caller: Caller, member_id: str, target: Tier, reason: str, *,
     return application
 
 
-def get_application(caller: Caller, application_id: str, repo: TierRepository) -> Application:
+def get_application(caller: Caller, application_id: str, repo: TierStore) -> Application:
     a = repo.application(caller.brand_id, application_id)
     if a is None:
         raise NotFound("application not found")
@@ -323,22 +316,19 @@ def get_application(caller: Caller, application_id: str, repo: TierRepository) -
 
 
 def decide_application(caller: Caller, application_id: str, approve: bool, note: str, *,
-                       expires_on: date | None = None, now: datetime,
-                       repo: TierRepository | None = None, events: EventPublisher | None = None,
-                       directory: DirectoryRepository | None = None,
-                       notifier: SnsNotifier | None = None) -> Application:
+                       expires_on: date | None = None, now: datetime, repo: TierStore, events: EventBus,
+                       directory: DirectoryReader, notifier: StaffNotifier) -> Application:
     """Approve or reject (supervisor or above, never the requester, once). An approval sets
     the manual tier as a floor until `expires_on` and raises the member to it now."""
-    repo = repo or TierRepository()
     a = get_application(caller, application_id, repo)
     require_role(caller, *SUPERVISOR_OR_ABOVE)
     if a.requested_by == caller.staff_id:
         raise Forbidden("the requester cannot decide their own application", field="decided_by")
     if a.status != "pending":
         raise Conflict(f"the application was already {a.status}", field="status", code="already_decided")
-    timezone = brand_settings(caller.brand_id).timezone
+    timezone = brand_settings(caller.brand_id, directory).timezone
     today = local_day(now, timezone)
-    policy = tier_policy(caller.brand_id)
+    policy = tier_policy(caller.brand_id, repo=repo)
     decided = replace(a, status="approved" if approve else "rejected", decided_by=caller.staff_id, decided_at=now,
                       note=note)
     if not approve:
@@ -367,7 +357,7 @@ def decide_application(caller: Caller, application_id: str, approve: bool, note:
                    "application_id": a.application_id, "reason": a.reason, "note": note,
                    "text": f"manual tier {a.target.value} approved until {expiry.isoformat()} (a floor until then)"}
     decision = Decision(outcome, m.state, after, next_review(policy, after, m.figures, today), explanation)
-    keys = review_keys(m.brand_id, m.member_id, review_instant(m.brand_id, decision.review_on))
+    keys = review_keys(m.brand_id, m.member_id, review_instant(m.brand_id, decision.review_on, directory))
     event = _event_of(m, decision, _event_id(m.member_id, m.review_sk, "floor", now), now)
     try:
         pending = repo.apply(m, decision, policy, keys, now, extra=[("application", repo.application_item(decided))],
@@ -375,7 +365,7 @@ def decide_application(caller: Caller, application_id: str, approve: bool, note:
     except StaleMember:
         raise Conflict("the application or the member changed meanwhile; try again", field="status",
                        code="already_decided") from None
-    _deliver(events or EventPublisher(), repo, pending)
+    _deliver(events, repo, pending)
     if decision.changes_tier:
         ensure_manager(m.brand_id, m.member_id, m.store_id, after.tier, now=now, policy=policy, repo=repo,
                        directory=directory, notifier=notifier, current_manager=m.manager_id)
@@ -389,8 +379,8 @@ ADVICE_SAMPLE_PER_SHARD = 50
 
 
 def threshold_advice(caller: Caller, *, growth: Decimal = Decimal("0.2"), now: datetime,
-                     per_shard: int = ADVICE_SAMPLE_PER_SHARD, repo: TierRepository | None = None,
-                     ledger: LedgerRepository | None = None) -> dict[str, Any]:
+                     per_shard: int = ADVICE_SAMPLE_PER_SHARD, repo: TierStore, ledger: Ledger,
+                     directory: BrandSource) -> dict[str, Any]:
     """docs/domain.md §2's method on real purchases, from a bounded sample and never a Scan: up
     to `per_shard` members per review shard (members with a tier), their figures (STATS) and
     their recent transactions (TXN entries). Base line = average item price x items per
@@ -399,17 +389,14 @@ def threshold_advice(caller: Caller, *, growth: Decimal = Decimal("0.2"), now: d
     require_role(caller, *SUPERVISOR_OR_ABOVE)
     if not Decimal("0.15") <= growth <= Decimal("0.30"):
         raise ValidationFailed("must be between 0.15 and 0.30", field="growth")
-    repo = repo or TierRepository()
-    ledger = ledger or LedgerRepository()
-    policy = tier_policy(caller.brand_id)
-    month = month_of(now, brand_settings(caller.brand_id).timezone)
+    policy = tier_policy(caller.brand_id, repo=repo)
+    month = month_of(now, brand_settings(caller.brand_id, directory).timezone)
     keys = [(b, m) for shard in range(REVIEW_SHARDS) for b, m, _ in repo.sample(shard, per_shard)
             if b == caller.brand_id]
     members = repo.load(keys)
     stats = ledger.stats_many(caller.brand_id, [m for _, m in keys])
-    refs = [tuple(r.removeprefix("txn:").split("#", 1)) for s in stats.values() for r in s.recent
-            if r.startswith("txn:")]
-    sales = [e for e in ledger.entries(caller.brand_id, refs[:500]) if e.kind is not None  # type: ignore[arg-type]
+    refs = [txn_key(r.removeprefix("txn:")) for s in stats.values() for r in s.recent if r.startswith("txn:")]
+    sales = [e for e in ledger.entries(caller.brand_id, refs[:500]) if e.kind is not None
              and e.kind.value == "sale" and e.status.value == "applied" and e.amount and e.items]
     amount = sum((e.amount or Decimal(0) for e in sales), Decimal(0))
     items = sum(int(e.items or 0) for e in sales)

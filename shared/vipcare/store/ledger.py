@@ -49,6 +49,13 @@ def txn_pk(brand_id: str, store_id: str, transaction_id: str) -> str:
     return f"BRAND#{brand_id}#TXN#{store_id}#{transaction_id}"
 
 
+def txn_key(ref: str) -> tuple[str, str]:
+    """A transaction reference `store#transaction` (the figures' `txn:` entries, a placeholder's
+    held returns) -> its ledger key (store, transaction)."""
+    store_id, _, transaction_id = ref.partition("#")
+    return store_id, transaction_id
+
+
 def redemption_sk(redemption_id: str) -> str:
     return f"REDEEM#{redemption_id}"
 

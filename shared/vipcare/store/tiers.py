@@ -25,7 +25,16 @@ from pynamodb.transactions import TransactWrite
 
 from ..config import settings
 from ..domain.members import Tier
-from ..domain.tiers import Application, Decision, Figures, TierPolicy, TierState, figures_of, policy_from_document
+from ..domain.tiers import (
+    Application,
+    Decision,
+    Figures,
+    TierPolicy,
+    TierState,
+    application_status,
+    figures_of,
+    policy_from_document,
+)
 from .attributes import DateAttribute
 from .clients import dynamodb_client
 from .ledger import STATS_SK, StatsItem, stats_of
@@ -414,7 +423,7 @@ class TierRepository:
             return None
         return Application(application_id=i.application_id, brand_id=i.brand_id, member_id=i.member_id,
                            store_id=i.store_id, target=Tier(i.target), reason=i.reason, requested_by=i.requested_by,
-                           requested_at=i.requested_at, status=i.status, expires_on=i.expires_on,
+                           requested_at=i.requested_at, status=application_status(i.status), expires_on=i.expires_on,
                            decided_by=i.decided_by, decided_at=i.decided_at, note=i.note)
 
     def reject_application(self, a: Application) -> bool:

@@ -22,6 +22,12 @@ from .base import (
     _Model,
 )
 
+# A row of an intake: queued, refused with its fields, or valid but refused by the queue (send it again).
+RowStatus = Literal["accepted", "invalid", "retry"]
+# A transaction the consumer has processed (a sale awaiting its returns' arrival is not reported).
+ProcessedStatus = Literal["applied", "held", "rejected"]
+MovementKind = Literal["sale", "return", "redemption"]
+
 TxnId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")]
 
 
@@ -49,7 +55,7 @@ class PurchaseIn(_Input):
 class PurchaseRowStatus(_Model):
     index: int
     transaction_id: str | None
-    status: Literal["accepted", "invalid"]
+    status: RowStatus
     fields: list[FieldError] = Field(default_factory=list)
 
 
@@ -62,7 +68,7 @@ class PurchaseIntakeResult(_Model):
 class PurchaseStatusOut(_Model):
     store_id: str
     transaction_id: str
-    status: Literal["applied", "held", "rejected"]
+    status: ProcessedStatus
     reason: str | None
     kind: str | None
     member_id: str | None
@@ -76,7 +82,7 @@ class PurchaseStatusOut(_Model):
 
 class PointsMovement(_Model):
     at: datetime | None
-    kind: Literal["sale", "return", "redemption"]
+    kind: MovementKind
     points: int = Field(description="Signed: earned > 0, clawed back or spent < 0")
     reference: str
 
