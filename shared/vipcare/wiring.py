@@ -37,10 +37,10 @@ from .services.ports import (
     StaffNotifier,
     TierStore,
 )
-from .services.staffing import StaffingDeps
 
 if TYPE_CHECKING:
     from .services.ingestion import Ingestor
+    from .services.staffing import StaffingDeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +155,7 @@ class DirectoryApi:
 
 def directory() -> DirectoryApi:
     from .notify.sns import SnsNotifier
+    from .services.staffing import StaffingDeps
     from .store.complaints import ComplaintRepository
     from .store.directory import DirectoryRepository
     from .store.members import MemberRepository

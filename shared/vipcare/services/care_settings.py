@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..api.models.care import CareSettingsIn, TemplateIn
 from ..config import settings
 from ..domain import reminders as rules
 from ..domain.access import Caller, Role
@@ -16,6 +15,9 @@ from ..domain.reminders import Kind
 from .brands import brand_settings
 from .care_ports import CareSettingsStore
 from .ports import BrandSource
+
+if TYPE_CHECKING:  # the request models: only the API passes them (the job never loads pydantic's)
+    from ..api.models.care import CareSettingsIn, TemplateIn
 
 # How the member reads a tier in an SMS, per language (the id when none is given).
 TIER_NAMES = {"zh": {"regular": "普通", "silver": "银卡", "gold": "金卡", "diamond": "钻石"}}

@@ -10,8 +10,8 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..api.models.care import ContactCreate
 from ..domain import tasks as rules_t
 from ..domain.access import Caller
 from ..domain.errors import Conflict, ValidationFailed
@@ -24,6 +24,9 @@ from ..store.models import Taken
 from .brands import brand_settings
 from .care_ports import CareDeps
 from .tasks import brand_today, visible_member, visible_staff
+
+if TYPE_CHECKING:
+    from ..api.models.care import ContactCreate
 
 
 def log_contact(caller: Caller, member_id: str, request: ContactCreate, *, now: datetime, deps: CareDeps,
