@@ -96,6 +96,15 @@ class Member:
     sms_opted_out: bool = False  # SNS reported a STOP reply: no marketing SMS
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """Who read everything about a member (an export) or erased them, and when."""
+
+    action: str
+    by: str
+    at: datetime
+
+
 def new_member_id() -> str:
     """Opaque and unguessable: ids in URLs must not be enumerable."""
     return "m_" + secrets.token_hex(8)

@@ -82,12 +82,12 @@ def run_snapshot(now: datetime, *, care: CareDeps, kpis: KpiStore, ledger: Ledge
         previous = shift(period, -1)
         per_store: dict[str, dict[str, int]] = {}
         members = kpis.snapshot_members(brand_id, previous)
-        stats = ledger.stats_many(brand_id, [m.sk for m in members])
-        alive = {p.member_id for p in care.members.profiles((brand_id, m.sk) for m in members)}
+        stats = ledger.stats_many(brand_id, [m.member_id for m in members])
+        alive = {p.member_id for p in care.members.profiles((brand_id, m.member_id) for m in members)}
         for m in members:
             figures = per_store.setdefault(m.store_id, {})
-            lost = rules.is_lost(stats[m.sk].spend if m.sk in stats else {}, previous, floor,
-                                 closed=m.sk not in alive)
+            lost = rules.is_lost(stats[m.member_id].spend if m.member_id in stats else {}, previous, floor,
+                                 closed=m.member_id not in alive)
             gold = m.tier in rules.GOLD_PLUS
             for name, value in (("snapshot", 1), ("lost", int(lost)), ("snapshot_gold_plus", int(gold)),
                                 ("lost_gold_plus", int(lost and gold))):

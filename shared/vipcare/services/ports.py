@@ -24,13 +24,12 @@ if TYPE_CHECKING:
     from ..domain.access import Role
     from ..domain.complaints import Complaint
     from ..domain.directory import BrandSettings, Staff, Store
-    from ..domain.members import Member
+    from ..domain.members import AuditEntry, Member
     from ..domain.stats import MemberStats
     from ..domain.tiers import Application, Decision, TierPolicy
     from ..store.complaints import Step
-    from ..store.kpis import SnapshotMemberItem
+    from ..store.kpis import SnapshotMember
     from ..store.ledger import LedgerEntry, PurchaseSnapshot, RedemptionItem
-    from ..store.models import AuditItem
     from ..store.outbox import PendingEvent
     from ..store.tiers import ApplicationItem, MemberTier, StoredDecision
 
@@ -262,7 +261,7 @@ class KpiStore(Protocol):
 
     def finish_snapshot(self, brand_id: str, period: str, now: datetime) -> None: ...
 
-    def snapshot_members(self, brand_id: str, period: str) -> list[SnapshotMemberItem]: ...
+    def snapshot_members(self, brand_id: str, period: str) -> list[SnapshotMember]: ...
 
     def put_snapshot(self, brand_id: str, period: str, members: Iterable[tuple[str, str, str]],
                      now: datetime) -> None: ...
@@ -282,7 +281,7 @@ class MemberRecords(MemberLookup, Protocol):
 
     def audit(self, brand_id: str, member_id: str, action: str, by: str, now: datetime) -> None: ...
 
-    def audits(self, brand_id: str, member_id: str) -> list[AuditItem]: ...
+    def audits(self, brand_id: str, member_id: str) -> list[AuditEntry]: ...
 
 
 class CaseArchive(Protocol):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -81,6 +82,13 @@ class SnapshotMemberItem(_KpiModel):
     tier = UnicodeAttribute()
     store_id = UnicodeAttribute()
     expires_at = NumberAttribute(null=True)
+
+
+@dataclass(frozen=True)
+class SnapshotMember:
+    member_id: str
+    tier: str
+    store_id: str
 
 
 class SnapshotRunItem(_KpiModel):
@@ -163,8 +171,10 @@ class KpiRepository:
             SnapshotRunItem(f"BRAND#{brand_id}#SNAPRUN", period, finished_at=now.isoformat()).save(
                 condition=SnapshotRunItem.pk.does_not_exist())
 
-    def snapshot_members(self, brand_id: str, period: str) -> list[SnapshotMemberItem]:
-        return list(SnapshotMemberItem.query(snapshot_pk(brand_id, period)))
+    def snapshot_members(self, brand_id: str, period: str) -> list[SnapshotMember]:
+        """The VIPs at the start of `period`, with their tier and store then."""
+        items = SnapshotMemberItem.query(snapshot_pk(brand_id, period))
+        return [SnapshotMember(i.sk, i.tier, i.store_id) for i in items]
 
     def put_snapshot(self, brand_id: str, period: str, members: Iterable[tuple[str, str, str]],
                      now: datetime) -> None:

@@ -15,7 +15,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from ..domain.members import Consent, FamilyMember, Gender, Member, Tier
+from ..domain.members import AuditEntry, Consent, FamilyMember, Gender, Member, Tier
 from ..domain.reminders import lunar_mmdd, mmdd
 from .kpis import add_counters, add_stock
 from .ledger import STATS_SK, StatsItem
@@ -218,8 +218,9 @@ class MemberRepository:
         AuditItem(member_pk(brand_id, member_id), f"AUDIT#{now.isoformat()}#{action}", action=action, by=by,
                   at=now).save()
 
-    def audits(self, brand_id: str, member_id: str) -> list[AuditItem]:
-        return list(AuditItem.query(member_pk(brand_id, member_id), AuditItem.sk.startswith("AUDIT#")))
+    def audits(self, brand_id: str, member_id: str) -> list[AuditEntry]:
+        return [AuditEntry(i.action, i.by, i.at)
+                for i in AuditItem.query(member_pk(brand_id, member_id), AuditItem.sk.startswith("AUDIT#"))]
 
     def member_id_for_phone(self, brand_id: str, e164: str) -> str | None:
         try:
