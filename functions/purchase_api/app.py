@@ -1,5 +1,6 @@
 """Purchases API: intake from store apps and POS (validated, then queued), transaction
-status, and a member's points (balance, expiry, movements, redemptions)."""
+status, a member's points (balance, expiry, movements, redemptions) and what the till gives
+them (tier benefits: discount, allowances, birthday gift, services; the brand's document)."""
 
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from vipcare import wiring
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.base import FieldError
+from vipcare.api.models.benefits import BenefitsIn, BenefitsOut, BenefitUseIn, BenefitUseOut, MemberBenefits
 from vipcare.api.models.purchases import (
     PointsMovement,
     PointsOut,
@@ -22,9 +24,10 @@ from vipcare.api.models.purchases import (
     RedemptionIn,
     RedemptionOut,
 )
+from vipcare.api.presenters import benefit_use_out, benefits_out, member_benefits_out
 from vipcare.domain.errors import ValidationFailed
 from vipcare.domain.purchases import Status
-from vipcare.services import points, purchases
+from vipcare.services import benefits, points, purchases
 from vipcare.tracing import make_tracer
 
 logger = Logger()
@@ -116,6 +119,49 @@ def redeem(member_id: str, request: RedemptionIn) -> Response[RedemptionOut]:
     out = RedemptionOut(member_id=r.member_id, redemption_id=r.redemption_id, points=r.points, balance=r.balance,
                         redeemed_at=r.redeemed_at)
     return json_response(201, out.model_dump(mode="json"))
+
+
+# ---- benefits at the till --------------------------------------------------------------------
+
+
+@app.get("/brands/<brand_id>/benefits", summary="The brand's tier benefits document, current version",
+         tags=["benefits"], security=SECURITY, responses=error_responses(404))
+@tracer.capture_method
+def get_benefits(brand_id: str) -> BenefitsOut:
+    return benefits_out(benefits.get_benefits(current_caller(app), brand_id, store=wired.benefits))
+
+
+@app.put("/brands/<brand_id>/benefits", summary="Store the next version of the brand's tier benefits (admin)",
+         description="Discounts, allowances with a quota per period, the birthday gift and services, per tier; "
+                     "a tier left out of a benefit is not entitled to it. Old versions stay.",
+         tags=["benefits"], security=SECURITY, responses=error_responses(403, 404, 409))
+@tracer.capture_method
+def put_benefits(brand_id: str, request: BenefitsIn) -> BenefitsOut:
+    stored = benefits.put_benefits(current_caller(app), brand_id, request, now=request_time(app),
+                                   store=wired.benefits)
+    logger.info("benefits stored", extra={"brand_id": brand_id, "version": stored.version})
+    return benefits_out(stored)
+
+
+@app.get("/members/<member_id>/benefits", summary="What the till gives this member now: discount, allowances "
+         "left, birthday gift, services, points", tags=["benefits"], security=SECURITY, responses=error_responses(404))
+@tracer.capture_method
+def member_benefits(member_id: str) -> MemberBenefits:
+    return member_benefits_out(benefits.member_benefits(current_caller(app), member_id, now=request_time(app),
+                                                        store=wired.benefits, directory=wired.directory))
+
+
+@app.post("/members/<member_id>/benefit-uses", summary="Use an allowance or the birthday gift; once per use_id",
+          tags=["benefits"], security=SECURITY,
+          responses=error_responses(404, 409, success=201,
+                                    description="Used (or the first result of this use_id)"))
+@tracer.capture_method
+def use_benefit(member_id: str, request: BenefitUseIn) -> Response[BenefitUseOut]:
+    use = benefits.use_benefit(current_caller(app), member_id, request, now=request_time(app),
+                               store=wired.benefits, directory=wired.directory)
+    metrics.add_metric(name="BenefitsUsed", unit=MetricUnit.Count, value=use.quantity)
+    logger.info("benefit used", extra={"member_id": member_id, "benefit_id": use.benefit_id, "use_id": use.use_id})
+    return json_response(201, benefit_use_out(use).model_dump(mode="json"))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

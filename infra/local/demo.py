@@ -26,15 +26,30 @@ STAFF_LAYOUT = [
     ("admin", None, 0),
 ]
 
+# Brand demo's benefits: a discount per tier, yearly free parking and a monthly coffee, the
+# birthday gift for gold and diamond, and diamond's service team.
+DEMO_BENEFITS = {"benefits": [
+    {"benefit_id": "discount", "name": "会员折扣", "kind": "discount",
+     "tiers": {"silver": {"discount_percent": "5"}, "gold": {"discount_percent": "10"},
+               "diamond": {"discount_percent": "15"}}},
+    {"benefit_id": "parking", "name": "免费停车", "kind": "allowance",
+     "tiers": {"silver": {"quota": 6}, "gold": {"quota": 20}, "diamond": {"quota": 50}}},
+    {"benefit_id": "coffee", "name": "咖啡", "kind": "allowance", "period": "month",
+     "tiers": {"gold": {"quota": 2}, "diamond": {"quota": 4}}},
+    {"benefit_id": "birthday-gift", "name": "生日礼", "kind": "birthday_gift", "tiers": {"gold": {}, "diamond": {}}},
+    {"benefit_id": "service-team", "name": "专属服务团队", "kind": "service", "tiers": {"diamond": {}}},
+]}
+
 
 def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | None = None) -> dict[str, int]:
     from vipcare import wiring
+    from vipcare.api.models.benefits import BenefitsIn
     from vipcare.api.models.directory import StaffCreate, StoreCreate
     from vipcare.api.models.members import EnrolRequest
     from vipcare.domain.access import Caller, Role
     from vipcare.domain.directory import BrandSettings
     from vipcare.domain.errors import Conflict
-    from vipcare.services import directory, members
+    from vipcare.services import benefits, directory, members
     from vipcare.store.directory import DirectoryRepository
 
     now = now or datetime.now(UTC)  # the demo's one reading of the clock: its history ends here
@@ -46,6 +61,9 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | N
                                                 ("acme", "Acme Jewellers", 1, 12)):
         repo.put_brand(BrandSettings(brand_id=brand_id, name=name))
         admin = Caller(staff_id=f"{brand_id}-admin", brand_id=brand_id, store_id=None, role=Role.ADMIN)
+        if brand_id == "demo":  # what the till offers each tier (docs/benefits.md), through the real PUT
+            benefits.put_benefits(admin, brand_id, BenefitsIn.model_validate(DEMO_BENEFITS), now=now,
+                                  store=wiring.purchase_api().benefits)
         stores = [f"{brand_id}-{i:03d}" for i in range(1, n_stores + 1)]
         for store_id in stores:
             directory.create_store(admin, StoreCreate(store_id=store_id, name=f"{name} {store_id[-3:]}"), now=now,

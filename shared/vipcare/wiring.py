@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from .services.care_ports import CareDeps, Sms
 from .services.ports import (
+    BenefitStore,
     CaseArchive,
     ComplaintStore,
     DecisionHistory,
@@ -64,16 +65,18 @@ class PurchaseApi:
     ledger: Ledger
     directory: DirectoryReader
     queue: IntakeQueue
+    benefits: BenefitStore
 
 
 def purchase_api() -> PurchaseApi:
     from .notify.queues import PurchaseQueue
+    from .store.benefits import BenefitRepository
     from .store.directory import DirectoryRepository
     from .store.ledger import LedgerRepository
     from .store.members import MemberRepository
 
     return PurchaseApi(members=MemberRepository(), ledger=LedgerRepository(), directory=DirectoryRepository(),
-                       queue=PurchaseQueue())
+                       queue=PurchaseQueue(), benefits=BenefitRepository())
 
 
 @dataclass(frozen=True, slots=True)

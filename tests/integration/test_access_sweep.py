@@ -28,6 +28,8 @@ TODAY = clock.local_day(clock.now()).isoformat()
 # route -> (a valid body, roles of this brand that must be refused (403), member-scoped?)
 # Bodies are valid for the route, so a refusal is about access, never about the input.
 RULES: dict[tuple[str, str], tuple[dict | None, tuple[dict, ...], bool]] = {
+    ("get", "/brands/{brand_id}/benefits"): (None, (), False),
+    ("put", "/brands/{brand_id}/benefits"): ({"benefits": []}, (SUPERVISOR, MANAGER, STORE_STAFF), False),
     ("get", "/brands/{brand_id}/tier-policy"): (None, (), False),
     ("put", "/brands/{brand_id}/tier-policy"): (policy_body(), (SUPERVISOR, MANAGER), False),
     ("put", "/care/templates/{kind}/{language}"): ({"text": "Hi {name}"}, (SUPERVISOR, MANAGER), False),
@@ -39,6 +41,9 @@ RULES: dict[tuple[str, str], tuple[dict | None, tuple[dict, ...], bool]] = {
     ("delete", "/members/{member_id}"): (None, (SUPERVISOR, MANAGER, STORE_STAFF), True),
     ("get", "/members/{member_id}"): (None, (), True),
     ("patch", "/members/{member_id}"): ({"notes": "x"}, (), True),
+    ("get", "/members/{member_id}/benefits"): (None, (), True),
+    ("post", "/members/{member_id}/benefit-uses"): ({"use_id": "u-1", "benefit_id": "parking", "store_id": "demo-001"},
+                                                    (), True),
     ("get", "/members/{member_id}/contacts"): (None, (), True),
     ("post", "/members/{member_id}/contacts"): ({"contacted_on": TODAY, "channel": "phone"}, (), True),
     ("get", "/members/{member_id}/export"): (None, (MANAGER, STORE_STAFF), True),
@@ -103,7 +108,8 @@ def world() -> dict[str, str]:
                                 "kind": "sale", "amount": "10.00", "currency": "CNY", "items": 1,
                                 "occurred_at": clock.now().isoformat()}, claims=ADMIN)
     return {"member_id": member_id, "complaint_id": complaint, "staff_id": "mgr-1", "brand_id": "demo",
-            "kind": "birthday", "language": "en", "task_id": "cadence.2026-12", "application_id": application,
+            "kind": "birthday", "language": "en", "task_id": f"cadence.{clock.brand_month(clock.now())}",
+            "application_id": application,
             "store_id": "demo-001", "transaction_id": "T-1"}
 
 

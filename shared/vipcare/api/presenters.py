@@ -10,6 +10,14 @@ from pydantic import BaseModel
 from ..domain.complaints import Complaint
 from ..domain.directory import Staff, Store
 from ..domain.members import Member
+from .models.benefits import (
+    AllowanceOut,
+    BenefitOut,
+    BenefitsOut,
+    BenefitUseOut,
+    BirthdayGiftOut,
+    MemberBenefits,
+)
 from .models.care import BookEntryOut, ContactOut, MessageOut, TaskOut
 from .models.complaints import ComplaintOut, ComplaintSummary, HistoryOut
 from .models.directory import StaffOut, StoreOut
@@ -76,3 +84,38 @@ def contact_out(c: Any, *, completed_task_id: str | None = None) -> ContactOut:
 
 def book_entry_out(e: Any) -> BookEntryOut:
     return BookEntryOut(**vars(e))
+
+
+def benefits_out(c: Any) -> BenefitsOut:
+    """A brand's benefits document, as stored (numbers as decimal strings)."""
+    return BenefitsOut(brand_id=c.brand_id, version=c.version, created_at=c.created_at, created_by=c.created_by,
+                       benefits=[BenefitOut(benefit_id=b.benefit_id, name=b.name, kind=b.kind.value,
+                                            period=b.period.value,
+                                            tiers={t.value: _grant(g) for t, g in b.tiers.items()})
+                                 for b in c.benefits])
+
+
+def _grant(g: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if g.discount_percent is not None:
+        out["discount_percent"] = str(g.discount_percent)
+    if g.quota is not None:
+        out["quota"] = g.quota
+    return out
+
+
+def member_benefits_out(v: Any) -> MemberBenefits:
+    e = v.entitlements
+    return MemberBenefits(member_id=v.member_id, tier=e.tier, discount_percent=str(e.discount_percent),
+                          points_balance=v.points_balance,
+                          allowances=[AllowanceOut(benefit_id=a.benefit_id, name=a.name, quota=a.quota, used=a.used,
+                                                   remaining=a.remaining, period_ends=a.period_ends)
+                                      for a in e.allowances],
+                          birthday_gift=BirthdayGiftOut(available=e.birthday_gift.available,
+                                                        until=e.birthday_gift.until),
+                          services=list(e.services))
+
+
+def benefit_use_out(u: Any) -> BenefitUseOut:
+    return BenefitUseOut(member_id=u.member_id, use_id=u.use_id, benefit_id=u.benefit_id, quantity=u.quantity,
+                         used_at=u.used_at, period_ends=u.period_ends, remaining=u.remaining)

@@ -31,8 +31,10 @@ def brand_settings(brand_id: str, directory: BrandSource) -> BrandSettings:
 
 
 def forget_cached_brands() -> None:
-    """For tests and the local stack after reseeding (tier policies too)."""
+    """For tests and the local stack after reseeding (tier policies and benefits too)."""
     _cache.clear()
+    from .benefits import forget_cached_benefits
     from .limits import forget_cached_policies
 
     forget_cached_policies()
+    forget_cached_benefits()

@@ -22,11 +22,13 @@ if TYPE_CHECKING:
     from pynamodb.models import Model
 
     from ..domain.access import Role
+    from ..domain.benefits import Catalogue
     from ..domain.complaints import Complaint
     from ..domain.directory import BrandSettings, Staff, Store
     from ..domain.members import AuditEntry, Member
     from ..domain.stats import MemberStats
     from ..domain.tiers import Application, Decision, TierPolicy
+    from ..store.benefits import BenefitUse, Holder
     from ..store.complaints import Step
     from ..store.kpis import SnapshotMember
     from ..store.ledger import LedgerEntry, PurchaseSnapshot, RedemptionItem
@@ -308,3 +310,22 @@ class ManagerMoves(Protocol):
     def manager_loads(self, brand_id: str, staff_ids: list[str]) -> dict[str, int]: ...
 
     def move_member(self, brand_id: str, member_id: str, frm: str, to: str, now: datetime) -> bool: ...
+
+
+# ---- benefits at the till ---------------------------------------------------------------------
+
+
+class BenefitStore(Protocol):
+    """The brand's benefits document (versions) and each member's uses per benefit and period."""
+
+    def current(self, brand_id: str) -> Catalogue: ...
+
+    def add(self, c: Catalogue) -> None: ...
+
+    def holder(self, brand_id: str, member_id: str) -> Holder | None: ...
+
+    def used(self, brand_id: str, member_id: str) -> dict[tuple[str, str], int]: ...
+
+    def use_of(self, brand_id: str, member_id: str, use_id: str) -> BenefitUse | None: ...
+
+    def record_use(self, u: BenefitUse, *, quota: int) -> None: ...
