@@ -63,6 +63,19 @@ def measure() -> list[tuple[str, object]]:
         with metered(client) as m:
             call("GET", f"/members/{member_id}", claims=ADMIN)
         rows.append(("member card (GET /members/{id})", m))
+        call("PUT", "/brands/demo/benefits", {"benefits": [
+            {"benefit_id": "discount", "name": "Discount", "kind": "discount",
+             "tiers": {"regular": {"discount_percent": "2"}}},
+            {"benefit_id": "parking", "name": "Parking", "kind": "allowance", "tiers": {"regular": {"quota": 5}}}]},
+             claims=ADMIN)
+        call("GET", f"/members/{member_id}/benefits", claims=ADMIN)  # the document, cached from here on
+        with metered(client) as m:
+            call("GET", f"/members/{member_id}/benefits", claims=ADMIN)
+        rows.append(("benefits at the till (GET .../benefits)", m))
+        with metered(client) as m:
+            call("POST", f"/members/{member_id}/benefit-uses",
+                 {"use_id": "U1", "benefit_id": "parking", "store_id": "demo-001"}, claims=ADMIN)
+        rows.append(("benefit use (POST .../benefit-uses)", m))
         with metered(client) as m:
             call("POST", "/complaints", {"member_id": member_id, "store_id": "demo-001", "channel": "hotline",
                                          "category": "service_attitude", "severity": "medium",

@@ -21,6 +21,8 @@ def test_cost_per_event_bench_meters_a_sale_within_target(capsys):
     sale = next(line for line in out.splitlines() if line.startswith("sale applied"))
     requests, rcu, wcu = sale.split()[3:6]
     assert int(requests) == 2 and float(wcu) <= 4.0
+    till = next(line for line in out.splitlines() if line.startswith("benefits at the till"))
+    assert till[44:].split()[0] == "2", till  # the contract: at most 2 DynamoDB requests at the till
 def test_escalation_bench_escalates_every_case_once_and_the_rerun_reads_only_the_index():
     from tests.bench import escalation_job
 
