@@ -94,7 +94,7 @@ def export_member(member_id: str) -> MemberExport:
     return MemberExport(**privacy.export_member(current_caller(app), member_id, now=request_time(app), care=rights.care,
                                                  members=rights.members, ledger=rights.ledger,
                                                  complaints=rights.complaints, tiers=rights.tiers,
-                                                 directory=rights.directory))
+                                                 directory=rights.directory, benefits=rights.benefits))
 
 
 @app.delete("/members/<member_id>", summary="Erase a member's personal data (admin; audited)",
@@ -106,7 +106,7 @@ def export_member(member_id: str) -> MemberExport:
 def erase_member(member_id: str) -> ErasureReceipt:
     receipt = privacy.erase_member(current_caller(app), member_id, now=request_time(app), care=rights.care,
                                    members=rights.members, complaints=rights.complaints,
-                                   directory=rights.directory)
+                                   directory=rights.directory, benefits=rights.benefits)
     metrics.add_metric(name="MembersErased", unit=MetricUnit.Count, value=1)
     return ErasureReceipt(**receipt)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from .services.care_ports import CareDeps, Sms
 from .services.ports import (
+    BenefitRecords,
     BenefitStore,
     CaseArchive,
     ComplaintStore,
@@ -199,9 +200,11 @@ class Privacy:
     tiers: DecisionHistory
     directory: Directory
     care: CareDeps
+    benefits: BenefitRecords
 
 
 def privacy() -> Privacy:
+    from .store.benefits import BenefitRepository
     from .store.complaints import ComplaintRepository
     from .store.directory import DirectoryRepository
     from .store.ledger import LedgerRepository
@@ -209,7 +212,8 @@ def privacy() -> Privacy:
     from .store.tiers import TierRepository
 
     return Privacy(members=MemberRepository(), ledger=LedgerRepository(), complaints=ComplaintRepository(),
-                   tiers=TierRepository(), directory=DirectoryRepository(), care=care())
+                   tiers=TierRepository(), directory=DirectoryRepository(), care=care(),
+                   benefits=BenefitRepository())
 
 
 def care(*, sms: Sms | None = None) -> CareDeps:

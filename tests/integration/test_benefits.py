@@ -240,3 +240,18 @@ def test_the_birthday_gift_once_a_year_in_the_birthday_month():
     assert use(here, "gift").status == 201
     assert view(here)["birthday_gift"]["available"] is False
     assert use(here, "gift").body["error"] == "quota_exhausted"
+
+
+def test_uses_are_in_the_export_and_their_notes_go_with_the_erasure():
+    mid = member("13800139018", "gold")
+    body = {"use_id": "till-9-1", "benefit_id": "parking", "store_id": "demo-001", "note": "car of Mr Li, Audi A6"}
+    assert call("POST", f"/members/{mid}/benefit-uses", body, claims=CLERK_001, at=NOW).status == 201
+    [used] = call("GET", f"/members/{mid}/export", claims=ADMIN, at=NOW).body["benefit_uses"]
+    assert (used["use_id"], used["quantity"], used["note"], used["store_id"]) == ("till-9-1", 1, body["note"],
+                                                                                 "demo-001")
+    receipt = call("DELETE", f"/members/{mid}", claims=ADMIN, at=NOW).body
+    assert receipt["benefit_notes_cleaned"] == 1
+    from vipcare.store.benefits import BenefitRepository
+
+    [kept] = BenefitRepository().uses_of_member("demo", mid)
+    assert (kept.note, kept.quantity, kept.benefit_id) == (None, 1, "parking")  # the count stays, the text goes

@@ -294,6 +294,14 @@ class CaseArchive(Protocol):
     def erase_case_texts(self, brand_id: str, complaint_id: str) -> bool: ...
 
 
+class BenefitRecords(Protocol):
+    """A member's benefit uses, read whole for an export and cleaned of notes on erasure."""
+
+    def uses_of_member(self, brand_id: str, member_id: str) -> list[BenefitUse]: ...
+
+    def erase_notes(self, brand_id: str, member_id: str) -> int: ...
+
+
 class DecisionHistory(Protocol):
     def decisions(self, brand_id: str, member_id: str, *, limit: int = 20) -> list[StoredDecision]: ...
 

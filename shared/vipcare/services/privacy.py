@@ -21,7 +21,7 @@ from ..domain.months import month_of
 from ..store.models import Taken
 from .brands import brand_settings
 from .care_ports import CareDeps
-from .ports import CaseArchive, DecisionHistory, Directory, Ledger, MemberRecords
+from .ports import BenefitRecords, CaseArchive, DecisionHistory, Directory, Ledger, MemberRecords
 
 log = logging.getLogger("vipcare.privacy")
 # Reading everything about a member, or erasing them, is for the brand's senior staff only.
@@ -52,7 +52,7 @@ def _item(item: Any, *names: str) -> dict[str, Any]:
 
 def export_member(caller: Caller, member_id: str, *, now: datetime,
                   care: CareDeps, members: MemberRecords, ledger: Ledger, complaints: CaseArchive,
-                  tiers: DecisionHistory, directory: Directory) -> dict[str, Any]:
+                  tiers: DecisionHistory, directory: Directory, benefits: BenefitRecords) -> dict[str, Any]:
     member = members.get(caller.brand_id, member_id)
     if member is None:
         raise NotFound("member not found")
@@ -81,13 +81,15 @@ def export_member(caller: Caller, member_id: str, *, now: datetime,
         "tasks": [_item(t, "task_id", "kind", "period", "status", "assignee", "reason", "created_at",
                         "completed_at") for t in care.tasks.of_member(caller.brand_id, member_id)],
         "complaints": [_plain(c) for c in complaints.cases_of_member(caller.brand_id, member_id, stores)],
+        "benefit_uses": [_item(u, "use_id", "benefit_id", "store_id", "quantity", "note", "period", "used_at", "by")
+                         for u in benefits.uses_of_member(caller.brand_id, member_id)],
         "audit": [_item(a, "action", "by", "at") for a in members.audits(caller.brand_id, member_id)],
     }
 
 
 def erase_member(caller: Caller, member_id: str, *, now: datetime,
                  care: CareDeps, members: MemberRecords,
-                 complaints: CaseArchive, directory: Directory) -> dict[str, Any]:
+                 complaints: CaseArchive, directory: Directory, benefits: BenefitRecords) -> dict[str, Any]:
     """Erase the card (one transaction: tombstone, phone released, manager slot freed, counted
     closed, audited), then the personal text kept elsewhere (contact notes, message texts,
     complaint descriptions and notes). Calling it again on an erased member finishes the second
@@ -106,10 +108,12 @@ def erase_member(caller: Caller, member_id: str, *, now: datetime,
     stores = [s.store_id for s in directory.stores(caller.brand_id)]
     cases = sum(complaints.erase_case_texts(caller.brand_id, c.complaint_id)
                 for c in complaints.cases_of_member(caller.brand_id, member_id, stores))
-    log.info("member erased", extra={"member_id": member_id, "by": caller.source, **cleaned, "complaints": cases})
+    notes = benefits.erase_notes(caller.brand_id, member_id)
+    log.info("member erased", extra={"member_id": member_id, "by": caller.source, **cleaned, "complaints": cases,
+                                     "benefit_notes": notes})
     return {"member_id": member_id, "erased_at": _plain(erased_at), "erased_by": caller.source,
             "contacts_cleaned": cleaned["contacts"], "messages_cleaned": cleaned["messages"],
-            "tasks_closed": cleaned["tasks"], "complaints_cleaned": cases}
+            "tasks_closed": cleaned["tasks"], "complaints_cleaned": cases, "benefit_notes_cleaned": notes}
 
 
 def erase_care_records(care: CareDeps, brand_id: str, member_id: str, now: datetime) -> dict[str, int]:

@@ -182,6 +182,20 @@ class BenefitRepository:
         except DoesNotExist:
             return None
 
+    def uses_of_member(self, brand_id: str, member_id: str) -> list[BenefitUse]:
+        """Every use the member made (the export), oldest id first."""
+        return [_use(i, brand_id, member_id) for i in BenefitUseItem.query(
+            member_pk(brand_id, member_id), BenefitUseItem.sk.startswith(USE_PREFIX))]
+
+    def erase_notes(self, brand_id: str, member_id: str) -> int:
+        """After an erasure: the staff's free-text notes removed (counts and dates stay)."""
+        changed = 0
+        for item in BenefitUseItem.query(member_pk(brand_id, member_id), BenefitUseItem.sk.startswith(USE_PREFIX)):
+            if item.note is not None:
+                item.update(actions=[BenefitUseItem.note.remove()])
+                changed += 1
+        return changed
+
     def record_use(self, u: BenefitUse, *, quota: int) -> None:
         """The use and the period's counter in one transaction. Taken when the use id exists,
         QuotaExhausted when fewer than `u.quantity` uses are left of `quota`."""

@@ -20,6 +20,7 @@ class MemberExport(_Model):
     contacts: list[dict[str, Any]]
     tasks: list[dict[str, Any]]
     complaints: list[dict[str, Any]]
+    benefit_uses: list[dict[str, Any]] = Field(description="allowances and gifts used: when, where, how many")
     audit: list[dict[str, Any]] = Field(description="exports and the erasure: who, when")
 
 
@@ -31,3 +32,4 @@ class ErasureReceipt(_Model):
     messages_cleaned: int
     tasks_closed: int
     complaints_cleaned: int
+    benefit_notes_cleaned: int
