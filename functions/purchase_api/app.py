@@ -6,14 +6,22 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from vipcare import wiring
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.base import FieldError
-from vipcare.api.models.benefits import BenefitsIn, BenefitsOut, BenefitUseIn, BenefitUseOut, MemberBenefits
+from vipcare.api.models.benefits import (
+    BenefitsIn,
+    BenefitsOut,
+    BenefitUseIn,
+    BenefitUseOut,
+    MemberBenefits,
+    RewardIn,
+    RewardOut,
+)
 from vipcare.api.models.purchases import (
     PointsMovement,
     PointsOut,
@@ -24,10 +32,10 @@ from vipcare.api.models.purchases import (
     RedemptionIn,
     RedemptionOut,
 )
-from vipcare.api.presenters import benefit_use_out, benefits_out, member_benefits_out
+from vipcare.api.presenters import benefit_use_out, benefits_out, member_benefits_out, reward_out
 from vipcare.domain.errors import ValidationFailed
 from vipcare.domain.purchases import Status
-from vipcare.services import benefits, points, purchases
+from vipcare.services import benefits, points, purchases, rewards
 from vipcare.tracing import make_tracer
 
 logger = Logger()
@@ -106,18 +114,19 @@ def member_points(member_id: str) -> PointsOut:
                              for m in v.recent])
 
 
-@app.post("/members/<member_id>/redemptions", summary="Spend points (oldest first); once per redemption_id",
+@app.post("/members/<member_id>/redemptions", summary="Spend points (oldest first) on a reward or an amount; once "
+          "per redemption_id",
           tags=["points"], security=SECURITY,
           responses=error_responses(404, 409, success=201,
                                     description="Redeemed (or the first result of this redemption_id)"))
 @tracer.capture_method
 def redeem(member_id: str, request: RedemptionIn) -> Response[RedemptionOut]:
     r = points.redeem(current_caller(app), member_id, request, now=request_time(app), members=wired.members,
-                      ledger=wired.ledger, directory=wired.directory)
+                      ledger=wired.ledger, directory=wired.directory, rewards=wired.rewards)
     metrics.add_metric(name="PointsRedeemed", unit=MetricUnit.Count, value=r.points)
     logger.info("points redeemed", extra={"member_id": member_id, "redemption_id": r.redemption_id})
-    out = RedemptionOut(member_id=r.member_id, redemption_id=r.redemption_id, points=r.points, balance=r.balance,
-                        redeemed_at=r.redeemed_at)
+    out = RedemptionOut(member_id=r.member_id, redemption_id=r.redemption_id, reward_id=r.reward_id, points=r.points,
+                        balance=r.balance, redeemed_at=r.redeemed_at)
     return json_response(201, out.model_dump(mode="json"))
 
 
@@ -162,6 +171,31 @@ def use_benefit(member_id: str, request: BenefitUseIn) -> Response[BenefitUseOut
     metrics.add_metric(name="BenefitsUsed", unit=MetricUnit.Count, value=use.quantity)
     logger.info("benefit used", extra={"member_id": member_id, "benefit_id": use.benefit_id, "use_id": use.use_id})
     return json_response(201, benefit_use_out(use).model_dump(mode="json"))
+
+
+# ---- the rewards catalogue ---------------------------------------------------------------------
+
+
+@app.put("/brands/<brand_id>/rewards/<reward_id>", summary="Create or replace a reward of the catalogue (admin)",
+         description="`points` is its price, `stock` how many are left (null: unlimited), `min_tier` the lowest "
+                     "tier that may take it; `active: false` takes it off the shelf.",
+         tags=["benefits"], security=SECURITY, responses=error_responses(403, 404))
+@tracer.capture_method
+def put_reward(brand_id: str, reward_id: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")],
+               request: RewardIn) -> RewardOut:
+    stored = rewards.put_reward(current_caller(app), brand_id, reward_id, request, now=request_time(app),
+                                rewards=wired.rewards)
+    return reward_out(stored, None)
+
+
+@app.get("/rewards", summary="The rewards on offer; with member_id, those the member's tier may take and whether "
+         "their points cover each", tags=["benefits"], security=SECURITY, responses=error_responses(404))
+@tracer.capture_method
+def list_rewards(member_id: Annotated[str | None, Query(max_length=64)] = None) -> list[RewardOut]:
+    offers = rewards.catalogue(current_caller(app), member_id=member_id, now=request_time(app),
+                               members=wired.members, ledger=wired.ledger, directory=wired.directory,
+                               rewards=wired.rewards)
+    return [reward_out(o.reward, o.affordable) for o in offers]
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -39,17 +39,24 @@ DEMO_BENEFITS = {"benefits": [
     {"benefit_id": "birthday-gift", "name": "生日礼", "kind": "birthday_gift", "tiers": {"gold": {}, "diamond": {}}},
     {"benefit_id": "service-team", "name": "专属服务团队", "kind": "service", "tiers": {"diamond": {}}},
 ]}
+# A small rewards catalogue: what brand demo's points buy.
+DEMO_REWARDS = {
+    "umbrella": {"name": "晴雨伞", "kind": "gift", "points": 800, "stock": 200},
+    "coupon-50": {"name": "50元代金券", "kind": "coupon", "points": 2500},
+    "alteration": {"name": "免费改衣", "kind": "service", "points": 1500, "min_tier": "silver"},
+    "spa-day": {"name": "水疗日", "kind": "service", "points": 12000, "stock": 20, "min_tier": "gold"},
+}
 
 
 def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | None = None) -> dict[str, int]:
     from vipcare import wiring
-    from vipcare.api.models.benefits import BenefitsIn
+    from vipcare.api.models.benefits import BenefitsIn, RewardIn
     from vipcare.api.models.directory import StaffCreate, StoreCreate
     from vipcare.api.models.members import EnrolRequest
     from vipcare.domain.access import Caller, Role
     from vipcare.domain.directory import BrandSettings
     from vipcare.domain.errors import Conflict
-    from vipcare.services import benefits, directory, members
+    from vipcare.services import benefits, directory, members, rewards
     from vipcare.store.directory import DirectoryRepository
 
     now = now or datetime.now(UTC)  # the demo's one reading of the clock: its history ends here
@@ -64,6 +71,9 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | N
         if brand_id == "demo":  # what the till offers each tier (docs/benefits.md), through the real PUT
             benefits.put_benefits(admin, brand_id, BenefitsIn.model_validate(DEMO_BENEFITS), now=now,
                                   store=wiring.purchase_api().benefits)
+            for reward_id, body in DEMO_REWARDS.items():
+                rewards.put_reward(admin, brand_id, reward_id, RewardIn.model_validate(body), now=now,
+                                   rewards=wiring.purchase_api().rewards)
         stores = [f"{brand_id}-{i:03d}" for i in range(1, n_stores + 1)]
         for store_id in stores:
             directory.create_store(admin, StoreCreate(store_id=store_id, name=f"{name} {store_id[-3:]}"), now=now,

@@ -36,6 +36,7 @@ from .services.ports import (
     MemberStore,
     PurchaseLedger,
     ReviewQueue,
+    RewardBook,
     StaffNotifier,
     TierStore,
 )
@@ -67,6 +68,7 @@ class PurchaseApi:
     directory: DirectoryReader
     queue: IntakeQueue
     benefits: BenefitStore
+    rewards: RewardBook
 
 
 def purchase_api() -> PurchaseApi:
@@ -75,9 +77,10 @@ def purchase_api() -> PurchaseApi:
     from .store.directory import DirectoryRepository
     from .store.ledger import LedgerRepository
     from .store.members import MemberRepository
+    from .store.rewards import RewardRepository
 
     return PurchaseApi(members=MemberRepository(), ledger=LedgerRepository(), directory=DirectoryRepository(),
-                       queue=PurchaseQueue(), benefits=BenefitRepository())
+                       queue=PurchaseQueue(), benefits=BenefitRepository(), rewards=RewardRepository())
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ TODAY = clock.local_day(clock.now()).isoformat()
 RULES: dict[tuple[str, str], tuple[dict | None, tuple[dict, ...], bool]] = {
     ("get", "/brands/{brand_id}/benefits"): (None, (), False),
     ("put", "/brands/{brand_id}/benefits"): ({"benefits": []}, (SUPERVISOR, MANAGER, STORE_STAFF), False),
+    ("put", "/brands/{brand_id}/rewards/{reward_id}"): ({"name": "Mug", "kind": "gift", "points": 100},
+                                                       (SUPERVISOR, MANAGER, STORE_STAFF), False),
     ("get", "/brands/{brand_id}/tier-policy"): (None, (), False),
     ("put", "/brands/{brand_id}/tier-policy"): (policy_body(), (SUPERVISOR, MANAGER), False),
     ("put", "/care/templates/{kind}/{language}"): ({"text": "Hi {name}"}, (SUPERVISOR, MANAGER), False),
@@ -74,6 +76,7 @@ RULES: dict[tuple[str, str], tuple[dict | None, tuple[dict, ...], bool]] = {
     ("get", "/reports/kpis"): (None, (), False),
     ("get", "/reports/kpis/history"): (None, (), False),
     ("get", "/reports/threshold-advice"): (None, (), False),
+    ("get", "/rewards"): (None, (), False),
     ("post", "/staff"): ({"name": "New", "role": "manager", "store_id": "demo-001"}, (SUPERVISOR, MANAGER), False),
     ("get", "/stores"): (None, (), False),
     ("post", "/stores"): ({"store_id": "demo-009", "name": "Nine"}, (SUPERVISOR, MANAGER), False),
@@ -110,7 +113,7 @@ def world() -> dict[str, str]:
     return {"member_id": member_id, "complaint_id": complaint, "staff_id": "mgr-1", "brand_id": "demo",
             "kind": "birthday", "language": "en", "task_id": f"cadence.{clock.brand_month(clock.now())}",
             "application_id": application,
-            "store_id": "demo-001", "transaction_id": "T-1"}
+            "store_id": "demo-001", "transaction_id": "T-1", "reward_id": "mug"}
 
 
 def api_routes() -> list[tuple[str, str]]:

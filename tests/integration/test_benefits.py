@@ -255,3 +255,121 @@ def test_uses_are_in_the_export_and_their_notes_go_with_the_erasure():
 
     [kept] = BenefitRepository().uses_of_member("demo", mid)
     assert (kept.note, kept.quantity, kept.benefit_id) == (None, 1, "parking")  # the count stays, the text goes
+
+
+# ---- the rewards catalogue ---------------------------------------------------------------------------
+
+
+def reward(reward_id: str, points: int, **fields) -> dict:
+    body = {"name": fields.pop("name", reward_id.title()), "kind": fields.pop("kind", "gift"), "points": points,
+            **fields}
+    r = call("PUT", f"/brands/demo/rewards/{reward_id}", body, claims=ADMIN, at=NOW)
+    assert r.status == 200, r.body
+    return r.body
+
+
+def buyer(phone: str, amount: str = "20000") -> str:
+    """A member with points from a real sale (gold at 20000)."""
+    mid = member(phone)
+    sale = Purchase(brand_id="demo", store_id="demo-001", transaction_id=f"R-{phone}", member_id=mid,
+                    kind=Kind.SALE, amount=Decimal(amount), currency="CNY", items=1,
+                    occurred_at=NOW - timedelta(minutes=5))
+    wiring.purchase_ingestion().ingestor().ingest(sale, received_at=NOW, now=NOW)
+    return mid
+
+
+def redeem(mid: str, redemption_id: str, **body):
+    return call("POST", f"/members/{mid}/redemptions", {"redemption_id": redemption_id, **body}, claims=CLERK_001,
+                at=NOW)
+
+
+def balance(mid: str) -> int:
+    return call("GET", f"/members/{mid}/points", claims=ADMIN, at=NOW).body["balance"]
+
+
+def test_the_admin_keeps_the_catalogue_and_a_member_sees_what_their_tier_may_take():
+    reward("umbrella", 500, stock=10)
+    reward("spa", 3000, kind="service", min_tier="gold")
+    reward("old-mug", 100, active=False)
+    assert call("PUT", "/brands/demo/rewards/x", {"name": "X", "kind": "gift", "points": 1}, claims=CLERK_001).status \
+        == 403
+    assert call("PUT", "/brands/demo/rewards/x", {"name": "X", "kind": "gift", "points": 1},
+                claims=OTHER_BRAND_ADMIN).status == 404
+    bad = call("PUT", "/brands/demo/rewards/x", {"name": "X", "kind": "gift", "points": 0}, claims=ADMIN)
+    assert bad.status == 422 and "points" in [f["field"] for f in bad.body["fields"]]
+    on_offer = call("GET", "/rewards", claims=CLERK_001).body
+    assert [r["reward_id"] for r in on_offer] == ["spa", "umbrella"]
+    regular = member("13800139030")
+    assert [(r["reward_id"], r["affordable"]) for r in call("GET", f"/rewards?member_id={regular}",
+                                                            claims=CLERK_001).body] == [("umbrella", False)]
+    gold = buyer("13800139031")
+    assert [(r["reward_id"], r["affordable"]) for r in call("GET", f"/rewards?member_id={gold}",
+                                                            claims=CLERK_001).body] == [("spa", True),
+                                                                                        ("umbrella", True)]
+    assert call("GET", f"/rewards?member_id={gold}", claims=CLERK_002).status == 404
+
+
+def test_redeeming_a_reward_spends_its_points_and_takes_one_from_stock_once():
+    reward("umbrella", 500, stock=2)
+    mid = buyer("13800139032")
+    before = balance(mid)
+    first = redeem(mid, "pos-1", reward_id="umbrella")
+    assert (first.status, first.body["points"], first.body["reward_id"]) == (201, 500, "umbrella"), first.body
+    again = redeem(mid, "pos-1", reward_id="umbrella")
+    assert (again.status, again.body["points"]) == (201, 500)
+    assert balance(mid) == before - 500
+    assert call("GET", "/rewards", claims=ADMIN).body[0]["stock"] == 1
+    assert redeem(mid, "pos-1", points=500, reason="gift").body["error"] == "redemption_id_reused"
+    assert redeem(mid, "pos-2", reward_id="umbrella").status == 201
+    gone = redeem(mid, "pos-3", reward_id="umbrella")
+    assert (gone.status, gone.body["error"]) == (409, "out_of_stock")
+    assert balance(mid) == before - 1000
+    assert call("GET", "/rewards", claims=ADMIN).body == []  # nothing left on offer
+
+
+def test_a_reward_above_the_tier_or_off_the_shelf_is_refused_and_the_plain_form_still_works():
+    reward("spa", 3000, min_tier="diamond")
+    reward("old-mug", 100, active=False)
+    mid = buyer("13800139033")
+    before = balance(mid)
+    assert redeem(mid, "d-1", reward_id="spa").body["error"] == "not_entitled"
+    assert redeem(mid, "d-2", reward_id="old-mug").body["error"] == "not_available"
+    assert redeem(mid, "d-3", reward_id="nothing").status == 422
+    both = redeem(mid, "d-4", reward_id="spa", points=10)
+    assert both.status == 422 and "points" in [f["field"] for f in both.body["fields"]]
+    assert redeem(mid, "d-5", points=10).status == 422  # points without a reason
+    assert redeem(mid, "d-6", points=10, reason="goodwill").status == 201
+    assert balance(mid) == before - 10
+
+
+def test_the_last_one_in_stock_goes_once_even_when_every_reader_thinks_there_are_more():
+    """Racing tills read the stock before either writes: played here by a catalogue that always
+    answers the stock as first read. Only the transaction's condition on the stock can refuse."""
+    from dataclasses import replace
+
+    from vipcare.api.models.purchases import RedemptionIn
+    from vipcare.domain.access import Caller, Role
+    from vipcare.domain.errors import Conflict
+    from vipcare.services.points import redeem as redeem_points
+
+    reward("last-bag", 800, stock=1)
+    mid = buyer("13800139034")
+    wired = wiring.purchase_api()
+    stale = wired.rewards.get("demo", "last-bag")
+
+    class StaleCatalogue:
+        def get(self, brand_id, reward_id):
+            return stale
+
+        def __getattr__(self, name):
+            return getattr(wired.rewards, name)
+
+    till = Caller(staff_id="clerk-1", brand_id="demo", store_id="demo-001", role=Role.STORE_STAFF)
+    kw = {"now": NOW, "members": wired.members, "ledger": wired.ledger, "directory": wired.directory,
+          "rewards": StaleCatalogue()}
+    before = balance(mid)
+    redeem_points(till, mid, RedemptionIn(redemption_id="bag-1", reward_id="last-bag"), **kw)
+    with pytest.raises(Conflict):
+        redeem_points(till, mid, RedemptionIn(redemption_id="bag-2", reward_id="last-bag"), **kw)
+    assert wired.rewards.get("demo", "last-bag") == replace(stale, stock=0)
+    assert balance(mid) == before - 800  # the refused one spent nothing

@@ -88,7 +88,7 @@ def deliver(ingestor: Ingestor, member_id: str, op, crash) -> None:
             with contextlib.suppress(DomainConflict):  # insufficient points: refused, nothing spent
                 wired = wiring.purchase_api()
                 redeem(caller, member_id, RedemptionIn(redemption_id=ident, points=amount, reason="test"), now=NOW,
-                       members=wired.members, ledger=wired.ledger, directory=wired.directory)
+                       members=wired.members, ledger=wired.ledger, directory=wired.directory, rewards=wired.rewards)
             return
         p = purchase(member_id, ident, Kind(kind), amount, days_ago, original)
         ingestor.ingest(p, received_at=NOW, now=NOW)

@@ -128,7 +128,7 @@ def test_redemption_survives_a_crash_anywhere():
 
     def act(mid):
         redeem(caller(), mid, RedemptionIn(redemption_id="gift-1", points=200, reason="gift"), now=NOW,
-               members=wired.members, ledger=wired.ledger, directory=wired.directory)
+               members=wired.members, ledger=wired.ledger, directory=wired.directory, rewards=wired.rewards)
 
     def check(mid):
         assert sum(LedgerRepository().stats("demo", mid).points.lots.values()) == 300

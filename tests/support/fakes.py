@@ -260,7 +260,8 @@ class InMemoryLedger:
 
     def commit(self, *, brand_id: str, entries: list[LedgerEntry], member_id: str | None = None,
                stats: MemberStats | None = None, profile_update: tuple[list[Action], Condition] | None = None,
-               redemption: RedemptionItem | None = None, extra_puts: Sequence[Model] | None = None) -> None:
+               redemption: RedemptionItem | None = None, extra_puts: Sequence[Model] | None = None,
+               extra_updates: Sequence[tuple[Model, list[Action], Condition]] | None = None) -> None:
         for e in entries:
             stored = self.txns.get((brand_id, e.store_id, e.transaction_id))
             if (stored.revision if stored else 0) != e.revision:

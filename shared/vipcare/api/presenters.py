@@ -17,6 +17,7 @@ from .models.benefits import (
     BenefitUseOut,
     BirthdayGiftOut,
     MemberBenefits,
+    RewardOut,
 )
 from .models.care import BookEntryOut, ContactOut, MessageOut, TaskOut
 from .models.complaints import ComplaintOut, ComplaintSummary, HistoryOut
@@ -119,3 +120,8 @@ def member_benefits_out(v: Any) -> MemberBenefits:
 def benefit_use_out(u: Any) -> BenefitUseOut:
     return BenefitUseOut(member_id=u.member_id, use_id=u.use_id, benefit_id=u.benefit_id, quantity=u.quantity,
                          used_at=u.used_at, period_ends=u.period_ends, remaining=u.remaining)
+
+
+def reward_out(r: Any, affordable: bool | None) -> RewardOut:
+    return RewardOut(reward_id=r.reward_id, name=r.name, kind=r.kind.value, points=r.points, stock=r.stock,
+                     min_tier=r.min_tier, active=r.active, affordable=affordable, updated_at=r.updated_at)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ..domain.complaints import Complaint
     from ..domain.directory import BrandSettings, Staff, Store
     from ..domain.members import AuditEntry, Member
+    from ..domain.rewards import Reward
     from ..domain.stats import MemberStats
     from ..domain.tiers import Application, Decision, TierPolicy
     from ..store.benefits import BenefitUse, Holder
@@ -78,7 +79,8 @@ class PurchaseLedger(Protocol):
 
     def commit(self, *, brand_id: str, entries: list[LedgerEntry], member_id: str | None = None,
                stats: MemberStats | None = None, profile_update: tuple[list[Action], Condition] | None = None,
-               redemption: RedemptionItem | None = None, extra_puts: Sequence[Model] | None = None) -> None: ...
+               redemption: RedemptionItem | None = None, extra_puts: Sequence[Model] | None = None,
+               extra_updates: Sequence[tuple[Model, list[Action], Condition]] | None = None) -> None: ...
 
     def add_rejection(self, brand_id: str, store_id: str, transaction_id: str, fingerprint: str, reason: str,
                       at: datetime) -> None: ...
@@ -337,3 +339,15 @@ class BenefitStore(Protocol):
     def use_of(self, brand_id: str, member_id: str, use_id: str) -> BenefitUse | None: ...
 
     def record_use(self, u: BenefitUse, *, quota: int) -> None: ...
+
+
+class RewardBook(Protocol):
+    """The brand's rewards catalogue, and the stock update a redemption carries."""
+
+    def get(self, brand_id: str, reward_id: str) -> Reward | None: ...
+
+    def all(self, brand_id: str) -> list[Reward]: ...
+
+    def put(self, r: Reward) -> None: ...
+
+    def take_one(self, r: Reward) -> tuple[Any, list[Any], Any] | None: ...

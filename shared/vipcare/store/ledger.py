@@ -110,6 +110,7 @@ class StatsItem(MembersTableModel):
 
 class RedemptionItem(MembersTableModel):
     redemption_id = UnicodeAttribute()
+    reward_id = UnicodeAttribute(null=True)
     points = IntegerAttribute()
     reason = UnicodeAttribute()
     redeemed_at = UTCDateTimeAttribute()
@@ -325,7 +326,8 @@ class LedgerRepository:
 
     def commit(self, *, brand_id: str, entries: list[LedgerEntry], member_id: str | None = None,
                stats: MemberStats | None = None, profile_update: tuple[list[Action], Condition] | None = None,
-               redemption: RedemptionItem | None = None, extra_puts: Sequence[Model] | None = None) -> None:
+               redemption: RedemptionItem | None = None, extra_puts: Sequence[Model] | None = None,
+               extra_updates: Sequence[tuple[Model, list[Action], Condition]] | None = None) -> None:
         """Write everything one purchase changes in one transaction, each item conditioned on
         what was read: a ledger entry on its revision (absent when new), the figures on
         their version, a redemption on being new. Raises Conflict when another writer won."""
@@ -348,6 +350,8 @@ class LedgerRepository:
                     tx.save(extra, condition=extra.__class__.pk.does_not_exist())  # type: ignore[attr-defined]
                 if redemption is not None:
                     tx.save(redemption, condition=RedemptionItem.pk.does_not_exist())
+                for model, actions, guard in extra_updates or []:  # a reward's stock, taken with the points
+                    tx.update(model, actions=actions, condition=guard)
         except TransactWriteError as exc:
             if lost_race(exc):
                 raise Conflict() from None

@@ -86,3 +86,24 @@ class BenefitUseOut(_Model):
     used_at: datetime
     period_ends: date
     remaining: int
+
+
+class RewardIn(_Input):
+    name: Name
+    kind: Literal["gift", "coupon", "service"]
+    points: int = Field(gt=0, le=10_000_000, description="The points price")
+    stock: int | None = Field(None, ge=0, le=10_000_000, description="How many are left; null: unlimited")
+    min_tier: Tier | None = Field(None, description="The lowest tier that may take it; null: every member")
+    active: bool = True
+
+
+class RewardOut(_Model):
+    reward_id: str
+    name: str
+    kind: str
+    points: int
+    stock: int | None
+    min_tier: Tier | None
+    active: bool
+    affordable: bool | None = Field(None, description="With member_id: whether the member's points cover it")
+    updated_at: datetime

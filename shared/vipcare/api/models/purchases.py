@@ -96,14 +96,31 @@ class PointsOut(_Model):
 
 
 class RedemptionIn(_Input):
+    """Either a reward of the brand's catalogue (its points price, one taken from its stock), or
+    a bare number of points with the reason."""
+
     redemption_id: TxnId = Field(description="Idempotency key: the same redemption twice spends once")
-    points: int = Field(gt=0, le=10_000_000)
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    reward_id: Id | None = Field(None, description="A reward of the catalogue (GET /rewards)")
+    points: int | None = Field(None, gt=0, le=10_000_000, description="Without reward_id: the points to spend")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _reward_or_points(self) -> RedemptionIn:
+        if self.reward_id is not None:
+            if self.points is not None:
+                raise PydanticCustomError("field:points", "a reward sets its own points: give reward_id or points")
+            return self
+        if self.points is None:
+            raise PydanticCustomError("field:points", "give reward_id, or points with a reason")
+        if self.reason is None:
+            raise PydanticCustomError("field:reason", "points without a reward need a reason")
+        return self
 
 
 class RedemptionOut(_Model):
     member_id: str
     redemption_id: str
+    reward_id: str | None = None
     points: int
     balance: int
     redeemed_at: datetime
