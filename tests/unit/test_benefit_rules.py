@@ -3,28 +3,34 @@ February), the largest discount, what an upgrade and a downgrade do to what is l
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from tests.support import clock
 from vipcare.domain import benefits as rules
 from vipcare.domain.benefits import Benefit, BenefitKind, Catalogue, Grant, Period
 from vipcare.domain.errors import ValidationFailed
 from vipcare.domain.members import Tier
 
+# Days built from the test's today: Y is this year where the brand is, L the next leap year.
+Y = clock.local_day(clock.now()).year
+L = next(y for y in range(Y, Y + 8) if calendar.isleap(y))
+
 
 @pytest.mark.parametrize(("period", "today", "since", "label", "ends"), [
-    (Period.CALENDAR_YEAR, date(2027, 12, 31), None, "2027", date(2027, 12, 31)),
-    (Period.CALENDAR_YEAR, date(2028, 1, 1), None, "2028", date(2028, 12, 31)),
-    (Period.MONTH, date(2028, 2, 29), None, "2028-02", date(2028, 2, 29)),
-    (Period.MONTH, date(2027, 1, 31), None, "2027-01", date(2027, 1, 31)),
-    (Period.MEMBERSHIP_YEAR, date(2027, 6, 1), date(2026, 9, 15), "M2026-09-15", date(2027, 9, 14)),
-    (Period.MEMBERSHIP_YEAR, date(2027, 9, 15), date(2026, 9, 15), "M2027-09-15", date(2028, 9, 14)),
+    (Period.CALENDAR_YEAR, date(Y, 12, 31), None, f"{Y}", date(Y, 12, 31)),
+    (Period.CALENDAR_YEAR, date(Y + 1, 1, 1), None, f"{Y + 1}", date(Y + 1, 12, 31)),
+    (Period.MONTH, date(L, 2, 29), None, f"{L}-02", date(L, 2, 29)),
+    (Period.MONTH, date(Y, 1, 31), None, f"{Y}-01", date(Y, 1, 31)),
+    (Period.MEMBERSHIP_YEAR, date(Y + 1, 6, 1), date(Y, 9, 15), f"M{Y}-09-15", date(Y + 1, 9, 14)),
+    (Period.MEMBERSHIP_YEAR, date(Y + 1, 9, 15), date(Y, 9, 15), f"M{Y + 1}-09-15", date(Y + 2, 9, 14)),
     # reached the tier on a leap day: the year starts on 28 February in common years
-    (Period.MEMBERSHIP_YEAR, date(2029, 2, 28), date(2028, 2, 29), "M2029-02-28", date(2030, 2, 27)),
-    (Period.MEMBERSHIP_YEAR, date(2029, 2, 27), date(2028, 2, 29), "M2028-02-29", date(2029, 2, 27)),
-    (Period.MEMBERSHIP_YEAR, date(2027, 6, 1), None, "2027", date(2027, 12, 31)),  # no start known
+    (Period.MEMBERSHIP_YEAR, date(L + 1, 2, 28), date(L, 2, 29), f"M{L + 1}-02-28", date(L + 2, 2, 27)),
+    (Period.MEMBERSHIP_YEAR, date(L + 1, 2, 27), date(L, 2, 29), f"M{L}-02-29", date(L + 1, 2, 27)),
+    (Period.MEMBERSHIP_YEAR, date(Y, 6, 1), None, f"{Y}", date(Y, 12, 31)),  # no start known
 ])
 def test_the_period_a_day_falls_in(period, today, since, label, ends):
     assert rules.window(period, today, tier_since=since) == rules.PeriodWindow(label, ends)
@@ -49,8 +55,8 @@ def test_the_largest_discount_applies_and_none_is_zero():
 
 
 def test_uses_are_counted_per_period_not_per_tier():
-    used = {("parking", "2027"): 7, ("parking", "2026"): 20}
-    day = date(2027, 3, 1)
+    used = {("parking", f"{Y}"): 7, ("parking", f"{Y - 1}"): 20}
+    day = date(Y, 3, 1)
     gold = rules.entitlements(catalogue(), Tier.GOLD, day, tier_since=None, birthday=None, used=used)
     silver = rules.entitlements(catalogue(), Tier.SILVER, day, tier_since=None, birthday=None, used=used)
     assert [(a.quota, a.used, a.remaining) for a in gold.allowances] == [(20, 7, 13)]
@@ -59,12 +65,12 @@ def test_uses_are_counted_per_period_not_per_tier():
 
 def test_the_birthday_gift_is_there_in_the_birthday_month_until_used():
     c = catalogue()
-    march = date(2027, 3, 10)
-    born = date(1990, 3, 31)
+    march = date(Y, 3, 10)
+    born = date(1990, 3, 31)  # a birth date: only its month matters
     gift = rules.entitlements(c, Tier.GOLD, march, tier_since=None, birthday=born, used={}).birthday_gift
-    assert (gift.available, gift.until) == (True, date(2027, 3, 31))
+    assert (gift.available, gift.until) == (True, date(Y, 3, 31))
     taken = rules.entitlements(c, Tier.GOLD, march, tier_since=None, birthday=born,
-                               used={("gift", "2027"): 1}).birthday_gift
+                               used={("gift", f"{Y}"): 1}).birthday_gift
     assert taken.available is False
     silver = rules.entitlements(c, Tier.SILVER, march, tier_since=None, birthday=born, used={}).birthday_gift
     assert (silver.available, silver.until) == (False, None)
