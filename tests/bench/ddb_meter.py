@@ -9,7 +9,9 @@ from what goes over the wire, by DynamoDB's rules:
 - every write also writes each GSI the item projects into: a put whose item carries the
   index's key attributes costs one index write, two when it moves the item to another index
   key (delete + put), one to take it out of the index; none when a keys-only index keeps the
-  same key (nothing it holds changed). The item before a put is read beforehand, unmetered.
+  same key (nothing it holds changed). An index write is sized by the index entry: the table's
+  and the index's keys for a keys-only index, the whole item otherwise. The item before a put
+  is read beforehand, unmetered.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ def _index_keys() -> dict[str, list[tuple[set[str], bool]]]:
     """Per table: each GSI's key attributes and whether it projects keys only."""
     out: dict[str, list[tuple[set[str], bool]]] = {}
     for spec in template.table_definitions().values():
-        out[spec["TableName"]] = [({k["AttributeName"] for k in g["KeySchema"]},
+        table_keys = {k["AttributeName"] for k in spec["KeySchema"]}
+        out[spec["TableName"]] = [({k["AttributeName"] for k in g["KeySchema"]} | table_keys,
                                    g.get("Projection", {}).get("ProjectionType") == "KEYS_ONLY")
                                   for g in spec.get("GlobalSecondaryIndexes", [])]
     return out
@@ -96,7 +99,8 @@ class Meter:
         units = max(1, math.ceil(size / 1024)) * (2 if transactional else 1)
         for keys, keys_only in _index_keys().get(table, []):
             if item is not None:
-                units += _index_writes(keys, keys_only, item, before) * max(1, math.ceil(size / 1024))
+                entry = item_size({k: item[k] for k in keys if k in item}) if keys_only else size
+                units += _index_writes(keys, keys_only, item, before) * max(1, math.ceil(entry / 1024))
         self.write_units += units
 
     def _read(self, items: list[dict[str, Any]], *, consistent: bool, transactional: bool = False) -> None:

@@ -165,6 +165,8 @@ def apply_sale(stats: MemberStats, sale: Purchase, multiplier: Decimal, timezone
     points = points_for(sale.amount, multiplier)
     stats.spend[month] = stats.spend.get(month, Decimal(0)) + sale.amount
     stats.purchases[month] = stats.purchases.get(month, 0) + 1
+    stats.sales[month] = stats.sales.get(month, 0) + 1
+    stats.items[month] = stats.items.get(month, 0) + sale.items
     stats.points.earn(month, points)
     if stats.last_purchase_at is None or sale.occurred_at > stats.last_purchase_at:
         stats.last_purchase_at = sale.occurred_at

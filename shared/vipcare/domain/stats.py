@@ -23,6 +23,10 @@ class MemberStats:
     # month of the sale -> amount returned from it (the return-rate block reads sales and returns
     # over the same window as spend)
     returned: dict[str, Decimal] = field(default_factory=dict)
+    # The basket as sold, per month of the sale, returns not deducted: sales made and items in
+    # them (spend + returned is their amount). The brand's threshold advice sums these.
+    sales: dict[str, int] = field(default_factory=dict)
+    items: dict[str, int] = field(default_factory=dict)
     # "YYYY-MM#<referred member id>": one entry per member who enrolled citing this one; a set,
     # so crediting the same referral twice counts once
     referrals: set[str] = field(default_factory=set)
@@ -58,6 +62,8 @@ class MemberStats:
         keep_count = set(window(current_month, PURCHASE_WINDOW_MONTHS + 1))
         self.spend = {m: v for m, v in self.spend.items() if m in keep_spend or m > current_month}
         self.returned = {m: v for m, v in self.returned.items() if m in keep_spend or m > current_month}
+        self.sales = {m: v for m, v in self.sales.items() if m in keep_spend or m > current_month}
+        self.items = {m: v for m, v in self.items.items() if m in keep_spend or m > current_month}
         self.referrals = {r for r in self.referrals if r[:7] in keep_spend or r[:7] > current_month}
         self.purchases = {m: v for m, v in self.purchases.items() if m in keep_count or m > current_month}
         self.points.drop_expired(current_month, points_lifetime_months)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -39,7 +39,7 @@ from ..domain.purchases import Kind, Purchase, Status
 from ..domain.stats import MemberStats
 from .attributes import DecimalAttribute, IntegerAttribute, MonthlyCounts, MonthlyDecimals
 from .clients import dynamodb_client
-from .models import PROFILE_SK, MemberItem, MembersTableModel, lost_race, member_pk
+from .models import PROFILE_SK, ListingIndex, MemberItem, MembersTableModel, lost_race, member_pk
 
 STATS_SK = "STATS"
 TXN_SK = "TXN"
@@ -54,6 +54,12 @@ def txn_key(ref: str) -> tuple[str, str]:
     held returns) -> its ledger key (store, transaction)."""
     store_id, _, transaction_id = ref.partition("#")
     return store_id, transaction_id
+
+
+def history_sk(occurred_at: datetime, store_id: str, transaction_id: str) -> str:
+    """A transaction's place in its member's history: when it happened (UTC, fixed width, so the
+    index sorts by time), then its key."""
+    return f"{occurred_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{store_id}#{transaction_id}"
 
 
 def redemption_sk(redemption_id: str) -> str:
@@ -86,6 +92,12 @@ class TxnItem(MembersTableModel):
     tier_change: MapAttribute[str, Any] = MapAttribute(null=True)  # {from, to, spend_12m, purchases_6m, policy_version}
     event_pending = BooleanAttribute(null=True)  # TierChanged not yet published
     revision = IntegerAttribute(default=1)  # every replacement is conditioned on the one read
+    # The member's purchase history (`listing` index), set once the entry is applied: the
+    # member's pk and history_sk(); neither changes afterwards (a return rewriting its sale
+    # costs no index write).
+    listing_pk = UnicodeAttribute(null=True)
+    listing_sk = UnicodeAttribute(null=True)
+    listing = ListingIndex()
 
 
 class RejectionItem(MembersTableModel):
@@ -98,6 +110,8 @@ class StatsItem(MembersTableModel):
     purchases = MonthlyCounts(default=dict)  # month -> count
     lots = MonthlyCounts(default=dict)  # month earned -> points left
     returned = MonthlyDecimals(null=True)  # month of the sale -> amount returned from it
+    sales = MonthlyCounts(null=True)  # month -> sales made (gross, for the brand's basket figures)
+    items = MonthlyCounts(null=True)  # month -> items in those sales
     referrals = UnicodeSetAttribute(null=True)  # "YYYY-MM#<referred member>", added at their enrolment
     debt = IntegerAttribute(default=0)
     # Sparse `by_audience` key `PTSEXP#<YYYY-MM-DD>`: the next day the member is due a
@@ -195,6 +209,9 @@ def _txn_item(e: LedgerEntry) -> TxnItem:
     if e.kind != Kind.SALE:
         values["returned"] = None
         values["points_clawed"] = None
+    if e.status == Status.APPLIED and e.member_id and e.occurred_at:
+        values["listing_pk"] = member_pk(e.brand_id, e.member_id)
+        values["listing_sk"] = history_sk(e.occurred_at, e.store_id, e.transaction_id)
     return TxnItem(txn_pk(e.brand_id, e.store_id, e.transaction_id), TXN_SK, brand_id=e.brand_id,
                    store_id=e.store_id, transaction_id=e.transaction_id, status=e.status.value,
                    revision=e.revision + 1, **values)
@@ -215,6 +232,8 @@ def stats_of(item: StatsItem | None) -> MemberStats:
         spend=dict(item.spend or {}),
         purchases=dict(item.purchases or {}),
         returned=dict(item.returned or {}),
+        sales=dict(item.sales or {}),
+        items=dict(item.items or {}),
         referrals=set(item.referrals or ()),
         points=PointsLedger(lots=dict(item.lots or {}),
                             debt=int(item.debt or 0)),
@@ -230,6 +249,7 @@ def _stats_item(brand_id: str, member_id: str, s: MemberStats) -> StatsItem:
     return StatsItem(member_pk(brand_id, member_id), STATS_SK,
                      spend=dict(s.spend),
                      purchases=dict(s.purchases), returned=dict(s.returned) or None,
+                     sales=dict(s.sales) or None, items=dict(s.items) or None,
                      referrals=set(s.referrals) or None, lots=dict(s.points.lots), debt=s.points.debt,
                      last_purchase_at=s.last_purchase_at, recent=list(s.recent), version=s.version + 1,
                      audience_pk=points_notice_key(s.points_notice_on) if s.points_notice_on else None)

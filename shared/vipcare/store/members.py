@@ -32,6 +32,7 @@ from .models import (
     manager_key,
     member_pk,
     phone_pk,
+    roll_key,
 )
 from .tiers import ManagerLoadItem, manager_load
 
@@ -59,6 +60,7 @@ def _to_item(m: Member) -> MemberItem:
     values["tier"] = m.tier.value
     values["bday_key"], values["anniv_key"] = occasion_keys(m.birthday, m.birthday_lunar, m.anniversary)
     values["audience_pk"] = consent_audience_key(m.brand_id, m.member_id, m.consent.sms_marketing)
+    values["listing_pk"], values["listing_sk"] = roll_key(m.brand_id, m.member_id)
     return MemberItem(member_pk(m.brand_id, m.member_id), PROFILE_SK, **values)
 
 

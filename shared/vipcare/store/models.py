@@ -7,6 +7,7 @@ simply does not resolve (a 404, with nothing to leak).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -125,6 +126,35 @@ class ByManagerIndex(GlobalSecondaryIndex["MemberItem"]):
     member_id = UnicodeAttribute(range_key=True)
 
 
+class ListingIndex(GlobalSecondaryIndex[Any]):
+    """Sparse, keys only, two listings in one index (a stack update may add only one index per
+    table): a member's applied transactions newest first (TXN items, pk = the member's pk) and
+    a brand's roll of members in ROLL_SHARDS shards (PROFILE items). One class for both models,
+    as for DueIndex."""
+
+    class Meta:
+        index_name = "listing"
+        projection = KeysOnlyProjection()
+
+    listing_pk = UnicodeAttribute(hash_key=True)
+    listing_sk = UnicodeAttribute(range_key=True)
+
+
+ROLL_SHARDS = 16
+ROLL_PREFIX = "ROLL#"
+
+
+def roll_pk(brand_id: str, shard: int) -> str:
+    """The listing key of one of a brand's roll shards (0 .. ROLL_SHARDS - 1)."""
+    return f"{ROLL_PREFIX}{brand_id}#{shard}"
+
+
+def roll_key(brand_id: str, member_id: str) -> tuple[str, str]:
+    """A member's place on the brand's roll: (shard key, member id). Written with the card at
+    enrolment and never changed, so no later write of the card touches the index."""
+    return roll_pk(brand_id, zlib.crc32(member_id.encode()) % ROLL_SHARDS), member_id
+
+
 class DueIndex(GlobalSecondaryIndex[Any]):
     """The sparse `due` index of the care and complaints tables: only items with something
     pending (a message to retry, a cadence review, an escalation check) carry due_pk/due_sk,
@@ -238,6 +268,11 @@ class MemberItem(MembersTableModel):
     review_pk = UnicodeAttribute(null=True)
     review_sk = UnicodeAttribute(null=True)
     review = ReviewIndex()
+    # The brand's roll (roll_key): set at enrolment, kept by the erasure (the tombstone stays
+    # a member of the brand's figures; the key says nothing about the person).
+    listing_pk = UnicodeAttribute(null=True)
+    listing_sk = UnicodeAttribute(null=True)
+    listing = ListingIndex()
 
 
 class AuditItem(MembersTableModel):
