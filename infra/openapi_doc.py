@@ -25,6 +25,9 @@ CHANGES = (
     "(`\"0.3333\"`), or null when there is nothing to divide by. `GET /reports/complaints` "
     "answered `responded_within_deadline_rate`, `resolved_within_deadline_rate` and "
     "`satisfaction_rate` as JSON numbers before; the KPI report already used strings.",
+    "2026-12: a purchase may carry `lines` (at most 100) and a whole-sale `discount_amount`; with lines, "
+    "`items` may be left out (it is the lines' quantities) and the lines must account for `amount` "
+    "(422 naming `lines`). New: `GET /members/{member_id}/purchases`, the member's history, paged.",
 )
 
 

@@ -26,13 +26,20 @@ from vipcare.api.models.purchases import (
     PointsMovement,
     PointsOut,
     ProcessedStatus,
+    PurchaseHistoryOut,
     PurchaseIntakeResult,
     PurchaseRowStatus,
     PurchaseStatusOut,
     RedemptionIn,
     RedemptionOut,
 )
-from vipcare.api.presenters import benefit_use_out, benefits_out, member_benefits_out, reward_out
+from vipcare.api.presenters import (
+    benefit_use_out,
+    benefits_out,
+    member_benefits_out,
+    purchase_history_out,
+    reward_out,
+)
 from vipcare.domain.errors import ValidationFailed
 from vipcare.domain.purchases import Status
 from vipcare.services import benefits, points, purchases, rewards
@@ -101,6 +108,23 @@ def purchase_status(store_id: str, transaction_id: str) -> PurchaseStatusOut:
         amount=f"{e.amount:.2f}" if e.amount is not None else None, points=e.points,
         returned=f"{e.returned:.2f}" if e.kind and e.kind.value == "sale" else None,
         received_at=e.received_at, applied_at=e.applied_at, conflicting_submissions=len(e.conflicts))
+
+
+@app.get("/members/<member_id>/purchases", summary="The member's purchase history, newest first, paged",
+         description="Every applied sale and return of the member (by when it happened): store, amount, "
+         "discount, points earned or clawed back, lines, and for a sale the returns applied against it. "
+         "Pass a page's `next` as `after` for the next page. Held or rejected transactions are not history "
+         "(GET /purchases/{store_id}/{transaction_id} reports them). Two DynamoDB requests a page.",
+         tags=["purchases"], security=SECURITY, responses=error_responses(404))
+@tracer.capture_method
+def purchase_history(
+    member_id: str,
+    limit: Annotated[int, Query(description="Page size, 1 to 100")] = purchases.HISTORY_PAGE,
+    after: Annotated[str | None, Query(description="The previous page's `next`")] = None,
+) -> PurchaseHistoryOut:
+    entries, cursor = purchases.purchase_history(current_caller(app), member_id, limit=limit, after=after,
+                                                 members=wired.members, ledger=wired.ledger)
+    return purchase_history_out(member_id, entries, cursor)
 
 
 @app.get("/members/<member_id>/points", summary="Points balance, expiring soon and recent movements",

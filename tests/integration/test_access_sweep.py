@@ -51,6 +51,7 @@ RULES: dict[tuple[str, str], tuple[dict | None, tuple[dict, ...], bool]] = {
     ("get", "/members/{member_id}/export"): (None, (MANAGER, STORE_STAFF), True),
     ("get", "/members/{member_id}/messages"): (None, (), True),
     ("get", "/members/{member_id}/points"): (None, (), True),
+    ("get", "/members/{member_id}/purchases"): (None, (), True),
     ("post", "/members/{member_id}/redemptions"): ({"redemption_id": "r-1", "points": 1, "reason": "gift"}, (),
                                                    True),
     ("post", "/members/{member_id}/tasks/{task_id}/complete"): ({}, (), True),

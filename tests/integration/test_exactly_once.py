@@ -168,19 +168,30 @@ def run_history(history) -> None:
 
 
 @pytest.mark.usefixtures("directory")
-def test_a_sale_costs_two_requests_and_at_most_four_write_units():
+@pytest.mark.parametrize("lines", [0, 3], ids=["no lines", "three lines"])
+def test_a_sale_costs_two_requests_and_at_most_five_write_units(lines):
+    """Two requests and five write units with the member's history index (the sale's entry,
+    its figures, both in the transaction, and one keys-only index entry); lines add bytes to
+    the entry, not requests."""
+    import dataclasses
+
     from tests.bench.ddb_meter import metered
+    from vipcare.domain.purchases import Line
     from vipcare.store.clients import dynamodb_client
 
     member_id = new_member()
     consumer = ingestor(RecordingBus())
     consumer.ingest(purchase(member_id, "W1", Kind.SALE, 10_000, 1), received_at=NOW, now=NOW)
+    prices = ["20.00", "30.00", "50.00"] if lines else []  # the sale's 100.00
+    basket = tuple(Line(sku=f"SKU-{n}", name=f"Silk scarf, colour {n}", category="accessories", quantity=1,
+                        unit_price=Decimal(price)) for n, price in enumerate(prices))
+    sale = dataclasses.replace(purchase(member_id, "W2", Kind.SALE, 10_000, 1), lines=basket, items=max(1, lines))
     with count_calls() as calls, metered(dynamodb_client()) as meter:
-        consumer.ingest(purchase(member_id, "W2", Kind.SALE, 10_000, 1), received_at=NOW, now=NOW)
+        consumer.ingest(sale, received_at=NOW, now=NOW)
     assert calls == ["BatchGetItem", "TransactWriteItems"]
-    assert meter.write_units <= 4, meter
+    assert meter.write_units <= 5, meter
     with count_calls() as calls:
-        consumer.ingest(purchase(member_id, "W2", Kind.SALE, 10_000, 1), received_at=NOW, now=NOW)
+        consumer.ingest(sale, received_at=NOW, now=NOW)
     assert calls == ["BatchGetItem"]  # a duplicate is recognised with one read and writes nothing
 
 

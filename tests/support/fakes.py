@@ -258,6 +258,18 @@ class InMemoryLedger:
     def redemptions(self, brand_id: str, member_id: str, ids: list[str]) -> list[RedemptionItem]:
         return []  # redemptions are DynamoDB items: points tests use moto
 
+    def history(self, brand_id: str, member_id: str, *, limit: int,
+                after: str | None = None) -> tuple[list[LedgerEntry], str | None]:
+        """Applied entries of the member, newest first; the cursor is the last one's key."""
+        mine = sorted((e for (b, _, _), e in self.txns.items() if b == brand_id and e.member_id == member_id
+                       and e.status.value == "applied" and e.occurred_at is not None),
+                      key=lambda e: (e.occurred_at, e.store_id, e.transaction_id), reverse=True)
+        keys = [f"{e.store_id}#{e.transaction_id}" for e in mine]
+        start = keys.index(after) + 1 if after in keys else 0
+        page = mine[start:start + limit]
+        more = start + limit < len(mine)
+        return [copy.deepcopy(e) for e in page], f"{page[-1].store_id}#{page[-1].transaction_id}" if more else None
+
     def commit(self, *, brand_id: str, entries: list[LedgerEntry], member_id: str | None = None,
                stats: MemberStats | None = None, profile_update: tuple[list[Action], Condition] | None = None,
                redemption: RedemptionItem | None = None, extra_puts: Sequence[Model] | None = None,

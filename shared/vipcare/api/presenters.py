@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from ..domain.complaints import Complaint
 from ..domain.directory import Staff, Store
 from ..domain.members import Member
+from ..domain.purchases import total_discount
 from .models.benefits import (
     AllowanceOut,
     BenefitOut,
@@ -23,6 +24,7 @@ from .models.care import BookEntryOut, ContactOut, MessageOut, TaskOut
 from .models.complaints import ComplaintOut, ComplaintSummary, HistoryOut
 from .models.directory import StaffOut, StoreOut
 from .models.members import ConsentOut, FamilyMemberOut, MemberCard
+from .models.purchases import LineOut, PurchaseHistoryOut, PurchaseRecordOut, ReturnAppliedOut
 
 
 def member_card(m: Member) -> MemberCard:
@@ -125,3 +127,24 @@ def benefit_use_out(u: Any) -> BenefitUseOut:
 def reward_out(r: Any, affordable: bool | None) -> RewardOut:
     return RewardOut(reward_id=r.reward_id, name=r.name, kind=r.kind.value, points=r.points, stock=r.stock,
                      min_tier=r.min_tier, active=r.active, affordable=affordable, updated_at=r.updated_at)
+
+
+def purchase_history_out(member_id: str, entries: list[Any], cursor: str | None) -> PurchaseHistoryOut:
+    return PurchaseHistoryOut(member_id=member_id, purchases=[purchase_record_out(e) for e in entries], next=cursor)
+
+
+def purchase_record_out(e: Any) -> PurchaseRecordOut:
+    """A ledger entry as the member's history shows it (store.ledger.LedgerEntry)."""
+    sale = e.kind.value == "sale"
+    discount = total_discount(e.discount_amount, e.lines)
+    return PurchaseRecordOut(
+        store_id=e.store_id, transaction_id=e.transaction_id, kind=e.kind.value, occurred_at=e.occurred_at,
+        applied_at=e.applied_at, amount=f"{e.amount:.2f}", currency=e.currency or "", items=int(e.items or 0),
+        discount_amount=f"{discount:.2f}", points=int(e.points or 0) * (1 if sale else -1),
+        lines=[LineOut(sku=x.sku, name=x.name, category=x.category, quantity=x.quantity,
+                       unit_price=f"{x.unit_price:.2f}", discount_amount=f"{x.discount_amount:.2f}")
+               for x in e.lines],
+        original_transaction_id=e.original_transaction_id,
+        returned=f"{e.returned:.2f}" if sale else None,
+        returns=[ReturnAppliedOut(store_id=r.store_id, transaction_id=r.transaction_id, amount=f"{r.amount:.2f}",
+                                  points=r.points, occurred_at=r.occurred_at) for r in e.returns])

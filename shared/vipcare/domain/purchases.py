@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -41,9 +41,61 @@ class PurchaseLimits:
     currency: str = "CNY"
 
 
+MAX_LINES = 100
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a sale (or of a return, naming what it takes back)."""
+
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    discount_amount: Decimal = Decimal(0)
+    name: str | None = None
+    category: str | None = None
+
+    @property
+    def net(self) -> Decimal:
+        return self.quantity * self.unit_price - self.discount_amount
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"sku": self.sku, "quantity": self.quantity, "unit_price": str(self.unit_price)}
+        if self.discount_amount:
+            out["discount_amount"] = str(self.discount_amount)
+        if self.name is not None:
+            out["name"] = self.name
+        if self.category is not None:
+            out["category"] = self.category
+        return out
+
+
+def line_of(d: dict[str, Any]) -> Line:
+    return Line(sku=str(d["sku"]), quantity=int(d["quantity"]), unit_price=Decimal(str(d["unit_price"])),
+                discount_amount=Decimal(str(d.get("discount_amount") or 0)),
+                name=d.get("name"), category=d.get("category"))
+
+
+def total_discount(sale_discount: Decimal, lines: tuple[Line, ...]) -> Decimal:
+    """Everything taken off a sale: its lines' discounts and the whole sale's."""
+    return sale_discount + sum((line.discount_amount for line in lines), Decimal(0))
+
+
+@dataclass(frozen=True)
+class ReturnApplied:
+    """A return as its sale remembers it (the member's history shows them with the sale)."""
+
+    store_id: str
+    transaction_id: str
+    amount: Decimal
+    points: int  # clawed back
+    occurred_at: datetime
+
+
 @dataclass(frozen=True)
 class Purchase:
-    """A validated purchase as it travels through the queue."""
+    """A validated purchase as it travels through the queue. `amount` is what the member paid
+    (qualifying spend); with lines, the lines' net total less the whole-sale discount."""
 
     brand_id: str
     store_id: str
@@ -55,21 +107,40 @@ class Purchase:
     items: int
     occurred_at: datetime
     original_transaction_id: str | None = None
+    lines: tuple[Line, ...] = ()
+    discount_amount: Decimal = Decimal(0)  # on the whole sale, beyond the lines' own discounts
+
+    @property
+    def total_discount(self) -> Decimal:
+        return total_discount(self.discount_amount, self.lines)
 
     def fingerprint(self) -> str:
-        """Identifies the payload: the same id with another fingerprint is a conflicting resubmission."""
-        canonical = json.dumps({
+        """Identifies the payload: the same id with another fingerprint is a conflicting resubmission.
+        Lines and discount count only when given, so payloads from before they existed keep
+        their fingerprint."""
+        payload: dict[str, Any] = {
             "member_id": self.member_id, "kind": self.kind.value, "amount": str(self.amount),
             "currency": self.currency, "items": self.items, "occurred_at": self.occurred_at.isoformat(),
             "original": self.original_transaction_id,
-        }, sort_keys=True)
+        }
+        if self.lines:
+            payload["lines"] = [line.as_dict() for line in self.lines]
+        if self.discount_amount:
+            payload["discount"] = str(self.discount_amount)
+        canonical = json.dumps(payload, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
     def to_message(self) -> dict[str, object]:
-        return {"brand_id": self.brand_id, "store_id": self.store_id, "transaction_id": self.transaction_id,
-                "member_id": self.member_id, "kind": self.kind.value, "amount": str(self.amount),
-                "currency": self.currency, "items": self.items, "occurred_at": self.occurred_at.isoformat(),
-                "original_transaction_id": self.original_transaction_id}
+        message: dict[str, object] = {
+            "brand_id": self.brand_id, "store_id": self.store_id, "transaction_id": self.transaction_id,
+            "member_id": self.member_id, "kind": self.kind.value, "amount": str(self.amount),
+            "currency": self.currency, "items": self.items, "occurred_at": self.occurred_at.isoformat(),
+            "original_transaction_id": self.original_transaction_id}
+        if self.lines:
+            message["lines"] = [line.as_dict() for line in self.lines]
+        if self.discount_amount:
+            message["discount_amount"] = str(self.discount_amount)
+        return message
 
 
 # ---- the queue message (Purchase.to_message, read back; also a POS system's EventBridge event)
@@ -109,10 +180,13 @@ def _purchase(d: dict[str, Any]) -> Purchase:
     amount = Decimal(str(d["amount"]))
     if not amount.is_finite():
         raise ValueError("amount")
+    lines = tuple(line_of(x) for x in d.get("lines") or ())
     return Purchase(brand_id=str(d["brand_id"]), store_id=str(d["store_id"]), transaction_id=str(d["transaction_id"]),
                     member_id=str(d["member_id"]), kind=kind, amount=amount, currency=str(d["currency"]),
-                    items=int(d["items"]), occurred_at=_moment(d["occurred_at"]),
-                    original_transaction_id=d.get("original_transaction_id") or None)
+                    items=int(d["items"]) if d.get("items") is not None else sum(x.quantity for x in lines),
+                    occurred_at=_moment(d["occurred_at"]),
+                    original_transaction_id=d.get("original_transaction_id") or None,
+                    lines=lines, discount_amount=Decimal(str(d.get("discount_amount") or 0)))
 
 
 def check_rules(p: Purchase, now: datetime, limits: PurchaseLimits) -> None:
@@ -133,6 +207,35 @@ def check_rules(p: Purchase, now: datetime, limits: PurchaseLimits) -> None:
         raise ValidationFailed("only returns cite an original sale", field="original_transaction_id")
     if p.original_transaction_id == p.transaction_id:
         raise ValidationFailed("a return cannot cite itself", field="original_transaction_id")
+    check_lines(p)
+
+
+def check_lines(p: Purchase) -> None:
+    """Lines, when given, account for the amount to the cent; a discount is never negative
+    and never more than what it discounts."""
+    if p.discount_amount < 0:
+        raise ValidationFailed("must not be negative", field="discount_amount")
+    if p.discount_amount and p.kind == Kind.RETURN:
+        raise ValidationFailed("a return takes back lines or an amount, not a discount", field="discount_amount")
+    if not p.lines:
+        if p.items < 1:
+            raise ValidationFailed("must be at least 1", field="items")
+        return
+    if len(p.lines) > MAX_LINES:
+        raise ValidationFailed(f"at most {MAX_LINES} lines", field="lines")
+    for n, line in enumerate(p.lines):
+        if line.quantity < 1 or line.unit_price < 0 or line.discount_amount < 0:
+            raise ValidationFailed(f"line {n}: quantity >= 1, unit_price and discount_amount >= 0", field="lines")
+        if line.net < 0:
+            raise ValidationFailed(f"line {n}: the discount exceeds quantity x unit_price", field="lines")
+    total = sum((line.net for line in p.lines), Decimal(0))
+    if total - p.discount_amount != p.amount:
+        sale_discount = f" less the sale's discount {p.discount_amount}" if p.discount_amount else ""
+        raise ValidationFailed(f"the lines come to {total}{sale_discount}, not the amount {p.amount}",
+                               field="lines")
+    quantities = sum(line.quantity for line in p.lines)
+    if p.items != quantities:
+        raise ValidationFailed(f"the lines hold {quantities} items", field="items")
 
 
 @dataclass(frozen=True)
@@ -145,6 +248,8 @@ class SaleRecord:
     earn_month: str
     returned: Decimal
     points_clawed: int
+    lines: tuple[Line, ...] = ()
+    returned_lines: dict[str, int] = field(default_factory=dict)  # sku -> quantity taken back
 
 
 @dataclass(frozen=True)
@@ -179,6 +284,27 @@ def check_return(ret: Purchase, sale: SaleRecord) -> None:
     if sale.returned + ret.amount > sale.amount:
         left = sale.amount - sale.returned
         raise ValidationFailed(f"returns would exceed the sale ({left} left to return)", field="amount")
+    returned_lines_after(ret, sale)
+
+
+def returned_lines_after(ret: Purchase, sale: SaleRecord) -> dict[str, int]:
+    """The sale's quantities taken back, per sku, once this return is applied. A return naming
+    lines may take back only what the sale sold and no earlier return took (a sale recorded
+    without lines has nothing to check them against)."""
+    taken = dict(sale.returned_lines)
+    if not ret.lines or not sale.lines:
+        return taken
+    sold: dict[str, int] = {}
+    for line in sale.lines:
+        sold[line.sku] = sold.get(line.sku, 0) + line.quantity
+    for line in ret.lines:
+        if line.sku not in sold:
+            raise ValidationFailed(f"sku {line.sku} is not on the original sale", field="lines")
+        taken[line.sku] = taken.get(line.sku, 0) + line.quantity
+        if taken[line.sku] > sold[line.sku]:
+            left = sold[line.sku] - sale.returned_lines.get(line.sku, 0)
+            raise ValidationFailed(f"sku {line.sku}: {left} left to return", field="lines")
+    return taken
 
 
 def apply_return(stats: MemberStats, ret: Purchase, sale: SaleRecord) -> ReturnEffect:

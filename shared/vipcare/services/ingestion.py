@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 
 from pynamodb.expressions.condition import Condition
@@ -25,11 +24,11 @@ from ..domain.purchases import (
     Kind,
     Purchase,
     PurchaseLimits,
-    SaleRecord,
     Status,
     apply_return,
     apply_sale,
     hold_expired,
+    returned_lines_after,
 )
 from ..domain.tiers import TierPolicy, TierState, figures_of, local_day, next_review, purchase_upgrade, start_of
 from ..store.ledger import Conflict, LedgerEntry, PurchaseSnapshot, entry_from_purchase, txn_key
@@ -199,16 +198,13 @@ class Ingestor:
             if entry.received_at and hold_expired(entry.received_at, now, limits):
                 entry.status, entry.reason = Status.REJECTED, "the sale did not arrive within the hold window"
             else:
-                record = SaleRecord(member_id=p.member_id, amount=p.amount, points=int(sale.points or 0),
-                                    earn_month=sale.month or "", returned=sale.returned,
-                                    points_clawed=sale.points_clawed)
+                record = sale.as_sale_record()
                 try:
                     effect = apply_return(stats, ret, record)
                 except ValidationFailed as exc:
                     entry.status, entry.reason = Status.REJECTED, exc.message
                 else:
-                    sale.returned += ret.amount
-                    sale.points_clawed += effect.points_clawed
+                    sale.credit_return(ret, effect.points_clawed, returned_lines_after(ret, record))
                     entry.status, entry.points, entry.month = Status.APPLIED, effect.points_clawed, effect.month
                     entry.applied_at, entry.reason = now, None
                     stats.remember(f"txn:{ref}")
@@ -228,15 +224,12 @@ class Ingestor:
         if sale.kind != Kind.SALE:
             return self._reject(p, existing, received_at, now, "the original transaction is not a sale")
         stats = snap.stats
-        record = SaleRecord(member_id=sale.member_id or "", amount=sale.amount or Decimal(0),
-                            points=int(sale.points or 0), earn_month=sale.month or "", returned=sale.returned,
-                            points_clawed=sale.points_clawed)
+        record = sale.as_sale_record()
         try:
             effect = apply_return(stats, p, record)
         except ValidationFailed as exc:
             return self._reject(p, existing, received_at, now, exc.message)
-        sale.returned += p.amount
-        sale.points_clawed += effect.points_clawed
+        sale.credit_return(p, effect.points_clawed, returned_lines_after(p, record))
         ret = entry_from_purchase(p, Status.APPLIED, received_at=received_at, applied_at=now, month=effect.month,
                                   points=effect.points_clawed)
         ret.revision = existing.revision if existing else 0

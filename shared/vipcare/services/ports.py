@@ -98,6 +98,9 @@ class Ledger(MemberFigures, PurchaseLedger, Protocol):
 
     def redemptions(self, brand_id: str, member_id: str, ids: list[str]) -> list[RedemptionItem]: ...
 
+    def history(self, brand_id: str, member_id: str, *, limit: int,
+                after: str | None = None) -> tuple[list[LedgerEntry], str | None]: ...
+
 
 # ---- tiers --------------------------------------------------------------------------------
 

@@ -14,11 +14,12 @@ from ..api.models.purchases import PurchaseIn, RowStatus
 from ..domain.access import Caller, ensure_can_act_for_store, ensure_visible
 from ..domain.errors import DomainError, NotFound, ValidationFailed
 from ..domain.phone import normalise_phone
-from ..domain.purchases import Kind, Purchase, Status, check_rules, hold_expired
+from ..domain.purchases import Kind, Line, Purchase, Status, check_rules, hold_expired
 from ..store.ledger import LedgerEntry
 from .brands import brand_settings
 from .limits import purchase_limits
-from .ports import BrandSource, DirectoryReader, IntakeQueue, Ledger, MemberStore
+from .members import visible_member
+from .ports import BrandSource, DirectoryReader, IntakeQueue, Ledger, MemberLookup, MemberStore
 
 MAX_BATCH = 100
 
@@ -94,7 +95,12 @@ def submit(caller: Caller, body: Any, *, now: datetime, members: MemberStore, di
             purchase = Purchase(
                 brand_id=caller.brand_id, store_id=row.store_id, transaction_id=row.transaction_id,
                 member_id=member_id, kind=Kind(row.kind), amount=Decimal(row.amount), currency=row.currency,
-                items=row.items, occurred_at=row.occurred_at, original_transaction_id=row.original_transaction_id,
+                items=row.item_count, occurred_at=row.occurred_at,
+                original_transaction_id=row.original_transaction_id,
+                lines=tuple(Line(sku=x.sku, quantity=x.quantity, unit_price=Decimal(x.unit_price),
+                                 discount_amount=Decimal(x.discount_amount or 0), name=x.name, category=x.category)
+                            for x in row.lines or ()),
+                discount_amount=Decimal(row.discount_amount or 0),
             )
             check_rules(purchase, now, limits)
         except DomainError as exc:
@@ -136,3 +142,23 @@ def status_of(caller: Caller, store_id: str, transaction_id: str, *, now: dateti
         # Reported lazily: no job sweeps expired holds; a late sale rejects them too.
         entry.status, entry.reason = Status.REJECTED, "the sale did not arrive within the hold window"
     return entry
+
+
+# ---- the member's history -------------------------------------------------------------------
+
+HISTORY_PAGE = 20
+MAX_HISTORY_PAGE = 100
+
+
+def purchase_history(caller: Caller, member_id: str, *, limit: int = HISTORY_PAGE, after: str | None = None,
+                     members: MemberLookup, ledger: Ledger) -> tuple[list[LedgerEntry], str | None]:
+    """The member's applied sales and returns, newest first (by when they happened), one page
+    and the cursor of the next. Held and rejected transactions are not history: the status
+    route reports them."""
+    if not 1 <= limit <= MAX_HISTORY_PAGE:
+        raise ValidationFailed(f"must be between 1 and {MAX_HISTORY_PAGE}", field="limit")
+    visible_member(caller, member_id, members=members)
+    try:
+        return ledger.history(caller.brand_id, member_id, limit=limit, after=after)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), field="after") from None

@@ -1,12 +1,15 @@
-"""Custom pynamodb attributes: exact money, calendar dates and flat maps of figures."""
+"""Custom pynamodb attributes: exact money, calendar dates, flat maps of figures, purchase lines."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
 from pynamodb.attributes import Attribute
 from pynamodb.constants import MAP, NUMBER, STRING
+
+from ..domain.purchases import Line
 
 
 class DecimalAttribute(Attribute[Decimal]):
@@ -59,6 +62,22 @@ class MonthlyCounts(Attribute[dict[str, int]]):
 
     def deserialize(self, value: dict[str, dict[str, str]]) -> dict[str, int]:
         return {k: int(Decimal(v[NUMBER])) for k, v in value.items()}
+
+
+class LinesAttribute(Attribute[tuple[Line, ...]]):
+    """A purchase's lines as one compact JSON string of rows `[sku, quantity, unit_price,
+    discount, name, category]`: a hundred lines stay a few KB, and a sale's write units grow
+    only with what it carries (a map per line would repeat every attribute name)."""
+
+    attr_type = STRING
+
+    def serialize(self, value: tuple[Line, ...]) -> str:
+        return json.dumps([[x.sku, x.quantity, str(x.unit_price), str(x.discount_amount), x.name, x.category]
+                           for x in value], ensure_ascii=False, separators=(",", ":"))
+
+    def deserialize(self, value: str) -> tuple[Line, ...]:
+        return tuple(Line(sku=r[0], quantity=int(r[1]), unit_price=Decimal(r[2]), discount_amount=Decimal(r[3]),
+                          name=r[4], category=r[5]) for r in json.loads(value))
 
 
 class IntegerAttribute(Attribute[int]):

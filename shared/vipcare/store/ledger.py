@@ -12,6 +12,7 @@ Items (MembersTable):
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,9 +36,9 @@ from pynamodb.transactions import TransactWrite
 
 from ..config import settings
 from ..domain.points import PointsLedger
-from ..domain.purchases import Kind, Purchase, Status
+from ..domain.purchases import Kind, Line, Purchase, ReturnApplied, SaleRecord, Status
 from ..domain.stats import MemberStats
-from .attributes import DecimalAttribute, IntegerAttribute, MonthlyCounts, MonthlyDecimals
+from .attributes import DecimalAttribute, IntegerAttribute, LinesAttribute, MonthlyCounts, MonthlyDecimals
 from .clients import dynamodb_client
 from .models import PROFILE_SK, ListingIndex, MemberItem, MembersTableModel, lost_race, member_pk
 
@@ -62,8 +63,31 @@ def history_sk(occurred_at: datetime, store_id: str, transaction_id: str) -> str
     return f"{occurred_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{store_id}#{transaction_id}"
 
 
+def encode_cursor(listing_sk: str) -> str:
+    """A history page's continuation as an opaque, URL-safe token."""
+    return base64.urlsafe_b64encode(listing_sk.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> str:
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("not a cursor this API returned") from None
+    if text.count("#") < 2:
+        raise ValueError("not a cursor this API returned")
+    return text
+
+
 def redemption_sk(redemption_id: str) -> str:
     return f"REDEEM#{redemption_id}"
+
+
+class ReturnMap(MapAttribute[str, Any]):
+    store_id = UnicodeAttribute()
+    transaction_id = UnicodeAttribute()
+    amount = DecimalAttribute()
+    points = IntegerAttribute()
+    occurred_at = UTCDateTimeAttribute()
 
 
 class TxnItem(MembersTableModel):
@@ -89,6 +113,10 @@ class TxnItem(MembersTableModel):
     returned = DecimalAttribute(null=True)  # sale: total returned so far
     points_clawed = IntegerAttribute(null=True)  # sale: total clawed back so far
     held_returns = ListAttribute(of=UnicodeAttribute, null=True)  # awaiting placeholder
+    lines = LinesAttribute(null=True)
+    discount_amount = DecimalAttribute(null=True)  # on the whole sale (the lines carry their own)
+    returned_lines = MonthlyCounts(null=True)  # sale: sku -> quantity returns took back
+    returns = ListAttribute(of=ReturnMap, null=True)  # sale: the returns applied against it
     tier_change: MapAttribute[str, Any] = MapAttribute(null=True)  # {from, to, spend_12m, purchases_6m, policy_version}
     event_pending = BooleanAttribute(null=True)  # TierChanged not yet published
     revision = IntegerAttribute(default=1)  # every replacement is conditioned on the one read
@@ -161,6 +189,10 @@ class LedgerEntry:
     returned: Decimal = Decimal(0)
     points_clawed: int = 0
     held_returns: list[str] = field(default_factory=list)
+    lines: tuple[Line, ...] = ()
+    discount_amount: Decimal = Decimal(0)
+    returned_lines: dict[str, int] = field(default_factory=dict)
+    returns: list[ReturnApplied] = field(default_factory=list)
     tier_change: dict[str, Any] | None = None
     event_pending: bool = False
     revision: int = 0  # 0: not stored yet
@@ -171,19 +203,36 @@ class LedgerEntry:
         return Purchase(brand_id=self.brand_id, store_id=self.store_id, transaction_id=self.transaction_id,
                         member_id=self.member_id, kind=self.kind, amount=self.amount,
                         currency=self.currency or "", items=int(self.items or 0), occurred_at=self.occurred_at,
-                        original_transaction_id=self.original_transaction_id)
+                        original_transaction_id=self.original_transaction_id, lines=self.lines,
+                        discount_amount=self.discount_amount)
+
+    def as_sale_record(self) -> SaleRecord:
+        """What a return against this sale needs to know of it."""
+        return SaleRecord(member_id=self.member_id or "", amount=self.amount or Decimal(0),
+                          points=int(self.points or 0), earn_month=self.month or "", returned=self.returned,
+                          points_clawed=self.points_clawed, lines=self.lines, returned_lines=self.returned_lines)
+
+    def credit_return(self, ret: Purchase, points_clawed: int, returned_lines: dict[str, int]) -> None:
+        """This sale after `ret` was applied against it."""
+        self.returned += ret.amount
+        self.points_clawed += points_clawed
+        self.returned_lines = returned_lines
+        self.returns = [*self.returns, ReturnApplied(store_id=ret.store_id, transaction_id=ret.transaction_id,
+                                                     amount=ret.amount, points=points_clawed,
+                                                     occurred_at=ret.occurred_at)]
 
 
 def entry_from_purchase(p: Purchase, status: Status, **values: Any) -> LedgerEntry:
     return LedgerEntry(brand_id=p.brand_id, store_id=p.store_id, transaction_id=p.transaction_id, status=status,
                        member_id=p.member_id, kind=p.kind, amount=p.amount, currency=p.currency, items=p.items,
                        occurred_at=p.occurred_at, original_transaction_id=p.original_transaction_id,
-                       fingerprint=p.fingerprint(), **values)
+                       lines=p.lines, discount_amount=p.discount_amount, fingerprint=p.fingerprint(), **values)
 
 
 _ENTRY_FIELDS = ("member_id", "kind", "amount", "currency", "items", "occurred_at", "original_transaction_id",
                  "fingerprint", "reason", "received_at", "applied_at", "month", "points", "multiplier", "tier",
-                 "returned", "points_clawed", "held_returns", "tier_change", "event_pending")
+                 "returned", "points_clawed", "held_returns", "lines", "discount_amount", "returned_lines",
+                 "returns", "tier_change", "event_pending")
 
 
 def _entry(item: TxnItem) -> LedgerEntry:
@@ -194,6 +243,11 @@ def _entry(item: TxnItem) -> LedgerEntry:
     values["returned"] = item.returned or Decimal(0)
     values["points_clawed"] = int(item.points_clawed or 0)
     values["held_returns"] = [str(h) for h in item.held_returns or []]
+    values["lines"] = item.lines or ()
+    values["discount_amount"] = item.discount_amount or Decimal(0)
+    values["returned_lines"] = dict(item.returned_lines or {})
+    values["returns"] = [ReturnApplied(store_id=r.store_id, transaction_id=r.transaction_id, amount=r.amount,
+                                       points=int(r.points), occurred_at=r.occurred_at) for r in item.returns or []]
     values["tier_change"] = item.tier_change.as_dict() if item.tier_change else None
     values["event_pending"] = bool(item.event_pending)
     values["revision"] = int(item.revision or 1)
@@ -206,6 +260,11 @@ def _txn_item(e: LedgerEntry) -> TxnItem:
     values["kind"] = e.kind.value if e.kind else None
     values["held_returns"] = e.held_returns or None
     values["event_pending"] = e.event_pending or None
+    values["lines"] = e.lines or None
+    values["discount_amount"] = e.discount_amount or None
+    values["returned_lines"] = e.returned_lines or None
+    values["returns"] = [ReturnMap(store_id=r.store_id, transaction_id=r.transaction_id, amount=r.amount,
+                                   points=r.points, occurred_at=r.occurred_at) for r in e.returns] or None
     if e.kind != Kind.SALE:
         values["returned"] = None
         values["points_clawed"] = None
@@ -315,6 +374,27 @@ class LedgerRepository:
         # consistent: held returns are settled from this read, a stale one could miss one
         found = TxnItem.batch_get([(txn_pk(brand_id, s, t), TXN_SK) for s, t in keys], consistent_read=True)
         return [_entry(i) for i in found]
+
+    def history(self, brand_id: str, member_id: str, *, limit: int,
+                after: str | None = None) -> tuple[list[LedgerEntry], str | None]:
+        """One page of the member's applied sales and returns, newest first: the `listing`
+        index (keys only) then the entries themselves (BatchGetItem), two requests a page.
+        `after` is the cursor a previous page returned; raises ValueError for a bad one."""
+        start = None
+        if after is not None:
+            sk = decode_cursor(after)
+            _, store_id, transaction_id = sk.split("#", 2)
+            start = {"listing_pk": {"S": member_pk(brand_id, member_id)}, "listing_sk": {"S": sk},
+                     "pk": {"S": txn_pk(brand_id, store_id, transaction_id)}, "sk": {"S": TXN_SK}}
+        page = TxnItem.listing.query(member_pk(brand_id, member_id), scan_index_forward=False, limit=limit,
+                                     last_evaluated_key=start)
+        keys = [(i.pk, i.sk) for i in page]
+        cursor = None
+        if page.last_evaluated_key is not None and len(keys) == limit:
+            cursor = encode_cursor(page.last_evaluated_key["listing_sk"]["S"])
+        # eventually consistent, as the index itself is: history may trail a just-applied sale
+        found = {(i.pk, i.sk): i for i in TxnItem.batch_get(keys)} if keys else {}
+        return [_entry(found[k]) for k in keys if k in found], cursor
 
     def stats(self, brand_id: str, member_id: str) -> MemberStats:
         try:

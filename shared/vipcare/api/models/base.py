@@ -55,6 +55,15 @@ class ErrorBody(_Model):
 
 def _money(value: object) -> str:
     """A decimal string > 0 with at most 2 decimals ("1288.00"); never a float."""
+    return _amount(value, zero_ok=False)
+
+
+def _money_or_zero(value: object) -> str:
+    """A decimal string >= 0 with at most 2 decimals (a free line, a discount)."""
+    return _amount(value, zero_ok=True)
+
+
+def _amount(value: object, *, zero_ok: bool) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a decimal string such as \"1288.00\"")
     text = value.strip()
@@ -64,8 +73,8 @@ def _money(value: object) -> str:
         raise ValueError("must be a decimal string such as \"1288.00\"") from None
     if not amount.is_finite():
         raise ValueError("must be a finite number")
-    if amount <= 0:
-        raise ValueError("must be greater than zero")
+    if amount < 0 or (amount == 0 and not zero_ok):
+        raise ValueError("must not be negative" if zero_ok else "must be greater than zero")
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError("at most 2 decimal places")
     if amount >= Decimal("1e12"):
@@ -74,6 +83,7 @@ def _money(value: object) -> str:
 
 
 Money = Annotated[str, BeforeValidator(_money)]
+MoneyOrZero = Annotated[str, BeforeValidator(_money_or_zero)]
 
 # Every rate in every report: a share in [0, 1] as a decimal string with 4 places ("0.3333"),
 # never a JSON float; null when there is nothing to divide by (vipcare.domain.kpis.rate).

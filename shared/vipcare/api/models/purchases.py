@@ -17,6 +17,7 @@ from .base import (
     FieldError,
     Id,
     Money,
+    MoneyOrZero,
     PhoneText,
     _Input,
     _Model,
@@ -31,8 +32,21 @@ MovementKind = Literal["sale", "return", "redemption"]
 TxnId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")]
 
 
+class LineIn(_Input):
+    """One line of the basket: a sale's, or on a return the line it takes back."""
+
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
+    category: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    quantity: int = Field(ge=1, le=10_000)
+    unit_price: MoneyOrZero = Field(description="Decimal string, >= 0", examples=["644.00"])
+    discount_amount: MoneyOrZero | None = Field(None, description="Taken off this line's quantity x unit_price")
+
+
 class PurchaseIn(_Input):
-    """One sale or return as a store app or POS reports it."""
+    """One sale or return as a store app or POS reports it. With `lines`, the lines' quantity x
+    unit_price - discount_amount, summed, less the sale's `discount_amount`, must equal `amount`
+    (422 naming `lines`), and `items` may be left out (the lines' quantities)."""
 
     transaction_id: TxnId = Field(description="Unique per brand and store")
     store_id: Id
@@ -41,14 +55,24 @@ class PurchaseIn(_Input):
     kind: Literal["sale", "return"]
     amount: Money = Field(description="Decimal string, > 0, at most 2 decimals", examples=["1288.00"])
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-    items: int = Field(ge=1, le=10_000)
+    items: int | None = Field(None, ge=1, le=10_000, description="Required without lines")
     occurred_at: AwareDatetime = Field(description="ISO 8601 with offset")
     original_transaction_id: TxnId | None = Field(default=None, description="Returns: the sale they reverse")
+    lines: list[LineIn] | None = Field(None, min_length=1, max_length=100,
+                                       description="The basket (at most 100 lines); a return's: what it takes back")
+    discount_amount: MoneyOrZero | None = Field(None, description="Sales: a discount on the whole sale, beyond "
+                                                "the lines' own; amount is what was paid")
+
+    @property
+    def item_count(self) -> int:
+        return self.items if self.items is not None else sum(line.quantity for line in self.lines or [])
 
     @model_validator(mode="after")
     def _member_named_once(self) -> PurchaseIn:
         if bool(self.member_id) == bool(self.phone):
             raise PydanticCustomError("field:member_id", "give exactly one of member_id or phone")
+        if self.items is None and not self.lines:
+            raise PydanticCustomError("field:items", "give items, or lines")
         return self
 
 
@@ -124,3 +148,43 @@ class RedemptionOut(_Model):
     points: int
     balance: int
     redeemed_at: datetime
+
+
+class LineOut(_Model):
+    sku: str
+    name: str | None
+    category: str | None
+    quantity: int
+    unit_price: str
+    discount_amount: str
+
+
+class ReturnAppliedOut(_Model):
+    store_id: str
+    transaction_id: str
+    amount: str
+    points: int = Field(description="Points clawed back by this return")
+    occurred_at: datetime
+
+
+class PurchaseRecordOut(_Model):
+    store_id: str
+    transaction_id: str
+    kind: Literal["sale", "return"]
+    occurred_at: datetime
+    applied_at: datetime | None
+    amount: str = Field(description="What was paid (a return: what was refunded)")
+    currency: str
+    items: int
+    discount_amount: str = Field(description="All discounts of the sale: its lines' and the whole sale's")
+    points: int = Field(description="Signed: earned by a sale > 0, clawed back by a return < 0")
+    lines: list[LineOut]
+    original_transaction_id: str | None = Field(description="A return: the sale it takes back from")
+    returned: str | None = Field(description="A sale: the amount returned so far")
+    returns: list[ReturnAppliedOut] = Field(description="A sale: the returns applied against it")
+
+
+class PurchaseHistoryOut(_Model):
+    member_id: str
+    purchases: list[PurchaseRecordOut] = Field(description="Newest first, by when they happened")
+    next: str | None = Field(description="Cursor for the next page (pass as `after`); null on the last")
