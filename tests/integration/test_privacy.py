@@ -45,10 +45,36 @@ def test_export_holds_everything_about_the_member_and_is_audited():
     doc = r.body
     assert doc["profile"]["name"] == NAME and doc["profile"]["email"] == EMAIL
     assert doc["figures"]["spend_by_month"] and doc["figures"]["point_lots"]
-    assert [p["transaction_id"] for p in doc["recent_purchases"]] == ["P-1"]
+    assert [p["transaction_id"] for p in doc["purchases"]] == ["P-1"]
     assert "silk scarf" in doc["contacts"][0]["notes"]
     assert doc["complaints"][0]["description"].endswith("charged twice")
     assert [(a["action"], a["by"]) for a in doc["audit"]] == [("export", "staff:sup-1")]
+
+
+def test_export_holds_the_whole_purchase_history_with_lines():
+    """Not only the card's 8 latest movements: every applied sale and return, across pages."""
+    import dataclasses
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from tests.integration.test_exactly_once import ingestor, purchase
+    from tests.support.fakes import RecordingBus
+    from vipcare.domain.purchases import Kind, Line
+
+    mid = enrol(phone="13800138901").body["member_id"]
+    now = clock.now()
+    consumer = ingestor(RecordingBus())
+    for n in range(104):  # more than a page of history (100)
+        consumer.ingest(purchase(mid, f"E-{n}", Kind.SALE, 1_000, 0, now=now - timedelta(minutes=n)),
+                        received_at=now, now=now)
+    lined = dataclasses.replace(purchase(mid, "E-LINES", Kind.SALE, 1_000, 0, now=now),
+                                lines=(Line(sku="SCARF", quantity=1, unit_price=Decimal("10.00")),))
+    consumer.ingest(lined, received_at=now, now=now)
+    doc = call("GET", f"/members/{mid}/export", claims=SUPERVISOR).body
+    assert len(doc["purchases"]) == 105 and len({p["transaction_id"] for p in doc["purchases"]}) == 105
+    (entry,) = [p for p in doc["purchases"] if p["transaction_id"] == "E-LINES"]
+    assert entry["lines"] == [{"sku": "SCARF", "quantity": 1, "unit_price": "10.00", "discount_amount": "0",
+                               "name": None, "category": None}]
 
 
 def test_export_and_erasure_are_for_senior_staff_of_the_brand_only():

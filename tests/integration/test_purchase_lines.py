@@ -156,3 +156,23 @@ def test_a_return_held_for_its_sale_joins_the_history_when_the_sale_arrives(memb
     _, page = history(member_id)
     assert [p["transaction_id"] for p in page["purchases"]] == ["R1", "L9"]
     assert page["purchases"][1]["returns"][0]["transaction_id"] == "R1"
+
+
+def test_the_backfill_lists_transactions_applied_before_the_history_existed(member_id):
+    """A deployment upgraded from before the `listing` index: `vipcare backfill-care` puts the
+    old applied entries into their members' history, once."""
+    from vipcare.cli import main
+    from vipcare.store.ledger import TXN_SK, TxnItem, txn_pk
+
+    post(sale("OLD-1", "10.00", member_id))
+    post(sale("OLD-2", "20.00", member_id, minutes_ago=20))
+    drain()
+    for txn in ("OLD-1", "OLD-2"):  # as the previous release wrote them
+        TxnItem(txn_pk("demo", "demo-001", txn), TXN_SK).update(actions=[TxnItem.listing_pk.remove(),
+                                                                           TxnItem.listing_sk.remove()])
+    assert history(member_id)[1]["purchases"] == []
+    as_of = ["--now", NOW.isoformat()]
+    assert main(["backfill-care", "--segments", "2", *as_of]) == 0
+    assert [p["transaction_id"] for p in history(member_id)[1]["purchases"]] == ["OLD-2", "OLD-1"]
+    assert main(["backfill-care", "--segments", "1", *as_of]) == 0  # again: the same history
+    assert [p["transaction_id"] for p in history(member_id)[1]["purchases"]] == ["OLD-2", "OLD-1"]

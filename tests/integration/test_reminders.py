@@ -600,9 +600,12 @@ def test_backfill_gives_existing_members_their_audience_key_cadence_review_and_p
     set_profile(old, tier="gold")
     MemberItem(member_pk("demo", old), "PROFILE").update(actions=[MemberItem.audience_pk.remove()])
     StatsItem(member_pk("demo", old), "STATS").update(actions=[StatsItem.audience_pk.remove()])
+    MemberItem(member_pk("demo", old), "PROFILE").update(actions=[MemberItem.listing_pk.remove(),
+                                                                 MemberItem.listing_sk.remove()])
     as_of = ["--now", now.isoformat()]
     assert main(["backfill-care", "--segments", "2", *as_of]) == 0
     assert MemberItem.get(member_pk("demo", old), "PROFILE").audience_pk.startswith("CONSENT#demo#")
+    assert MemberItem.get(member_pk("demo", old), "PROFILE").listing_pk.startswith("ROLL#demo#")
     assert care().cadence.get("demo", old) is not None
     assert LedgerRepository().stats("demo", old).points_notice_on is not None
     before = care().cadence.get("demo", old).review_on

@@ -1,7 +1,7 @@
 """The `vipcare` console script (tools for operators, not part of any Lambda function).
 
     vipcare import members.csv [--api URL] [--token TOKEN] [--brand demo] [--rejects FILE]
-    vipcare backfill-care [--segments 4]   (once after upgrading: fills in the care indexes)
+    vipcare backfill-care [--segments 4]   (once after upgrading: fills in the sparse indexes)
 """
 
 from __future__ import annotations
@@ -88,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--brand", default="demo", help="brand of the local stack's token when no --token is given")
     imp.add_argument("--rejects", help="where to write the rejected rows (default: <csv>.rejects.csv)")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
-    back = commands.add_parser("backfill-care", help="once after upgrading: holiday audience, cadence reviews "
-                               "and points notices for members who existed before", description=_backfill.__doc__)
+    back = commands.add_parser("backfill-care", help="once after upgrading: holiday audience, cadence reviews, "
+                               "points notices, the brand roll and purchase history for members who existed before",
+                               description=_backfill.__doc__)
     back.add_argument("--segments", type=int, default=4, choices=range(1, 33), metavar="N",
                       help="parallel scan segments (1-32)")
     back.add_argument("--now", metavar="ISO-TIME", help="the moment to backfill as of, with its offset "

@@ -1,6 +1,7 @@
-"""One-off backfill of the care indexes for members who existed before this release: the
-holiday audience key (consenting members), the cadence review (silver and above) and the next
-points-expiring notice. New and changed members get these from their own writes; this fills
+"""One-off backfill of the sparse indexes for members who existed before this release: the
+holiday audience key (consenting members), the cadence review (silver and above), the next
+points-expiring notice, the brand roll and the purchase history (`listing` index). New and
+changed members get these from their own writes; this fills
 in the rest once. Safe to run again: every write is conditional on the key being absent.
 
 This is the only Scan in the project, and it is not a request path or a scheduled job: an
@@ -27,10 +28,12 @@ def backfill_care(now: datetime, *, care: CareDeps, segment: int = 0, segments: 
     done: Counter[str] = Counter()
     scan = BackfillScan(segment, segments)
     tasks = TaskRun(now, care)
-    for member, has_audience_key in scan.profiles():
+    for member, has_audience_key, on_roll in scan.profiles():
         done["profiles"] += 1
         if not has_audience_key and scan.add_audience_key(member):
             done["audience_keys"] += 1
+        if not on_roll and scan.add_roll_key(member):
+            done["roll_keys"] += 1
         if cadence_months(member.tier) is not None and care.cadence.get(member.brand_id, member.member_id) is None:
             tasks.tier_changed(member, member.tier.value)  # the first review is due today
             done["cadence_reviews"] += 1
@@ -42,8 +45,12 @@ def backfill_care(now: datetime, *, care: CareDeps, segment: int = 0, segments: 
                                        purchase_limits(brand_id, care.directory).points_lifetime_months)
         if day is not None and scan.add_points_notice(brand_id, member_id, day):
             done["points_notices"] += 1
+    for key in scan.unlisted_transactions():
+        if scan.add_history_key(*key):
+            done["history_keys"] += 1
     return done
 
 
 def summary(done: Counter[str]) -> dict[str, Any]:
-    return {k: done.get(k, 0) for k in ("profiles", "audience_keys", "cadence_reviews", "stats", "points_notices")}
+    return {k: done.get(k, 0) for k in ("profiles", "audience_keys", "cadence_reviews", "stats", "points_notices",
+                                        "roll_keys", "history_keys")}

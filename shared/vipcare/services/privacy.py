@@ -59,9 +59,7 @@ def export_member(caller: Caller, member_id: str, *, now: datetime,
     ensure_visible(caller, brand_id=member.brand_id, store_id=member.store_id, what="member")
     require_role(caller, *DATA_RIGHTS_ROLES)
     stats = ledger.stats(caller.brand_id, member_id)
-    movements = [r.removeprefix("txn:") for r in stats.recent if r.startswith("txn:")]
-    keys = [(store, txn) for store, _, txn in (r.partition("#") for r in movements)]
-    entries = ledger.entries(caller.brand_id, keys)
+    entries = _whole_history(ledger, caller.brand_id, member_id)
     stores = [s.store_id for s in directory.stores(caller.brand_id)]
     members.audit(caller.brand_id, member_id, "export", caller.source, now)
     log.info("member exported", extra={"member_id": member_id, "by": caller.source})
@@ -69,10 +67,11 @@ def export_member(caller: Caller, member_id: str, *, now: datetime,
         "exported_at": now.isoformat(), "exported_by": caller.source,
         "profile": _plain(member),
         "figures": {"spend_by_month": _plain(stats.spend), "purchases_by_month": _plain(stats.purchases),
-                    "returned_by_month": _plain(stats.returned), "point_lots": _plain(stats.points.lots),
+                    "returned_by_month": _plain(stats.returned), "sales_by_month": _plain(stats.sales),
+                    "items_by_month": _plain(stats.items), "point_lots": _plain(stats.points.lots),
                     "points_debt": stats.points.debt, "referrals": _plain(stats.referrals),
                     "last_purchase_at": _plain(stats.last_purchase_at)},
-        "recent_purchases": [_plain(e) for e in entries],
+        "purchases": [_plain(e) for e in entries],
         "tier_decisions": [_plain(d) for d in tiers.decisions(caller.brand_id, member_id, limit=100)],
         "messages": [_item(m, "occasion_key", "kind", "category", "status", "reason", "text", "created_at",
                            "sent_at") for m in care.messages.history(caller.brand_id, member_id)],
@@ -85,6 +84,15 @@ def export_member(caller: Caller, member_id: str, *, now: datetime,
                          for u in benefits.uses_of_member(caller.brand_id, member_id)],
         "audit": [_item(a, "action", "by", "at") for a in members.audits(caller.brand_id, member_id)],
     }
+
+
+def _whole_history(ledger: Ledger, brand_id: str, member_id: str) -> list[Any]:
+    """Every applied sale and return of the member, page after page of their history."""
+    entries, after = ledger.history(brand_id, member_id, limit=100)
+    while after is not None:
+        page, after = ledger.history(brand_id, member_id, limit=100, after=after)
+        entries += page
+    return entries
 
 
 def erase_member(caller: Caller, member_id: str, *, now: datetime,

@@ -1,32 +1,61 @@
-"""The one-off care backfill's reads and writes (services/backfill.py): the only Scans in the
-project, of MembersTable's PROFILE and STATS items, and writes conditional on the key still
-being absent (a member's own write meanwhile wins)."""
+"""The one-off backfill's reads and writes (services/backfill.py): the only Scans in the
+project, of MembersTable's PROFILE, STATS and TXN items, and writes conditional on the key
+still being absent (a member's own write meanwhile wins)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 
 from pynamodb.exceptions import UpdateError
 
 from ..domain.members import Member
 from ..domain.stats import MemberStats
-from .ledger import STATS_SK, StatsItem, points_notice_key, stats_of
+from .ledger import STATS_SK, TXN_SK, StatsItem, TxnItem, history_sk, points_notice_key, stats_of
 from .members import _from_item, consent_audience_key
-from .models import PROFILE_SK, MemberItem, member_pk
+from .models import PROFILE_SK, MemberItem, member_pk, roll_key
 
 
 class BackfillScan:
     def __init__(self, segment: int = 0, segments: int = 1) -> None:
         self.segment, self.segments = segment, segments
 
-    def profiles(self) -> Iterator[tuple[Member, bool]]:
-        """Every live member of this segment, and whether it has its holiday-audience key."""
+    def profiles(self) -> Iterator[tuple[Member, bool, bool]]:
+        """Every live member of this segment, whether it has its holiday-audience key, and
+        whether it is on its brand's roll."""
         for item in MemberItem.scan(MemberItem.sk == PROFILE_SK, segment=self.segment,
                                     total_segments=self.segments):
             if item.erased_at is None:
-                yield _from_item(item), bool(item.audience_pk)
+                yield _from_item(item), bool(item.audience_pk), bool(item.listing_pk)
+
+    def add_roll_key(self, member: Member) -> bool:
+        """Put the member on the brand's roll (the key never changes, so a race is harmless)."""
+        shard_key, member_id = roll_key(member.brand_id, member.member_id)
+        with contextlib.suppress(UpdateError):
+            MemberItem(member_pk(member.brand_id, member.member_id), PROFILE_SK).update(
+                actions=[MemberItem.listing_pk.set(shard_key), MemberItem.listing_sk.set(member_id)],
+                condition=MemberItem.listing_pk.does_not_exist() & MemberItem.pk.exists())
+            return True
+        return False
+
+    def unlisted_transactions(self) -> Iterator[tuple[str, str, str, str, datetime]]:
+        """(pk, brand, member, store#txn, occurred_at) of every applied sale or return of the
+        segment that is not yet in its member's history."""
+        condition = (TxnItem.sk == TXN_SK) & (TxnItem.status == "applied") & TxnItem.listing_pk.does_not_exist()
+        for item in TxnItem.scan(condition, segment=self.segment, total_segments=self.segments):
+            if item.member_id and item.occurred_at:
+                yield item.pk, item.brand_id, item.member_id, f"{item.store_id}#{item.transaction_id}", item.occurred_at
+
+    def add_history_key(self, pk: str, brand_id: str, member_id: str, ref: str, occurred_at: datetime) -> bool:
+        store_id, _, transaction_id = ref.partition("#")
+        with contextlib.suppress(UpdateError):
+            TxnItem(pk, TXN_SK).update(
+                actions=[TxnItem.listing_pk.set(member_pk(brand_id, member_id)),
+                         TxnItem.listing_sk.set(history_sk(occurred_at, store_id, transaction_id))],
+                condition=TxnItem.listing_pk.does_not_exist() & TxnItem.pk.exists())
+            return True
+        return False
 
     def add_audience_key(self, member: Member) -> bool:
         """Put the member in their brand's marketing audience, if they consented and still have

@@ -14,7 +14,7 @@ class MemberExport(_Model):
     exported_by: str
     profile: dict[str, Any] = Field(description="the whole card, consent included")
     figures: dict[str, Any] = Field(description="spend, purchases and returns by month, point lots, referrals")
-    recent_purchases: list[dict[str, Any]] = Field(description="the latest ledger entries (up to 8)")
+    purchases: list[dict[str, Any]] = Field(description="every applied sale and return, newest first, with lines")
     tier_decisions: list[dict[str, Any]]
     messages: list[dict[str, Any]]
     contacts: list[dict[str, Any]]
