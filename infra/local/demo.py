@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from vipcare.domain.access import Caller
+    from vipcare.domain.purchases import Line
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋",
@@ -196,6 +197,33 @@ def _deliver(function: str) -> None:
                 pass
 
 
+# The demo shop's shelf: sku, name, category, price range (CNY).
+DEMO_PRODUCTS = (
+    ("SCARF-SILK", "Silk scarf", "accessories", (280, 680)),
+    ("BAG-LEATHER", "Leather handbag", "bags", (1800, 6800)),
+    ("WALLET", "Wallet", "accessories", (380, 1200)),
+    ("COAT-WOOL", "Wool coat", "clothing", (1500, 4200)),
+    ("SHIRT", "Cotton shirt", "clothing", (180, 520)),
+    ("PERFUME", "Eau de parfum 50 ml", "beauty", (420, 980)),
+)
+
+
+def _basket(rng: random.Random, big: bool) -> tuple[Line, ...]:
+    """1-4 lines off the shelf, the odd one discounted; the sale's amount is their total."""
+    from decimal import Decimal
+
+    from vipcare.domain.purchases import Line
+
+    lines: list[Line] = []
+    for sku, name, category, (low, high) in rng.sample(DEMO_PRODUCTS, rng.randint(1, 4 if big else 2)):
+        price = Decimal(rng.randint(low, high))
+        quantity = rng.choice([1, 1, 1, 2])
+        discount = (price * quantity * Decimal("0.1")).quantize(Decimal("0.01")) if rng.random() < 0.2 else Decimal(0)
+        lines.append(Line(sku=sku, name=name, category=category, quantity=quantity, unit_price=price,
+                          discount_amount=discount))
+    return tuple(lines)
+
+
 def _purchases(rng: random.Random, member_id: str, brand_id: str, store_id: str, index: int,
                now: datetime) -> int:
     """A few months of purchases, applied through the real ingestion (so tiers follow): most
@@ -209,17 +237,19 @@ def _purchases(rng: random.Random, member_id: str, brand_id: str, store_id: str,
     big = rng.random() < 0.05  # a few big spenders reach silver and gold
     sales = []
     for n in range(rng.choice([0, 0, 1, 1, 2, 3]) + (8 if big else 0)):
-        amount = Decimal(rng.randint(80, 9000 if big else 2500)) + Decimal(rng.randint(0, 99)) / 100
+        lines = _basket(rng, big)
         sale = Purchase(brand_id=brand_id, store_id=store_id, transaction_id=f"DEMO-{index:05d}-{n:02d}",
-                        member_id=member_id, kind=Kind.SALE, amount=amount, currency="CNY",
-                        items=rng.randint(1, 4), occurred_at=now - timedelta(days=rng.randint(1, 85), hours=3))
+                        member_id=member_id, kind=Kind.SALE, amount=sum((x.net for x in lines), Decimal(0)),
+                        currency="CNY", items=sum(x.quantity for x in lines), lines=lines,
+                        occurred_at=now - timedelta(days=rng.randint(1, 85), hours=3))
         ingestor.ingest(sale, received_at=sale.occurred_at, now=now)
         sales.append(sale)
     if sales and rng.random() < 0.15:
         original = rng.choice(sales)
+        back = original.lines[0]  # the first line comes back, whole
         ret = Purchase(brand_id=brand_id, store_id=store_id, transaction_id=f"{original.transaction_id}-R",
-                       member_id=member_id, kind=Kind.RETURN, amount=(original.amount / 2).quantize(Decimal("0.01")),
-                       currency="CNY", items=1, occurred_at=original.occurred_at + timedelta(days=2),
+                       member_id=member_id, kind=Kind.RETURN, amount=back.net, currency="CNY",
+                       items=back.quantity, lines=(back,), occurred_at=original.occurred_at + timedelta(days=2),
                        original_transaction_id=original.transaction_id)
         ingestor.ingest(ret, received_at=ret.occurred_at, now=now)
         return len(sales) + 1
