@@ -28,6 +28,9 @@ CHANGES = (
     "2026-12: a purchase may carry `lines` (at most 100) and a whole-sale `discount_amount`; with lines, "
     "`items` may be left out (it is the lines' quantities) and the lines must account for `amount` "
     "(422 naming `lines`). New: `GET /members/{member_id}/purchases`, the member's history, paged.",
+    "2026-12: `GET /reports/threshold-advice` is computed from every member and every sale of the brand "
+    "(a daily aggregate) instead of a sample: `sample` became `source` (`as_of`, `window`, `members`, "
+    "`transactions`), and each tier's `members_sampled` became `members`.",
 )
 
 

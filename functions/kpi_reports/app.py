@@ -6,6 +6,7 @@ Thin by design: vipcare.services.kpis does the work.
 """
 
 import json
+import time
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -19,7 +20,7 @@ from vipcare import wiring
 from vipcare.api.events import is_api_request, is_queue_batch, is_scheduled, moment
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, request_time, resolve
 from vipcare.api.models.kpis import KpiHistory, KpiReport
-from vipcare.services import kpis
+from vipcare.services import basket, kpis
 from vipcare.tracing import make_tracer
 
 logger = Logger()
@@ -62,11 +63,22 @@ def kpi_history(
     return KpiHistory(periods=[KpiReport(**d) for d in docs])
 
 
+# The basket aggregate stops this long (at most a fifth of the time left) before the function would
+# time out; the next hour resumes it.
+BASKET_RESERVE_MS = 30_000
+
+
 @tracer.capture_method
-def snapshot(event: dict[str, Any]) -> dict[str, Any]:
-    run = kpis.run_snapshot(moment(event["time"]), care=CARE, kpis=wired.kpis, ledger=wired.ledger)
+def snapshot(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    now = moment(event["time"])
+    run = kpis.run_snapshot(now, care=CARE, kpis=wired.kpis, ledger=wired.ledger)
     logger.info("kpi snapshot run", extra=run.as_dict())
-    return run.as_dict()
+    remaining = context.get_remaining_time_in_millis()
+    deadline = time.monotonic() + (remaining - min(BASKET_RESERVE_MS, remaining // 5)) / 1000
+    aggregated = basket.run_basket(now, store=wired.basket, directory=CARE.directory,
+                                   out_of_time=lambda: time.monotonic() > deadline)
+    logger.info("basket aggregate", extra=aggregated.as_dict())
+    return {**run.as_dict(), "basket": aggregated.as_dict()}
 
 
 @tracer.capture_method
@@ -86,7 +98,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | PartialItem
     if is_api_request(event):
         return resolve(app, event, context)
     if is_scheduled(event):
-        return snapshot(event)
+        return snapshot(event, context)
     if is_queue_batch(event):
         return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                         context=context)

@@ -35,7 +35,7 @@ from vipcare.api.models.tiers import (
 )
 from vipcare.config import settings
 from vipcare.domain.tiers import Application, Combinator, TierPolicy, TierRule
-from vipcare.services import tiers
+from vipcare.services import basket, tiers
 from vipcare.tracing import make_tracer
 
 logger = Logger()
@@ -134,19 +134,19 @@ def decide(application_id: str, request: TierApplicationDecisionIn) -> TierAppli
 
 
 @app.get("/reports/threshold-advice",
-         summary="Suggested tier thresholds from real purchases (base line and per tier, with the figures used)",
+         summary="Suggested tier thresholds from every purchase of the brand (base line and per tier, with the "
+                 "figures used)",
          description="The method of docs/domain.md §2: base line = average item price x items per transaction, "
          "plus the intended growth (15-30%); per tier, the suggested upgrade threshold = the tier's average "
-         "12-month spend plus the growth. Computed from a bounded sample (members with a tier and their recent "
-         "sales), never a scan of the brand's purchases.",
+         "12-month spend plus the growth. From the brand's daily aggregate over every member and every sale of "
+         "the last 12 months (`source.as_of` says when it was taken; null figures before the first one).",
          tags=["reports"], security=SECURITY, responses=error_responses(403))
 @tracer.capture_method
 def threshold_advice(
     growth: Annotated[Decimal, Query(description="Intended growth, 0.15 to 0.30")] = Decimal("0.2"),
 ) -> ThresholdAdviceOut:
-    return ThresholdAdviceOut(**tiers.threshold_advice(current_caller(app), growth=growth, now=request_time(app),
-                                                       repo=wired.tiers, ledger=wired.ledger,
-                                                       directory=wired.directory))
+    return ThresholdAdviceOut(**basket.advice(current_caller(app), growth=growth, store=wired.basket,
+                                              tiers=wired.tiers))
 
 
 # ---- the job -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from .services.care_ports import CareDeps, Sms
 from .services.ports import (
+    BasketStore,
     BenefitRecords,
     BenefitStore,
     CaseArchive,
@@ -112,6 +113,7 @@ def purchase_ingestion() -> PurchaseIngestion:
 @dataclass(frozen=True, slots=True)
 class TierReevaluation:
     tiers: TierStore
+    basket: BasketStore
     members: MemberLookup
     ledger: Ledger
     directory: DirectoryReader
@@ -124,14 +126,15 @@ def tier_reevaluation() -> TierReevaluation:
     from .notify.events import EventPublisher
     from .notify.queues import TierReviewQueue
     from .notify.sns import SnsNotifier
+    from .store.basket import BasketRepository
     from .store.directory import DirectoryRepository
     from .store.ledger import LedgerRepository
     from .store.members import MemberRepository
     from .store.tiers import TierRepository
 
-    return TierReevaluation(tiers=TierRepository(), members=MemberRepository(), ledger=LedgerRepository(),
-                            directory=DirectoryRepository(), notifier=SnsNotifier(), events=EventPublisher(),
-                            queue=TierReviewQueue())
+    return TierReevaluation(tiers=TierRepository(), basket=BasketRepository(), members=MemberRepository(),
+                            ledger=LedgerRepository(), directory=DirectoryRepository(), notifier=SnsNotifier(),
+                            events=EventPublisher(), queue=TierReviewQueue())
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,16 +184,18 @@ class KpiReports:
     complaints: ComplaintStore
     directory: Directory
     ledger: Ledger
+    basket: BasketStore
 
 
 def kpi_reports() -> KpiReports:
+    from .store.basket import BasketRepository
     from .store.complaints import ComplaintRepository
     from .store.directory import DirectoryRepository
     from .store.kpis import KpiRepository
     from .store.ledger import LedgerRepository
 
     return KpiReports(kpis=KpiRepository(), complaints=ComplaintRepository(), directory=DirectoryRepository(),
-                      ledger=LedgerRepository())
+                      ledger=LedgerRepository(), basket=BasketRepository())
 
 
 @dataclass(frozen=True, slots=True)

@@ -356,33 +356,6 @@ def test_member_tier_view_is_scoped_like_the_card(member_id):
     assert view["progress"]["next_tier"]["spend_needed"] == "5000"
 
 
-# ---- threshold advice -----------------------------------------------------------------------------
-
-
-def test_threshold_advice_from_real_purchases_with_the_figures_used(member_id):
-    silver = enrol(phone="13900139001").body["member_id"]
-    buy(member_id, "12000", at=clock.now())  # 2 items each (see buy)
-    buy(member_id, "12000", at=clock.now())  # gold: 24,000 over 12 months
-    buy(silver, "6000", at=clock.now())  # silver
-    r = call("GET", "/reports/threshold-advice?growth=0.2", claims=SUPERVISOR)
-    assert r.status == 200, r.body
-    advice = r.body
-    assert advice["sample"]["members"] == 2 and advice["sample"]["transactions"] == 3
-    assert advice["base_line"] == {"average_item_price": "5000.00", "items_per_transaction": "2.00",
-                                   "average_ticket": "10000.00", "suggested": "12000.00"}
-    by_tier = {t["tier"]: t for t in advice["tiers"]}
-    assert by_tier["gold"]["average_spend_12m"] == "24000.00"
-    assert by_tier["gold"]["suggested_upgrade_spend_12m"] == "28800.00"
-    assert by_tier["gold"]["suggested_range"] == ["27600.00", "31200.00"]
-    assert by_tier["silver"]["members_sampled"] == 1 and by_tier["diamond"]["average_spend_12m"] is None
-
-
-def test_threshold_advice_growth_must_be_15_to_30_percent_and_needs_a_supervisor():
-    r = call("GET", "/reports/threshold-advice?growth=0.5", claims=SUPERVISOR)
-    assert r.status == 422 and r.field_names() == ["growth"]
-    assert call("GET", "/reports/threshold-advice", claims=CLERK_001).status == 403
-
-
 def give_back(member_id: str, amount: str, original: str, *, at: datetime = T0) -> None:
     p = Purchase(brand_id="demo", store_id="demo-001", transaction_id=uuid.uuid4().hex[:12], member_id=member_id,
                  kind=Kind.RETURN, amount=Decimal(amount), currency="CNY", items=1,

@@ -13,7 +13,7 @@ methods by keyword.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..domain.rewards import Reward
     from ..domain.stats import MemberStats
     from ..domain.tiers import Application, Decision, TierPolicy
+    from ..store.basket import BasketDay, BasketPart, RollMember
     from ..store.benefits import BenefitUse, Holder
     from ..store.complaints import Step
     from ..store.kpis import SnapshotMember
@@ -102,6 +103,26 @@ class Ledger(MemberFigures, PurchaseLedger, Protocol):
                 after: str | None = None) -> tuple[list[LedgerEntry], str | None]: ...
 
 
+# ---- the brand's basket (threshold advice) --------------------------------------------------
+
+
+class BasketStore(Protocol):
+    """The roll of members shard by shard, and the daily aggregate's parts and days."""
+
+    def roll_page(self, brand_id: str, shard: int, *, after: str | None,
+                  limit: int) -> tuple[list[RollMember], str | None]: ...
+
+    def parts(self, brand_id: str, day: date) -> dict[int, BasketPart]: ...
+
+    def save_part(self, brand_id: str, day: date, part: BasketPart) -> BasketPart: ...
+
+    def finish_day(self, brand_id: str, day: BasketDay) -> None: ...
+
+    def day_done(self, brand_id: str, day: date) -> bool: ...
+
+    def latest_day(self, brand_id: str) -> BasketDay | None: ...
+
+
 # ---- tiers --------------------------------------------------------------------------------
 
 
@@ -130,8 +151,6 @@ class TierStore(ManagerBook, Protocol):
     def add_policy(self, brand_id: str, policy: TierPolicy) -> None: ...
 
     def due(self, shard: int, now: datetime, *, limit: int) -> list[tuple[str, str, str]]: ...
-
-    def sample(self, shard: int, limit: int) -> list[tuple[str, str, str]]: ...
 
     def load(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], MemberTier]: ...
 

@@ -14,13 +14,11 @@ import logging
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from ..domain.access import Caller, Role, ensure_visible, require_role
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.members import Tier
-from ..domain.months import month_of
 from ..domain.privacy import redact
 from ..domain.tiers import (
     Decision,
@@ -36,7 +34,6 @@ from ..domain.tiers import (
     start_of,
     validate_policy,
 )
-from ..store.ledger import txn_key
 from ..store.tiers import (
     REVIEW_SHARDS,
     Application,
@@ -54,7 +51,6 @@ from .ports import (
     BrandSource,
     DirectoryReader,
     EventBus,
-    Ledger,
     ManagerBook,
     MemberLookup,
     ReviewQueue,
@@ -370,62 +366,3 @@ def decide_application(caller: Caller, application_id: str, approve: bool, note:
         ensure_manager(m.brand_id, m.member_id, m.store_id, after.tier, now=now, policy=policy, repo=repo,
                        directory=directory, notifier=notifier, current_manager=m.manager_id)
     return decided
-
-
-# ---- threshold advice ---------------------------------------------------------------------------
-
-
-ADVICE_SAMPLE_PER_SHARD = 50
-
-
-def threshold_advice(caller: Caller, *, growth: Decimal = Decimal("0.2"), now: datetime,
-                     per_shard: int = ADVICE_SAMPLE_PER_SHARD, repo: TierStore, ledger: Ledger,
-                     directory: BrandSource) -> dict[str, Any]:
-    """docs/domain.md §2's method on real purchases, from a bounded sample and never a Scan: up
-    to `per_shard` members per review shard (members with a tier), their figures (STATS) and
-    their recent transactions (TXN entries). Base line = average item price x items per
-    transaction x (1 + growth); per tier, the suggested upgrade threshold = the tier's average
-    12-month spend x (1 + growth)."""
-    require_role(caller, *SUPERVISOR_OR_ABOVE)
-    if not Decimal("0.15") <= growth <= Decimal("0.30"):
-        raise ValidationFailed("must be between 0.15 and 0.30", field="growth")
-    policy = tier_policy(caller.brand_id, repo=repo)
-    month = month_of(now, brand_settings(caller.brand_id, directory).timezone)
-    keys = [(b, m) for shard in range(REVIEW_SHARDS) for b, m, _ in repo.sample(shard, per_shard)
-            if b == caller.brand_id]
-    members = repo.load(keys)
-    stats = ledger.stats_many(caller.brand_id, [m for _, m in keys])
-    refs = [txn_key(r.removeprefix("txn:")) for s in stats.values() for r in s.recent if r.startswith("txn:")]
-    sales = [e for e in ledger.entries(caller.brand_id, refs[:500]) if e.kind is not None
-             and e.kind.value == "sale" and e.status.value == "applied" and e.amount and e.items]
-    amount = sum((e.amount or Decimal(0) for e in sales), Decimal(0))
-    items = sum(int(e.items or 0) for e in sales)
-    q = Decimal("0.01")
-    item_price = (amount / items).quantize(q) if items else None
-    per_txn = (Decimal(items) / len(sales)).quantize(q) if sales else None
-    base = (item_price * per_txn).quantize(q) if item_price is not None and per_txn is not None else None
-    tiers_out = []
-    for rule in policy.rules[1:]:
-        in_tier = [m for m in members.values() if m.state.tier == rule.tier]
-        spends = [m.figures.spend_12m(month) for m in in_tier]
-        avg = (sum(spends, Decimal(0)) / len(spends)).quantize(q) if spends else None
-        tickets = [e.amount for e in sales if e.tier == rule.tier.value and e.amount is not None]
-        tiers_out.append({
-            "tier": rule.tier.value, "members_sampled": len(in_tier),
-            "average_spend_12m": str(avg) if avg is not None else None,
-            "average_ticket": str((sum(tickets, Decimal(0)) / len(tickets)).quantize(q)) if tickets else None,
-            "current_upgrade_spend_12m": str(rule.spend_12m),
-            "suggested_upgrade_spend_12m": str((avg * (1 + growth)).quantize(q)) if avg is not None else None,
-            "suggested_range": [str((avg * Decimal("1.15")).quantize(q)), str((avg * Decimal("1.30")).quantize(q))]
-            if avg is not None else None,
-        })
-    return {
-        "brand_id": caller.brand_id, "growth": str(growth), "policy_version": policy.version,
-        "sample": {"members": len(members), "transactions": len(sales), "per_shard": per_shard,
-                   "source": "members with a tier (review index) and their recent sales"},
-        "base_line": {"average_item_price": str(item_price) if item_price is not None else None,
-                      "items_per_transaction": str(per_txn) if per_txn is not None else None,
-                      "average_ticket": str(base) if base is not None else None,
-                      "suggested": str((base * (1 + growth)).quantize(q)) if base is not None else None},
-        "tiers": tiers_out,
-    }

@@ -155,6 +155,24 @@ def roll_key(brand_id: str, member_id: str) -> tuple[str, str]:
     return roll_pk(brand_id, zlib.crc32(member_id.encode()) % ROLL_SHARDS), member_id
 
 
+def read_members_table(keys: list[tuple[str, str]], *, consistent: bool = True) -> dict[tuple[str, str], Any]:
+    """Raw items of MembersTable by (pk, sk): BatchGetItem, 100 keys a request, unprocessed
+    keys asked again. Absent items are simply missing from the answer."""
+    table = settings().members_table
+    found: dict[tuple[str, str], Any] = {}
+    wanted = list(dict.fromkeys(keys))
+    for start in range(0, len(wanted), 100):
+        request: dict[str, Any] = {table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}}
+                                                    for pk, sk in wanted[start:start + 100]],
+                                           "ConsistentRead": consistent}}
+        while request:
+            response = dynamodb_client().batch_get_item(RequestItems=request)
+            for raw in response["Responses"].get(table, []):
+                found[(raw["pk"]["S"], raw["sk"]["S"])] = raw
+            request = response.get("UnprocessedKeys") or {}
+    return found
+
+
 class DueIndex(GlobalSecondaryIndex[Any]):
     """The sparse `due` index of the care and complaints tables: only items with something
     pending (a message to retry, a cadence review, an escalation check) carry due_pk/due_sk,

@@ -23,7 +23,6 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from ..config import settings
 from ..domain.members import Tier
 from ..domain.tiers import (
     Application,
@@ -36,7 +35,6 @@ from ..domain.tiers import (
     policy_from_document,
 )
 from .attributes import DateAttribute
-from .clients import dynamodb_client
 from .ledger import STATS_SK, StatsItem, stats_of
 from .models import (
     PROFILE_SK,
@@ -48,6 +46,7 @@ from .models import (
     lost_race,
     manager_key,
     member_pk,
+    read_members_table,
 )
 from .outbox import Outbox, PendingEvent
 
@@ -263,29 +262,10 @@ class TierRepository:
             out.append((brand_id, member_id, item.review_sk or ""))
         return out
 
-    def sample(self, shard: int, limit: int) -> list[tuple[str, str, str]]:
-        """The first `limit` members of a shard of the review index, whatever their date (a
-        bounded sample of members with a tier, for threshold advice)."""
-        out = []
-        for item in MemberItem.review.query(review_pk(shard), limit=limit):
-            brand_id, _, member_id = item.pk.removeprefix("BRAND#").partition("#MEMBER#")
-            out.append((brand_id, member_id, item.review_sk or ""))
-        return out
-
     def load(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], MemberTier]:
         """PROFILE and STATS of many members: BatchGetItem, 100 keys (50 members) per request."""
-        table = settings().members_table
-        wanted = [(member_pk(b, m), sk) for b, m in dict.fromkeys(keys) for sk in (PROFILE_SK, STATS_SK)]
-        found: dict[tuple[str, str], dict[str, Any]] = {}
-        for start in range(0, len(wanted), 100):
-            request: dict[str, Any] = {table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}}
-                                                        for pk, sk in wanted[start:start + 100]],
-                                               "ConsistentRead": True}}
-            while request:
-                response = dynamodb_client().batch_get_item(RequestItems=request)
-                for raw in response["Responses"].get(table, []):
-                    found[(raw["pk"]["S"], raw["sk"]["S"])] = raw
-                request = response.get("UnprocessedKeys") or {}
+        found = read_members_table([(member_pk(b, m), sk) for b, m in dict.fromkeys(keys)
+                                    for sk in (PROFILE_SK, STATS_SK)])
         out = {}
         for brand_id, member_id in dict.fromkeys(keys):
             profile = found.get((member_pk(brand_id, member_id), PROFILE_SK))

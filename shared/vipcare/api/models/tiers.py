@@ -123,8 +123,9 @@ class ThresholdAdviceOut(_Model):
     brand_id: str
     growth: str
     policy_version: int
-    sample: dict[str, object] = Field(description="members, transactions and how they were chosen")
+    source: dict[str, object] = Field(description="kind, as_of (when the daily aggregate was taken; null before "
+                                                  "the first), window [first, last month], members, transactions")
     base_line: dict[str, str | None] = Field(description="average_item_price, items_per_transaction, "
                                                          "average_ticket, suggested (with the growth)")
-    tiers: list[dict[str, object]] = Field(description="per tier: members_sampled, average_spend_12m, "
-                                                       "average_ticket, current and suggested upgrade spend")
+    tiers: list[dict[str, object]] = Field(description="per tier: members, average_spend_12m, average_ticket, "
+                                                       "current and suggested upgrade spend, suggested_range")
