@@ -85,3 +85,11 @@ def test_cost_model_prices_every_component_from_measured_figures():
     assert round(purchases["DynamoDB"], 2) == 5.25
     assert purchases["API Gateway (REST)"] == 3.5
     assert "SMS" in cost_model.report(m) and "per 100,000 members" in cost_model.report(m)
+
+
+def test_basket_bench_counts_every_member_once():
+    from tests.bench import basket_job
+
+    r = basket_job.measure(20)
+    assert r["counted"] == 20 and r["pages"] == 16  # one page per roll shard
+    assert "Scan" not in r["operations"]
