@@ -70,7 +70,10 @@ def test_export_holds_the_whole_purchase_history_with_lines():
     lined = dataclasses.replace(purchase(mid, "E-LINES", Kind.SALE, 1_000, 0, now=now),
                                 lines=(Line(sku="SCARF", quantity=1, unit_price=Decimal("10.00")),))
     consumer.ingest(lined, received_at=now, now=now)
+    assert call("POST", f"/members/{mid}/redemptions", {"redemption_id": "X-1", "points": 50, "reason": "gift"},
+                claims=SUPERVISOR).status == 201
     doc = call("GET", f"/members/{mid}/export", claims=SUPERVISOR).body
+    assert [(r["redemption_id"], r["points"], r["by"]) for r in doc["redemptions"]] == [("X-1", 50, "sup-1")]
     assert len(doc["purchases"]) == 105 and len({p["transaction_id"] for p in doc["purchases"]}) == 105
     (entry,) = [p for p in doc["purchases"] if p["transaction_id"] == "E-LINES"]
     assert entry["lines"] == [{"sku": "SCARF", "quantity": 1, "unit_price": "10.00", "discount_amount": "0",

@@ -258,6 +258,9 @@ class InMemoryLedger:
     def redemptions(self, brand_id: str, member_id: str, ids: list[str]) -> list[RedemptionItem]:
         return []  # redemptions are DynamoDB items: points tests use moto
 
+    def redemptions_of_member(self, brand_id: str, member_id: str) -> list[RedemptionItem]:
+        return []
+
     def history(self, brand_id: str, member_id: str, *, limit: int,
                 after: str | None = None) -> tuple[list[LedgerEntry], str | None]:
         """Applied entries of the member, newest first; the cursor is the last one's key."""

@@ -72,6 +72,8 @@ def export_member(caller: Caller, member_id: str, *, now: datetime,
                     "points_debt": stats.points.debt, "referrals": _plain(stats.referrals),
                     "last_purchase_at": _plain(stats.last_purchase_at)},
         "purchases": [_plain(e) for e in entries],
+        "redemptions": [_item(r, "redemption_id", "reward_id", "points", "reason", "redeemed_at", "by")
+                        for r in ledger.redemptions_of_member(caller.brand_id, member_id)],
         "tier_decisions": [_plain(d) for d in tiers.decisions(caller.brand_id, member_id, limit=100)],
         "messages": [_item(m, "occasion_key", "kind", "category", "status", "reason", "text", "created_at",
                            "sent_at") for m in care.messages.history(caller.brand_id, member_id)],

@@ -424,6 +424,11 @@ class LedgerRepository:
         keys = [(member_pk(brand_id, member_id), redemption_sk(r)) for r in ids]
         return list(RedemptionItem.batch_get(keys, consistent_read=True))
 
+    def redemptions_of_member(self, brand_id: str, member_id: str) -> list[RedemptionItem]:
+        """Every redemption of the member (one Query of their partition, oldest first)."""
+        return list(RedemptionItem.query(member_pk(brand_id, member_id),
+                                         RedemptionItem.sk.startswith(redemption_sk(""))))
+
     def commit(self, *, brand_id: str, entries: list[LedgerEntry], member_id: str | None = None,
                stats: MemberStats | None = None, profile_update: tuple[list[Action], Condition] | None = None,
                redemption: RedemptionItem | None = None, extra_puts: Sequence[Model] | None = None,

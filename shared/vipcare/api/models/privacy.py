@@ -15,6 +15,8 @@ class MemberExport(_Model):
     profile: dict[str, Any] = Field(description="the whole card, consent included")
     figures: dict[str, Any] = Field(description="spend, purchases and returns by month, point lots, referrals")
     purchases: list[dict[str, Any]] = Field(description="every applied sale and return, newest first, with lines")
+    redemptions: list[dict[str, Any]] = Field(description="every points redemption: reward, points, reason, "
+                                                          "when, by whom")
     tier_decisions: list[dict[str, Any]]
     messages: list[dict[str, Any]]
     contacts: list[dict[str, Any]]
