@@ -60,6 +60,20 @@ def test_a_sale_with_lines_and_a_discount_is_kept_whole(member_id):
     assert [(x["sku"], x["quantity"], x["unit_price"], x["discount_amount"]) for x in record["lines"]] == [
         ("SCARF-RED", 2, "300.00", "60.00"), ("BAG-01", 1, "1000.00", "0.00")]
     assert record["lines"][0]["name"] == "Silk scarf" and record["lines"][1]["category"] == "bags"
+    assert record["recorded_by"] == "demo-001-admin"  # the staff id of the intake's caller
+
+
+def test_a_pos_event_is_recorded_by_its_source(member_id):
+    """Purchases from the bus carry no staff: the entry says which system sent them."""
+    import json
+
+    from vipcare.domain.purchases import parse_message
+
+    event = {"detail-type": "Purchase", "source": "pos.store-7", "time": NOW.isoformat(),
+             "detail": {**sale("EV-1", "10.00", member_id), "brand_id": "demo"}}
+    purchase, _ = parse_message(json.dumps(event), now=NOW)
+    assert purchase.submitted_by == "event:pos.store-7"
+    assert purchase.fingerprint() == parse_message(json.dumps({**event, "source": "other"}), now=NOW)[0].fingerprint()
 
 
 @pytest.mark.parametrize(("change", "field"), [

@@ -147,4 +147,5 @@ def purchase_record_out(e: Any) -> PurchaseRecordOut:
         original_transaction_id=e.original_transaction_id,
         returned=f"{e.returned:.2f}" if sale else None,
         returns=[ReturnAppliedOut(store_id=r.store_id, transaction_id=r.transaction_id, amount=f"{r.amount:.2f}",
-                                  points=r.points, occurred_at=r.occurred_at) for r in e.returns])
+                                  points=r.points, occurred_at=r.occurred_at) for r in e.returns],
+        recorded_by=e.submitted_by)

@@ -3,6 +3,7 @@ figures. Every function is pure; `now` and the brand's limits are passed in."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -109,6 +110,9 @@ class Purchase:
     original_transaction_id: str | None = None
     lines: tuple[Line, ...] = ()
     discount_amount: Decimal = Decimal(0)  # on the whole sale, beyond the lines' own discounts
+    # Who recorded it (the intake's staff id, or `event:<source>` for a POS event): kept with the
+    # entry for the audit, never part of the payload (the same sale sent by two clerks is one).
+    submitted_by: str | None = field(default=None, compare=False)
 
     @property
     def total_discount(self) -> Decimal:
@@ -157,13 +161,18 @@ def parse_message(body: str, *, now: datetime) -> tuple[Purchase, datetime]:
     if not isinstance(data, dict):
         raise ValidationFailed("message body is not an object", field="body")
     received_at = data.get("received_at")
+    submitted_by = data.get("submitted_by")
     if "detail-type" in data:  # EventBridge envelope
         received_at = data.get("time")
+        submitted_by = f"event:{data.get('source') or 'unknown'}"
         data = data.get("detail")
         if not isinstance(data, dict):
             raise ValidationFailed("event has no detail object", field="detail")
     try:
-        return _purchase(data), _moment(received_at) if received_at else now
+        purchase = _purchase(data)
+        if submitted_by:
+            purchase = dataclasses.replace(purchase, submitted_by=str(submitted_by)[:128])
+        return purchase, _moment(received_at) if received_at else now
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise ValidationFailed(f"malformed purchase: {type(exc).__name__}", field="body") from None
 

@@ -117,6 +117,7 @@ class TxnItem(MembersTableModel):
     discount_amount = DecimalAttribute(null=True)  # on the whole sale (the lines carry their own)
     returned_lines = MonthlyCounts(null=True)  # sale: sku -> quantity returns took back
     returns = ListAttribute(of=ReturnMap, null=True)  # sale: the returns applied against it
+    submitted_by = UnicodeAttribute(null=True)  # who recorded it (staff id, or event:<source>)
     tier_change: MapAttribute[str, Any] = MapAttribute(null=True)  # {from, to, spend_12m, purchases_6m, policy_version}
     event_pending = BooleanAttribute(null=True)  # TierChanged not yet published
     revision = IntegerAttribute(default=1)  # every replacement is conditioned on the one read
@@ -193,6 +194,7 @@ class LedgerEntry:
     discount_amount: Decimal = Decimal(0)
     returned_lines: dict[str, int] = field(default_factory=dict)
     returns: list[ReturnApplied] = field(default_factory=list)
+    submitted_by: str | None = None
     tier_change: dict[str, Any] | None = None
     event_pending: bool = False
     revision: int = 0  # 0: not stored yet
@@ -204,7 +206,7 @@ class LedgerEntry:
                         member_id=self.member_id, kind=self.kind, amount=self.amount,
                         currency=self.currency or "", items=int(self.items or 0), occurred_at=self.occurred_at,
                         original_transaction_id=self.original_transaction_id, lines=self.lines,
-                        discount_amount=self.discount_amount)
+                        discount_amount=self.discount_amount, submitted_by=self.submitted_by)
 
     def as_sale_record(self) -> SaleRecord:
         """What a return against this sale needs to know of it."""
@@ -226,13 +228,14 @@ def entry_from_purchase(p: Purchase, status: Status, **values: Any) -> LedgerEnt
     return LedgerEntry(brand_id=p.brand_id, store_id=p.store_id, transaction_id=p.transaction_id, status=status,
                        member_id=p.member_id, kind=p.kind, amount=p.amount, currency=p.currency, items=p.items,
                        occurred_at=p.occurred_at, original_transaction_id=p.original_transaction_id,
-                       lines=p.lines, discount_amount=p.discount_amount, fingerprint=p.fingerprint(), **values)
+                       lines=p.lines, discount_amount=p.discount_amount, submitted_by=p.submitted_by,
+                       fingerprint=p.fingerprint(), **values)
 
 
 _ENTRY_FIELDS = ("member_id", "kind", "amount", "currency", "items", "occurred_at", "original_transaction_id",
                  "fingerprint", "reason", "received_at", "applied_at", "month", "points", "multiplier", "tier",
                  "returned", "points_clawed", "held_returns", "lines", "discount_amount", "returned_lines",
-                 "returns", "tier_change", "event_pending")
+                 "returns", "submitted_by", "tier_change", "event_pending")
 
 
 def _entry(item: TxnItem) -> LedgerEntry:

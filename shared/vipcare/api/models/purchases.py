@@ -182,6 +182,7 @@ class PurchaseRecordOut(_Model):
     original_transaction_id: str | None = Field(description="A return: the sale it takes back from")
     returned: str | None = Field(description="A sale: the amount returned so far")
     returns: list[ReturnAppliedOut] = Field(description="A sale: the returns applied against it")
+    recorded_by: str | None = Field(description="Who recorded it: the staff id of the intake, or event:<source>")
 
 
 class PurchaseHistoryOut(_Model):
