@@ -7,10 +7,13 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.support import clock
 from vipcare.domain.basket import BasketTotals, threshold_advice
+from vipcare.domain.months import shift
 from vipcare.domain.stats import MemberStats
 
-MONTHS = ["2025-01", "2025-02", "2025-03"]
+THIS_MONTH = clock.brand_month(clock.now())
+MONTHS = [shift(THIS_MONTH, -2), shift(THIS_MONTH, -1), THIS_MONTH]  # a window ending this month
 TIERS = [("silver", Decimal("5000")), ("gold", Decimal("20000")), ("diamond", Decimal("50000"))]
 
 sales = st.lists(st.tuples(st.sampled_from(MONTHS), st.integers(1, 500_00), st.integers(1, 9)), max_size=6)
@@ -55,8 +58,8 @@ def test_shards_merged_equal_one_fold_over_everyone(left, right):
 
 
 def test_months_without_basket_counts_and_erased_members():
-    old = MemberStats(spend={"2025-01": Decimal("900")})  # figures from before the basket counts
-    gone = stats_of([("2025-02", 10_000, 2)])
+    old = MemberStats(spend={MONTHS[0]: Decimal("900")})  # figures from before the basket counts
+    gone = stats_of([(MONTHS[1], 10_000, 2)])
     totals = BasketTotals()
     totals.add("gold", old, MONTHS)
     totals.add("silver", gone, MONTHS, on_card=False)

@@ -18,6 +18,10 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+# Reports and decisions that need someone above the shop floor (tier decisions, advice).
+SUPERVISOR_OR_ABOVE = (Role.SUPERVISOR, Role.DEPARTMENT_HEAD, Role.VICE_PRESIDENT, Role.ADMIN)
+
+
 # The escalation ladder (docs/domain.md §5): agent -> supervisor -> department head -> VP.
 LADDER: tuple[Role, ...] = (
     Role.STORE_STAFF,

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ..domain.access import Caller, require_role
+from ..domain.access import SUPERVISOR_OR_ABOVE, Caller, require_role
 from ..domain.basket import GROWTH_RANGE, BasketTotals, threshold_advice
 from ..domain.errors import ValidationFailed
 from ..domain.months import month_of, window
@@ -27,7 +27,6 @@ from .brands import brand_settings
 from .care_ports import StaffDirectory
 from .limits import tier_policy
 from .ports import BasketStore, PolicySource
-from .tiers import SUPERVISOR_OR_ABOVE
 
 PAGE = 100  # members per page: 2 BatchGetItem requests (PROFILE + STATS)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from ..domain.access import Caller, Role, ensure_visible, require_role
+from ..domain.access import SUPERVISOR_OR_ABOVE, Caller, Role, ensure_visible, require_role
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.members import Tier
 from ..domain.privacy import redact
@@ -60,7 +60,6 @@ from .ports import (
 
 log = logging.getLogger("vipcare.tiers")
 
-SUPERVISOR_OR_ABOVE = (Role.SUPERVISOR, Role.DEPARTMENT_HEAD, Role.VICE_PRESIDENT, Role.ADMIN)
 
 
 def review_instant(brand_id: str, day: date | None, directory: BrandSource) -> datetime | None:
