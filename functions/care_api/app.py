@@ -1,5 +1,6 @@
-"""Care API: a member's messages and contact log, staff tasks and a manager's book, and the
-brand's SMS templates and care settings (docs/reminders.md). API Gateway is its only trigger;
+"""Care API: a member's messages and contact log, staff tasks and a manager's book, member
+search and segments (call lists), and the brand's SMS templates and care settings
+(docs/reminders.md, docs/lists.md). API Gateway is its only trigger;
 the hourly care job and the bus events are functions/reminder_dispatch.
 
 Thin by design: parse the request, call the care services (reminders, contacts, tasks,
@@ -7,9 +8,11 @@ care_settings) with the collaborators wired once below, shape the response with
 vipcare.api.presenters.
 """
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -27,8 +30,11 @@ from vipcare.api.models.care import (
     TemplateIn,
     TemplateOut,
 )
-from vipcare.api.presenters import book_entry_out, contact_out, message_out, task_out
-from vipcare.services import care_settings, contacts, reminders, tasks
+from vipcare.api.models.lists import MemberFiltersIn, MemberListOut, SegmentCreate, SegmentOut, TierId
+from vipcare.api.presenters import book_entry_out, contact_out, member_list_out, message_out, segment_out, task_out
+from vipcare.domain.members import Tier
+from vipcare.domain.segments import MemberFilters
+from vipcare.services import care_settings, contacts, member_lists, reminders, tasks
 from vipcare.tracing import make_tracer
 
 logger = Logger()
@@ -36,6 +42,7 @@ tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
 CARE = wiring.care()  # the real collaborators, once per cold start
+LISTS = wiring.member_lists()
 
 TAGS = ["care"]
 
@@ -124,6 +131,108 @@ def put_template(kind: str, language: str, request: TemplateIn) -> TemplateOut:
 @tracer.capture_method
 def put_settings(request: CareSettingsIn) -> dict[str, Any]:
     return care_settings.put_settings(current_caller(app), request, now=request_time(app), store=CARE.settings)
+
+
+# ---- member lists (docs/lists.md) ----------------------------------------------------------------
+
+MONEY_QUERY = r"^\d{1,12}(\.\d{1,2})?$"
+CURSOR = Annotated[str | None, Query(max_length=2048, description="`next` of the previous page")]
+
+
+@app.get("/members/search", summary="Find members by tier, store, manager, birthday month, inactivity, spend, "
+         "hobby or consent; paged", description="Store staff and managers search their own store. Each page "
+         "reads a bounded part of one index, so it may hold fewer than `limit` members with a `next`.",
+         tags=["lists"], security=SECURITY, responses=error_responses(403, 422))
+@tracer.capture_method
+def search_members(
+    tier: Annotated[TierId | None, Query()] = None,
+    store_id: Annotated[str | None, Query(max_length=64)] = None,
+    manager_id: Annotated[str | None, Query(max_length=64)] = None,
+    birthday_month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    no_purchase_days: Annotated[int | None, Query(ge=1, le=3660)] = None,
+    spend_12m_min: Annotated[str | None, Query(pattern=MONEY_QUERY)] = None,
+    spend_12m_max: Annotated[str | None, Query(pattern=MONEY_QUERY)] = None,
+    hobby: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    sms_consent: Annotated[bool | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: CURSOR = None,
+) -> MemberListOut:
+    filters = MemberFilters(tier=Tier(tier) if tier else None, store_id=store_id, manager_id=manager_id,
+                            birthday_month=birthday_month, no_purchase_days=no_purchase_days,
+                            spend_12m_min=Decimal(spend_12m_min) if spend_12m_min else None,
+                            spend_12m_max=Decimal(spend_12m_max) if spend_12m_max else None, hobby=hobby,
+                            sms_consent=sms_consent)
+    page = member_lists.search(current_caller(app), filters, limit=limit, after=after, now=request_time(app),
+                               deps=LISTS)
+    return member_list_out(page)
+
+
+@app.post("/segments", summary="Save a list's filters under a name (a segment)",
+          description="Send an `Idempotency-Key` header to make retries safe.", tags=["lists"], security=SECURITY,
+          responses=error_responses(403, 422, success=201, description="Saved"))
+@tracer.capture_method
+def create_segment(
+    request: SegmentCreate,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias=idempotency.HEADER, max_length=128, description="Makes a retried POST return the first response"),
+    ] = None,
+) -> Response[SegmentOut]:
+    caller = current_caller(app)
+
+    def work() -> dict[str, Any]:
+        segment = member_lists.create_segment(caller, request.name, _filters(request.filters), now=request_time(app),
+                                              deps=LISTS)
+        return {"status": 201, "body": segment_out(segment).model_dump(mode="json")}
+
+    result = idempotency.run_once(idempotency_key, scope=f"{caller.brand_id}#segment",
+                                  payload=request.model_dump(mode="json"), compute=work)
+    return json_response(result["status"], result["body"])
+
+
+def _filters(f: MemberFiltersIn) -> MemberFilters:
+    return MemberFilters.from_document(f.model_dump(exclude_none=True))
+
+
+@app.get("/segments", summary="The brand's segments, newest first", tags=["lists"], security=SECURITY)
+@tracer.capture_method
+def list_segments() -> list[SegmentOut]:
+    return [segment_out(s) for s in member_lists.segments(current_caller(app), deps=LISTS)]
+
+
+@app.get("/segments/<segment_id>", summary="A segment's name and filters", tags=["lists"], security=SECURITY,
+         responses=error_responses(404))
+@tracer.capture_method
+def get_segment(segment_id: Annotated[str, Path(max_length=64)]) -> SegmentOut:
+    return segment_out(member_lists.get_segment(current_caller(app), segment_id, deps=LISTS))
+
+
+@app.get("/segments/<segment_id>/members", summary="Who matches the segment now, paged", tags=["lists"],
+         security=SECURITY, responses=error_responses(404, 422))
+@tracer.capture_method
+def segment_members(segment_id: Annotated[str, Path(max_length=64)],
+                    limit: Annotated[int, Query(ge=1, le=200)] = 50, after: CURSOR = None) -> MemberListOut:
+    page = member_lists.segment_members(current_caller(app), segment_id, limit=limit, after=after,
+                                        now=request_time(app), deps=LISTS)
+    return member_list_out(page)
+
+
+@app.get("/segments/<segment_id>/export", summary="The segment as a call list, CSV (supervisor and above; audited)",
+         description="Columns: member_no, name, phone, tier, store_id, last_purchase (brand date), spend_12m, "
+         "manager_id, manager_name. Up to 5000 rows an answer; when there are more, the `X-Next-Cursor` "
+         "header is the `after` of the rest.", tags=["lists"], security=SECURITY,
+         responses={200: {"description": "The call list", "content": {"text/csv": {}}},
+                    **error_responses(403, 404, 422, success=None)})
+@tracer.capture_method
+def export_segment(segment_id: Annotated[str, Path(max_length=64)], after: CURSOR = None) -> Response[str]:
+    caller = current_caller(app)
+    text, cursor, rows = member_lists.export_segment(caller, segment_id, after=after, now=request_time(app),
+                                                     deps=LISTS)
+    logger.info("segment exported", extra={"segment_id": segment_id, "rows": rows, "by": caller.source})
+    headers = {"Content-Disposition": f'attachment; filename="{segment_id}.csv"', "Cache-Control": "no-store"}
+    if cursor:
+        headers["X-Next-Cursor"] = cursor
+    return Response(status_code=200, content_type="text/csv; charset=utf-8", body=text, headers=headers)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

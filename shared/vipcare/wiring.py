@@ -44,6 +44,7 @@ from .services.ports import (
 
 if TYPE_CHECKING:
     from .services.ingestion import Ingestor
+    from .services.member_lists import ListDeps
     from .services.staffing import StaffingDeps
 
 
@@ -244,3 +245,13 @@ def care(*, sms: Sms | None = None) -> CareDeps:
                     cadence=CadenceRepository(), settings=CareSettingsRepository(), audiences=AudienceIndex(),
                     members=MemberRepository(), figures=LedgerRepository(), kpis=KpiRepository(),
                     directory=DirectoryRepository(), sms=sms or SnsNotifier(), complaints=ComplaintRepository())
+
+
+def member_lists() -> ListDeps:
+    """Search, segments and call lists (the care API)."""
+    from .services.member_lists import ListDeps
+    from .store.directory import DirectoryRepository
+    from .store.member_lists import MemberListRepository
+    from .store.segments import SegmentRepository
+
+    return ListDeps(lists=MemberListRepository(), segments=SegmentRepository(), directory=DirectoryRepository())

@@ -31,8 +31,8 @@ from vipcare.store.ledger import (
     StatsItem,
     TxnItem,
     _entry,
-    _stats_item,
     _txn_item,
+    stats_item,
     stats_of,
 )
 
@@ -70,7 +70,7 @@ class InMemoryLedger(LedgerRepository):
         for e in entries:
             self.txn_raw[(e.store_id, e.transaction_id)] = _txn_item(e).serialize()
         if stats is not None and member_id is not None:
-            self.stats_raw[member_id] = _stats_item(brand_id, member_id, stats).serialize()
+            self.stats_raw[member_id] = stats_item(brand_id, member_id, stats).serialize()
         if profile_update is not None and member_id is not None and entries and entries[0].tier_change:
             self.profiles[member_id] = {**self.profiles[member_id], "tier": {"S": entries[0].tier_change["to"]}}
         for item in extra_puts or []:

@@ -41,6 +41,7 @@ RULES: dict[tuple[str, str], tuple[dict | None, tuple[dict, ...], bool]] = {
     ("post", "/complaints/{complaint_id}/notes"): ({"text": "called back"}, (), False),
     ("post", "/complaints/{complaint_id}/resolve"): ({"resolution": "refunded"}, (), False),
     ("delete", "/members/{member_id}"): (None, (SUPERVISOR, MANAGER, STORE_STAFF), True),
+    ("get", "/members/search"): (None, (), False),
     ("get", "/members/{member_id}"): (None, (), True),
     ("patch", "/members/{member_id}"): ({"notes": "x"}, (), True),
     ("get", "/members/{member_id}/benefits"): (None, (), True),
@@ -58,6 +59,11 @@ RULES: dict[tuple[str, str], tuple[dict | None, tuple[dict, ...], bool]] = {
     ("get", "/members/{member_id}/tier"): (None, (), True),
     ("post", "/members/{member_id}/tier-applications"): ({"target_tier": "gold", "reason": "VIP client"}, (), True),
     ("get", "/purchases/{store_id}/{transaction_id}"): (None, (), False),
+    ("post", "/segments"): ({"name": "Gold", "filters": {"tier": "gold"}}, (), False),
+    ("get", "/segments"): (None, (), False),
+    ("get", "/segments/{segment_id}"): (None, (), False),
+    ("get", "/segments/{segment_id}/members"): (None, (), False),
+    ("get", "/segments/{segment_id}/export"): (None, (MANAGER, STORE_STAFF), False),
     ("get", "/staff/{staff_id}"): (None, (), False),
     ("patch", "/staff/{staff_id}"): ({"capacity": 5}, (SUPERVISOR, MANAGER), False),
     ("post", "/staff/{staff_id}/departure"): ({}, (MANAGER, STORE_STAFF), False),
@@ -111,7 +117,9 @@ def world() -> dict[str, str]:
     call("POST", "/purchases", {"transaction_id": "T-1", "member_id": member_id, "store_id": "demo-001",
                                 "kind": "sale", "amount": "10.00", "currency": "CNY", "items": 1,
                                 "occurred_at": clock.now().isoformat()}, claims=ADMIN)
-    return {"member_id": member_id, "complaint_id": complaint, "staff_id": "mgr-1", "brand_id": "demo",
+    segment = call("POST", "/segments", {"name": "Everyone", "filters": {}}, claims=ADMIN).body["segment_id"]
+    return {"member_id": member_id, "complaint_id": complaint, "segment_id": segment, "staff_id": "mgr-1",
+            "brand_id": "demo",
             "kind": "birthday", "language": "en", "task_id": f"cadence.{clock.brand_month(clock.now())}",
             "application_id": application,
             "store_id": "demo-001", "transaction_id": "T-1", "reward_id": "mug"}
@@ -145,7 +153,8 @@ def test_another_brand_never_reaches_this_brands_objects(world):
 def test_collections_show_another_brand_nothing_of_this_brand(world):
     queries = {"/members": "?phone=13800138950", "/reports/complaints": "?period=2026-12",
                "/reports/kpis": "?period=2026-12", "/reports/kpis/history": "?from=2026-11&to=2026-12",
-               "/reports/threshold-advice": "", "/complaints": "?status=assigned", "/stores": ""}
+               "/reports/threshold-advice": "", "/complaints": "?status=assigned", "/stores": "",
+               "/members/search": "", "/segments": ""}
     for path, query in queries.items():
         r = call("GET", path + query, claims=OTHER_BRAND_ADMIN)
         text = str(r.body)

@@ -41,7 +41,7 @@ def test_same_phone_in_any_format_is_409_with_the_existing_member(again):
     assert r.status == 409
     assert r.body["error"] == "member_exists"
     assert r.body["member_id"] == first.body["member_id"]
-    assert count_items("MembersTable") == 2  # one member + its phone claim
+    assert count_items("MembersTable") == 3  # one member, its phone claim and its figures
 
 
 def test_concurrent_enrolments_of_one_phone_create_one_member():
@@ -82,7 +82,7 @@ def test_concurrent_enrolments_of_one_phone_create_one_member():
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["created"] + ["member_exists"] * 5
-    assert count_items("MembersTable") == 2
+    assert count_items("MembersTable") == 3
 
 
 @pytest.mark.parametrize("header", ["Idempotency-Key", "idempotency-key"])
@@ -91,7 +91,7 @@ def test_idempotency_key_replays_the_first_response(header):
     retry = enrol(headers={header: "pos-7-req-1"})
     assert first.status == retry.status == 201
     assert retry.body == first.body
-    assert count_items("MembersTable") == 2
+    assert count_items("MembersTable") == 3
 
 
 def test_idempotency_key_reused_with_another_body_is_refused():
@@ -100,7 +100,7 @@ def test_idempotency_key_reused_with_another_body_is_refused():
     r = enrol(headers=key, phone="13800138009")
     assert r.status == 409
     assert r.field_names() == ["Idempotency-Key"]
-    assert count_items("MembersTable") == 2
+    assert count_items("MembersTable") == 3
 
 
 def test_idempotency_keys_are_scoped_per_brand():

@@ -514,10 +514,10 @@ def test_concurrent_runs_send_an_occasion_once(directory):
 def give_points(member_id: str, lots: dict[str, int], today: date) -> None:
     """The member's STATS as a purchase history would leave them (prune() keeps the index key)."""
     from vipcare.domain.points import PointsLedger
-    from vipcare.domain.stats import MemberStats
     from vipcare.store.ledger import LedgerRepository
 
-    stats = MemberStats(points=PointsLedger(lots=dict(lots)))
+    stats = LedgerRepository().stats("demo", member_id)  # as enrolment left them
+    stats.points = PointsLedger(lots=dict(lots))
     stats.prune(today, 24)
     LedgerRepository().commit(brand_id="demo", member_id=member_id, stats=stats, entries=[])
 

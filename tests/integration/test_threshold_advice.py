@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -100,16 +100,19 @@ def test_an_interrupted_run_resumes_where_it_stopped_and_counts_each_member_once
     expected_amount = sum(Decimal(100 + n) for n in range(40))
     expected_items = sum(1 + n % 3 for n in range(40))
 
+    # three runs an hour apart on one local day, whatever the hour the test runs at
+    day_start = datetime.combine(clock.local_day(NOW), time(1), clock.brand_zone()).astimezone(UTC)
     calls = itertools.count()
-    first = basket.run_basket(NOW, store=kpi.basket, directory=directory, out_of_time=lambda: next(calls) >= 6)
-    assert first.stopped == "time" and first.finished == []
+    first = basket.run_basket(day_start, store=kpi.basket, directory=directory, out_of_time=lambda: next(calls) >= 6,
+                              page=5)
+    assert first.stopped == "time" and "demo" not in first.finished
     assert advice()["source"]["as_of"] is None  # nothing published from half a roll
-    second = basket.run_basket(NOW + timedelta(hours=1), store=kpi.basket, directory=directory)
+    second = basket.run_basket(day_start + timedelta(hours=1), store=kpi.basket, directory=directory, page=5)
     assert "demo" in second.finished and first.members + second.members == 40
     day = kpi.basket.latest_day("demo")
     assert day is not None and (day.totals.members, day.totals.sales) == (40, 40)
     assert (day.totals.amount, day.totals.items) == (expected_amount, expected_items)
-    again = basket.run_basket(NOW + timedelta(hours=2), store=kpi.basket, directory=directory)
+    again = basket.run_basket(day_start + timedelta(hours=2), store=kpi.basket, directory=directory)
     assert again.pages == 0 and again.finished == []  # the day is done: nothing read again
 
 

@@ -395,7 +395,7 @@ def test_a_referral_is_credited_once_to_the_referrer_as_qualifying_spend(member_
         assert r.status == 201
     stats = LedgerRepository().stats("demo", member_id)
     assert len(stats.referrals) == 2 and stats.spend == {"2026-11": Decimal("1000")}
-    assert stats.version == 3  # the sale, then each credit: a purchase that read before retries
+    assert stats.version == 4  # enrolment, the sale, then each credit: a purchase that read before retries
     again = enrol(phone="13900139100", referrer_member_id=member_id, at=T0)  # the same phone: 409, no new credit
     assert again.status == 409 and len(LedgerRepository().stats("demo", member_id).referrals) == 2
     # 1,100 spent + 2 x 1,000 credit = 3,100: silver (the credits count in the month the

@@ -32,6 +32,7 @@ class ApiResponse:
     status: int
     body: Any
     headers: dict[str, str]
+    text: str = ""  # the raw body (a CSV answer has no JSON `body`)
 
     def field_names(self) -> list[str]:
         return [f["field"] for f in self.body.get("fields", [])]
@@ -53,9 +54,13 @@ def call(method: str, url: str, body: Any = None, *, claims: dict[str, str] | No
                             query=parse_qs(parts.query), headers=hdrs, body=text, claims=claims,
                             received_at=at)
         result = handler_for(route.code_uri, route.handler)(event, LambdaContext())
-        payload = result.get("body")
-        return ApiResponse(int(result["statusCode"]), json.loads(payload) if payload else None,
-                           result.get("headers") or {})
+        payload = result.get("body") or ""
+        out_headers = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            out_headers.setdefault(name, ", ".join(values))
+        is_json = out_headers.get("Content-Type", "application/json").startswith("application/json")
+        return ApiResponse(int(result["statusCode"]), json.loads(payload) if payload and is_json else None,
+                           out_headers, payload)
     raise AssertionError(f"no route {method} {parts.path} in template.yaml")
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from vipcare.domain.directory import BrandSettings, Staff
+from vipcare.domain.directory import BrandSettings, Staff, Store
 from vipcare.domain.members import Member
 from vipcare.domain.reminders import DailyBudget, HolidayRun, Message, Status
 from vipcare.domain.stats import MemberStats
@@ -274,6 +274,9 @@ class FakeDirectory:
 
     def staff_of_store(self, brand_id: str, store_id: str, role: Any = None) -> list[Staff]:
         return [s for s in self._staff.values() if s.store_id == store_id and (role is None or s.role == role)]
+
+    def stores(self, brand_id: str) -> list[Store]:
+        return []
 
 
 @dataclass

@@ -23,6 +23,7 @@ from .models.benefits import (
 from .models.care import BookEntryOut, ContactOut, MessageOut, TaskOut
 from .models.complaints import ComplaintOut, ComplaintSummary, HistoryOut
 from .models.directory import StaffOut, StoreOut
+from .models.lists import ListedMemberOut, MemberFiltersIn, MemberListOut, SegmentOut
 from .models.members import ConsentOut, FamilyMemberOut, MemberCard
 from .models.purchases import LineOut, PurchaseHistoryOut, PurchaseRecordOut, ReturnAppliedOut
 
@@ -87,6 +88,19 @@ def contact_out(c: Any, *, completed_task_id: str | None = None) -> ContactOut:
 
 def book_entry_out(e: Any) -> BookEntryOut:
     return BookEntryOut(**vars(e))
+
+
+def member_list_out(page: Any) -> MemberListOut:
+    """A page of a member list (services.member_lists.ListPage); the phone stays out of it."""
+    return MemberListOut(next=page.next, members=[
+        ListedMemberOut(member_id=m.member_id, member_no=m.member_no, name=m.name, tier=m.tier, store_id=m.store_id,
+                        manager_id=m.manager_id, last_purchase_at=m.last_purchase_at,
+                        spend_12m=f"{m.spend_12m:.2f}") for m in page.members])
+
+
+def segment_out(s: Any) -> SegmentOut:
+    return SegmentOut(segment_id=s.segment_id, name=s.name, filters=MemberFiltersIn(**s.filters.as_document()),
+                      created_by=s.created_by, created_at=s.created_at)
 
 
 def benefits_out(c: Any) -> BenefitsOut:

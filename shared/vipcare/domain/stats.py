@@ -32,11 +32,19 @@ class MemberStats:
     referrals: set[str] = field(default_factory=set)
     points: PointsLedger = field(default_factory=PointsLedger)
     last_purchase_at: datetime | None = None
+    # When the figures began (the enrolment): with no purchase yet, the member's last activity
+    since: datetime | None = None
     recent: list[str] = field(default_factory=list)  # movement references, newest first
     version: int = 0  # optimistic concurrency: every write is conditioned on it
     # The next day the member is due a "points expiring" notice (sparse index key), recomputed
     # from the lots at every write by prune().
     points_notice_on: date | None = None
+
+    @property
+    def last_active_at(self) -> datetime | None:
+        """The last purchase, or the enrolment before the first: what "no purchase for N days"
+        is measured from."""
+        return self.last_purchase_at or self.since
 
     def spend_12m(self, current_month: str) -> Decimal:
         return sum((self.spend.get(m, Decimal(0)) for m in window(current_month, SPEND_WINDOW_MONTHS)),

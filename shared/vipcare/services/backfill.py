@@ -1,6 +1,7 @@
 """One-off backfill of the sparse indexes for members who existed before this release: the
 holiday audience key (consenting members), the cadence review (silver and above), the next
-points-expiring notice, the brand roll and the purchase history (`listing` index). New and
+points-expiring notice, the store rolls, the last-activity listing and the purchase history
+(`listing` index). New and
 changed members get these from their own writes; this fills
 in the rest once. Safe to run again: every write is conditional on the key being absent.
 
@@ -34,11 +35,16 @@ def backfill_care(now: datetime, *, care: CareDeps, segment: int = 0, segments: 
             done["audience_keys"] += 1
         if not on_roll and scan.add_roll_key(member):
             done["roll_keys"] += 1
+        if scan.add_enrolment_figures(member):
+            done["activity_keys"] += 1
         if cadence_months(member.tier) is not None and care.cadence.get(member.brand_id, member.member_id) is None:
             tasks.tier_changed(member, member.tier.value)  # the first review is due today
             done["cadence_reviews"] += 1
-    for brand_id, member_id, stats, has_notice in scan.figures():
+    for brand_id, member_id, stats, has_notice, has_activity in scan.figures():
         done["stats"] += 1
+        if not has_activity and stats.last_purchase_at and scan.add_active_key(brand_id, member_id,
+                                                                                stats.last_purchase_at):
+            done["activity_keys"] += 1
         if has_notice:
             continue
         day = stats.points.next_notice(local_day(now, brand_settings(brand_id, care.directory).timezone),
@@ -53,4 +59,4 @@ def backfill_care(now: datetime, *, care: CareDeps, segment: int = 0, segments: 
 
 def summary(done: Counter[str]) -> dict[str, Any]:
     return {k: done.get(k, 0) for k in ("profiles", "audience_keys", "cadence_reviews", "stats", "points_notices",
-                                        "roll_keys", "history_keys")}
+                                        "roll_keys", "history_keys", "activity_keys")}

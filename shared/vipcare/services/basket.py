@@ -2,7 +2,7 @@
 the threshold advice read from it (docs/tiers.md, "Threshold advice").
 
 No sale writes anything for this: each member's STATS already hold their sales, items and
-amounts per month, so the aggregate folds the roll's STATS once a day, shard by shard, and
+amounts per month, so the aggregate folds the roll's STATS once a day, store by store, and
 saves its place after every page. It runs in the KPI function's hourly schedule, after the
 monthly snapshot check, with the time the invocation has left; a brand whose roll does not fit
 in one run finishes in the next."""
@@ -22,7 +22,6 @@ from ..domain.months import month_of, window
 from ..domain.stats import SPEND_WINDOW_MONTHS
 from ..domain.tiers import local_day
 from ..store.basket import BasketDay, BasketPart, PartMoved
-from ..store.models import ROLL_SHARDS
 from .brands import brand_settings
 from .care_ports import StaffDirectory
 from .limits import tier_policy
@@ -46,10 +45,12 @@ class BasketRun:
 
 
 def run_basket(now: datetime, *, store: BasketStore, directory: StaffDirectory,
-               out_of_time: Callable[[], bool] = lambda: False) -> BasketRun:
-    """For each brand without today's aggregate (its local day): continue every roll shard from
-    its saved place until the shard is done, then write the day's totals. Stops cleanly when
-    `out_of_time()` says so; the next run goes on from the saved parts."""
+               out_of_time: Callable[[], bool] = lambda: False, page: int = PAGE) -> BasketRun:
+    """For each brand without today's aggregate (its local day): continue every store's roll
+    from its saved place until the store is done, then write the day's totals. Stops cleanly
+    when `out_of_time()` says so; the next run goes on from the saved parts. A member whose
+    tier changes while their store is being read moves on the roll (the roll sorts by tier), so
+    may be counted twice or not at all that day: advice, not accounts."""
     run = BasketRun(now)
     for brand_id in directory.brand_ids():
         run.brands += 1
@@ -59,24 +60,24 @@ def run_basket(now: datetime, *, store: BasketStore, directory: StaffDirectory,
             continue
         months = list(window(month, SPEND_WINDOW_MONTHS))
         parts = store.parts(brand_id, day)
-        for shard in range(ROLL_SHARDS):
-            part = parts.get(shard) or BasketPart(shard=shard, totals=BasketTotals())
+        for store_id in sorted(s.store_id for s in directory.stores(brand_id)):
+            part = parts.get(store_id) or BasketPart(store_id=store_id, totals=BasketTotals())
             try:
                 while not part.done:
                     if out_of_time():
                         run.stopped = "time"
                         return run
-                    members, after = store.roll_page(brand_id, shard, after=part.after, limit=PAGE)
+                    members, after = store.roll_page(brand_id, store_id, after=part.after, limit=page)
                     totals = part.totals or BasketTotals()
                     for m in members:
                         totals.add(m.tier, m.stats, months, on_card=m.on_card)
-                    part = store.save_part(brand_id, day, BasketPart(shard=shard, after=after, done=after is None,
+                    part = store.save_part(brand_id, day, BasketPart(store_id=store_id, after=after, done=after is None,
                                                                      totals=totals, version=part.version))
                     run.members += len(members)
                     run.pages += 1
             except PartMoved:  # a concurrent run is on this brand: leave it the rest
                 break
-            parts[shard] = part
+            parts[store_id] = part
         else:
             total = BasketTotals()
             for part in parts.values():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from ..domain.directory import BrandSettings, Staff
+from ..domain.directory import BrandSettings, Staff, Store
 from ..domain.members import Member
 from ..domain.reminders import DailyBudget, HolidayRun, Message, Status
 from ..domain.stats import MemberStats
@@ -107,6 +107,7 @@ class StaffDirectory(Protocol):
     def brand_ids(self) -> list[str]: ...
     def staff(self, brand_id: str, staff_id: str) -> Staff | None: ...
     def staff_of_store(self, brand_id: str, store_id: str, role: Any = None) -> list[Staff]: ...
+    def stores(self, brand_id: str) -> list[Store]: ...
 
 
 class Sms(Protocol):

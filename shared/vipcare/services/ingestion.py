@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -173,7 +174,8 @@ class Ingestor:
             sale.event_pending = True
             keys = review_keys(p.brand_id, p.member_id,
                                start_of(decision.review_on, timezone) if decision.review_on else None)
-            profile_update = (tier_actions(state, decision.after, keys, now), MemberItem.tier == tier.value)
+            profile_update = (tier_actions(state, decision.after, keys, now, member=_roll_of(p, snap.profile)),
+                              MemberItem.tier == tier.value)
             decision.explanation["transaction_id"] = p.transaction_id
             extra.append(decision_item(p.brand_id, p.member_id, decision, policy, now))
         stats.prune(local_day(now, timezone), limits.points_lifetime_months)
@@ -256,7 +258,8 @@ class Ingestor:
         current = snap.profile.get("review_sk", {}).get("S")
         if (keys[1] if keys else None) == current:
             return None
-        return (tier_actions(state, state, keys, now), MemberItem.tier == state.tier.value)
+        return (tier_actions(state, state, keys, now, member=_roll_of(p, snap.profile)),
+                MemberItem.tier == state.tier.value)
 
     def _hold(self, p: Purchase, sale: LedgerEntry | None, existing: LedgerEntry | None, received_at: datetime,
               now: datetime) -> Result:
@@ -292,3 +295,9 @@ class Ingestor:
                                             "transaction_id": entry.transaction_id,
                                             "store_id": change.get("store_id") or entry.store_id})
         self.ledger.clear_event_pending(entry.brand_id, entry.store_id, entry.transaction_id)
+
+
+def _roll_of(p: Purchase, profile: dict[str, Any] | None) -> tuple[str, str, str]:
+    """(brand, member's store, member): where a tier change moves the member on the roll (the
+    member's enrolment store, not the store of the sale)."""
+    return p.brand_id, str((profile or {}).get("store_id", {}).get("S", "")), str(p.member_id)

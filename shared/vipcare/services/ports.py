@@ -109,12 +109,12 @@ class Ledger(MemberFigures, PurchaseLedger, Protocol):
 
 
 class BasketStore(Protocol):
-    """The roll of members shard by shard, and the daily aggregate's parts and days."""
+    """The roll of members store by store, and the daily aggregate's parts and days."""
 
-    def roll_page(self, brand_id: str, shard: int, *, after: str | None,
+    def roll_page(self, brand_id: str, store_id: str, *, after: str | None,
                   limit: int) -> tuple[list[RollMember], str | None]: ...
 
-    def parts(self, brand_id: str, day: date) -> dict[int, BasketPart]: ...
+    def parts(self, brand_id: str, day: date) -> dict[str, BasketPart]: ...
 
     def save_part(self, brand_id: str, day: date, part: BasketPart) -> BasketPart: ...
 

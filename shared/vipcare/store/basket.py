@@ -1,7 +1,7 @@
-"""The brand's daily basket aggregate (services/basket.py): the roll of members read shard by
-shard through MembersTable's `listing` index, and the aggregate's own items (KpiTable):
+"""The brand's daily basket aggregate (services/basket.py): the roll of members read store by
+store through MembersTable's `listing` index, and the aggregate's own items (KpiTable):
 
-  BRAND#<b>#BASKET / PART#<day>#<shard>  one roll shard's running totals and where it stopped
+  BRAND#<b>#BASKET / PART#<day>#<store>  one store roll's running totals and where it stopped
                                          (TTL: gone a few days after)
   BRAND#<b>#BASKET / DAY#<day>           the day's totals over the whole roll (the report reads
                                          the newest one; kept like the KPI snapshots)
@@ -23,7 +23,7 @@ from ..domain.stats import MemberStats
 from .attributes import IntegerAttribute
 from .kpis import SNAPSHOT_TTL_SECONDS, _KpiModel
 from .ledger import STATS_SK, StatsItem, stats_of
-from .models import PROFILE_SK, MemberItem, condition_failed, member_pk, read_members_table, roll_pk
+from .models import PROFILE_SK, MemberItem, condition_failed, member_pk, read_members_table, roll_member, roll_pk
 
 PART_PREFIX = "PART#"
 DAY_PREFIX = "DAY#"
@@ -39,7 +39,7 @@ class BasketPartItem(_KpiModel):
     class Meta(_KpiModel.Meta):
         pass
 
-    after = UnicodeAttribute(null=True)  # the last member counted (the roll is in member id order)
+    after = UnicodeAttribute(null=True)  # the roll key (`<tier>#<member>`) of the last member counted
     done = BooleanAttribute(default=False)
     totals = UnicodeAttribute()  # BasketTotals.to_json()
     version = IntegerAttribute(default=1)
@@ -59,7 +59,7 @@ class BasketDayItem(_KpiModel):
 
 @dataclass
 class BasketPart:
-    shard: int
+    store_id: str
     after: str | None = None
     done: bool = False
     totals: BasketTotals | None = None
@@ -83,25 +83,26 @@ class RollMember:
 
 
 class PartMoved(Exception):
-    """Another run saved this part meanwhile: leave the shard to it."""
+    """Another run saved this part meanwhile: leave the store to it."""
 
 
-def _part_sk(day: date, shard: int) -> str:
-    return f"{PART_PREFIX}{day.isoformat()}#{shard:02d}"
+def _part_sk(day: date, store_id: str) -> str:
+    return f"{PART_PREFIX}{day.isoformat()}#{store_id}"
 
 
 class BasketRepository:
-    def roll_page(self, brand_id: str, shard: int, *, after: str | None,
+    def roll_page(self, brand_id: str, store_id: str, *, after: str | None,
                   limit: int) -> tuple[list[RollMember], str | None]:
-        """One page of a roll shard (member id order) with each member's tier and figures:
-        a Query of the keys-only index, then BatchGetItem of PROFILE + STATS. Returns the
-        members and the id to continue after (None: the shard is done)."""
+        """One page of a store's roll (tier, then member id order) with each member's tier and
+        figures: a Query of the keys-only index, then BatchGetItem of PROFILE + STATS. Returns
+        the members and the roll key to continue after (None: the store is done)."""
         start = None
         if after is not None:
-            start = {"listing_pk": {"S": roll_pk(brand_id, shard)}, "listing_sk": {"S": after},
-                     "pk": {"S": member_pk(brand_id, after)}, "sk": {"S": PROFILE_SK}}
-        page = MemberItem.listing.query(roll_pk(brand_id, shard), limit=limit, last_evaluated_key=start)
-        ids = [i.listing_sk for i in page if i.listing_sk]
+            start = {"listing_pk": {"S": roll_pk(brand_id, store_id)}, "listing_sk": {"S": after},
+                     "pk": {"S": member_pk(brand_id, roll_member(after))}, "sk": {"S": PROFILE_SK}}
+        page = MemberItem.listing.query(roll_pk(brand_id, store_id), limit=limit, last_evaluated_key=start)
+        keys = [i.listing_sk for i in page if i.listing_sk]
+        ids = [roll_member(k) for k in keys]
         more = page.last_evaluated_key is not None and len(ids) == limit
         found = read_members_table([(member_pk(brand_id, m), sk) for m in ids for sk in (PROFILE_SK, STATS_SK)],
                                    consistent=False)  # a daily aggregate: eventually consistent is enough
@@ -114,23 +115,23 @@ class BasketRepository:
             out.append(RollMember(member_id=member_id, tier=profile.get("tier", {}).get("S", "regular"),
                                   on_card="erased_at" not in profile,
                                   stats=stats_of(StatsItem.from_raw_data(stats_raw) if stats_raw else None)))
-        return out, (ids[-1] if more and ids else None)
+        return out, (keys[-1] if more and keys else None)
 
-    def parts(self, brand_id: str, day: date) -> dict[int, BasketPart]:
-        """The day's saved parts by shard (one Query)."""
+    def parts(self, brand_id: str, day: date) -> dict[str, BasketPart]:
+        """The day's saved parts by store (one Query)."""
         out = {}
         for item in BasketPartItem.query(basket_pk(brand_id),
                                          BasketPartItem.sk.startswith(f"{PART_PREFIX}{day.isoformat()}#"),
                                          consistent_read=True):
-            shard = int(item.sk.rsplit("#", 1)[1])
-            out[shard] = BasketPart(shard=shard, after=item.after, done=bool(item.done),
+            store_id = item.sk.removeprefix(f"{PART_PREFIX}{day.isoformat()}#")
+            out[store_id] = BasketPart(store_id=store_id, after=item.after, done=bool(item.done),
                                     totals=BasketTotals.from_json(item.totals), version=int(item.version))
         return out
 
     def save_part(self, brand_id: str, day: date, part: BasketPart) -> BasketPart:
         """Store the part as the next version of the one read; PartMoved when another run got there."""
         assert part.totals is not None
-        item = BasketPartItem(basket_pk(brand_id), _part_sk(day, part.shard), after=part.after, done=part.done,
+        item = BasketPartItem(basket_pk(brand_id), _part_sk(day, part.store_id), after=part.after, done=part.done,
                               totals=part.totals.to_json(), version=part.version + 1,
                               expires_at=_epoch(day) + PART_TTL_SECONDS)
         condition = (BasketPartItem.pk.does_not_exist() if part.version == 0
@@ -141,7 +142,7 @@ class BasketRepository:
             if condition_failed(exc):
                 raise PartMoved() from None
             raise
-        return BasketPart(shard=part.shard, after=part.after, done=part.done, totals=part.totals,
+        return BasketPart(store_id=part.store_id, after=part.after, done=part.done, totals=part.totals,
                           version=part.version + 1)
 
     def finish_day(self, brand_id: str, day: BasketDay) -> None:

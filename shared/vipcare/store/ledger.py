@@ -40,7 +40,7 @@ from ..domain.purchases import Kind, Line, Purchase, ReturnApplied, SaleRecord, 
 from ..domain.stats import MemberStats
 from .attributes import DecimalAttribute, IntegerAttribute, LinesAttribute, MonthlyCounts, MonthlyDecimals
 from .clients import dynamodb_client
-from .models import PROFILE_SK, ListingIndex, MemberItem, MembersTableModel, lost_race, member_pk
+from .models import PROFILE_SK, ListingIndex, MemberItem, MembersTableModel, active_key, lost_race, member_pk
 
 STATS_SK = "STATS"
 TXN_SK = "TXN"
@@ -147,8 +147,14 @@ class StatsItem(MembersTableModel):
     # points-expiring notice (absent: no live points).
     audience_pk = UnicodeAttribute(null=True)
     last_purchase_at = UTCDateTimeAttribute(null=True)
+    since = UTCDateTimeAttribute(null=True)  # the enrolment (written with the card)
     recent = ListAttribute(of=UnicodeAttribute, default=list)
     version = IntegerAttribute(default=0)
+    # The brand's last-activity listing (models.active_key, GSI `listing`): recomputed at every
+    # put from the last purchase (or the enrolment); unchanged within a month, so no index write.
+    listing_pk = UnicodeAttribute(null=True)
+    listing_sk = UnicodeAttribute(null=True)
+    listing = ListingIndex()
 
 
 class RedemptionItem(MembersTableModel):
@@ -300,6 +306,7 @@ def stats_of(item: StatsItem | None) -> MemberStats:
         points=PointsLedger(lots=dict(item.lots or {}),
                             debt=int(item.debt or 0)),
         last_purchase_at=item.last_purchase_at,
+        since=item.since,
         recent=[str(r) for r in item.recent or []],
         version=int(item.version or 0),
         points_notice_on=(date.fromisoformat(item.audience_pk.removeprefix(POINTS_NOTICE_PREFIX))
@@ -307,8 +314,12 @@ def stats_of(item: StatsItem | None) -> MemberStats:
     )
 
 
-def _stats_item(brand_id: str, member_id: str, s: MemberStats) -> StatsItem:
-    return StatsItem(member_pk(brand_id, member_id), STATS_SK,
+def stats_item(brand_id: str, member_id: str, s: MemberStats) -> StatsItem:
+    """The whole STATS item for a put (every writer puts all of it, so every attribute, the
+    index keys included, is computed here)."""
+    active = active_key(brand_id, member_id, s.last_active_at) if s.last_active_at else (None, None)
+    return StatsItem(member_pk(brand_id, member_id), STATS_SK, listing_pk=active[0], listing_sk=active[1],
+                     since=s.since,
                      spend=dict(s.spend),
                      purchases=dict(s.purchases), returned=dict(s.returned) or None,
                      sales=dict(s.sales) or None, items=dict(s.items) or None,
@@ -445,7 +456,7 @@ class LedgerRepository:
                     condition = TxnItem.pk.does_not_exist() if e.revision == 0 else TxnItem.revision == e.revision
                     tx.save(_txn_item(e), condition=condition)
                 if stats is not None and member_id is not None:
-                    item = _stats_item(brand_id, member_id, stats)
+                    item = stats_item(brand_id, member_id, stats)
                     condition = StatsItem.version.does_not_exist() if stats.version == 0 else (
                         StatsItem.version == stats.version)
                     tx.save(item, condition=condition)

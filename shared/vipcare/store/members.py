@@ -17,8 +17,9 @@ from pynamodb.transactions import TransactWrite
 
 from ..domain.members import AuditEntry, Consent, FamilyMember, Gender, Member, Tier
 from ..domain.reminders import lunar_mmdd, mmdd
+from ..domain.stats import MemberStats
 from .kpis import add_counters, add_stock
-from .ledger import STATS_SK, StatsItem
+from .ledger import STATS_SK, StatsItem, stats_item
 from .models import (
     PHONE_SK,
     PROFILE_SK,
@@ -60,7 +61,7 @@ def _to_item(m: Member) -> MemberItem:
     values["tier"] = m.tier.value
     values["bday_key"], values["anniv_key"] = occasion_keys(m.birthday, m.birthday_lunar, m.anniversary)
     values["audience_pk"] = consent_audience_key(m.brand_id, m.member_id, m.consent.sms_marketing)
-    values["listing_pk"], values["listing_sk"] = roll_key(m.brand_id, m.member_id)
+    values["listing_pk"], values["listing_sk"] = roll_key(m.brand_id, m.store_id, m.tier.value, m.member_id)
     return MemberItem(member_pk(m.brand_id, m.member_id), PROFILE_SK, **values)
 
 
@@ -254,8 +255,10 @@ class MemberRepository:
         return ids, (ids[-1] if more and ids else None)
 
     def add(self, member: Member, *, month: str | None = None) -> None:
-        """Write the member and its phone claim in one transaction (both must be new), with the
-        month's `enrolled` counter and the store's tier stock (KPIs). With a referrer, the same
+        """Write the member, its phone claim and its first figures in one transaction (all must
+        be new), with the month's `enrolled` counter and the store's tier stock (KPIs). The
+        figures (STATS) start at the enrolment, so a member who never buys is on the brand's
+        last-activity listing too ("no purchase for 90 days"). With a referrer, the same
         transaction credits the referral to the referrer's figures: an entry in a set (so it
         counts once) and a new version (so a purchase that read the figures before retries
         instead of overwriting the credit). `month`: the enrolment month, brand time."""
@@ -270,6 +273,8 @@ class MemberRepository:
             with TransactWrite(connection=_connection()) as tx:
                 tx.save(item, condition=MemberItem.pk.does_not_exist())
                 tx.save(claim, condition=PhoneClaimItem.pk.does_not_exist())
+                tx.save(stats_item(member.brand_id, member.member_id, MemberStats(since=member.enrolled_at)),
+                        condition=StatsItem.pk.does_not_exist())
                 if month:
                     add_counters(tx, member.brand_id, month, member.store_id, {"enrolled": 1})
                     add_stock(tx, member.brand_id, member.store_id, {member.tier.value: 1})

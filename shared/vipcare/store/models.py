@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import (
@@ -127,10 +128,11 @@ class ByManagerIndex(GlobalSecondaryIndex["MemberItem"]):
 
 
 class ListingIndex(GlobalSecondaryIndex[Any]):
-    """Sparse, keys only, two listings in one index (a stack update may add only one index per
-    table): a member's applied transactions newest first (TXN items, pk = the member's pk) and
-    a brand's roll of members in ROLL_SHARDS shards (PROFILE items). One class for both models,
-    as for DueIndex."""
+    """Sparse, keys only, three listings in one index (a stack update may add only one index per
+    table): a member's applied transactions newest first (TXN items, pk = the member's pk), each
+    store's roll of members by tier (PROFILE items, roll_key) and the brand's members by the
+    month of their last purchase (STATS items, active_key). One class for every model, as for
+    DueIndex."""
 
     class Meta:
         index_name = "listing"
@@ -140,19 +142,38 @@ class ListingIndex(GlobalSecondaryIndex[Any]):
     listing_sk = UnicodeAttribute(range_key=True)
 
 
-ROLL_SHARDS = 16
 ROLL_PREFIX = "ROLL#"
+ACTIVE_PREFIX = "ACTIVE#"
+ACTIVE_SHARDS = 16
 
 
-def roll_pk(brand_id: str, shard: int) -> str:
-    """The listing key of one of a brand's roll shards (0 .. ROLL_SHARDS - 1)."""
-    return f"{ROLL_PREFIX}{brand_id}#{shard}"
+def roll_pk(brand_id: str, store_id: str) -> str:
+    """The listing key of a store's roll: every member enrolled there."""
+    return f"{ROLL_PREFIX}{brand_id}#{store_id}"
 
 
-def roll_key(brand_id: str, member_id: str) -> tuple[str, str]:
-    """A member's place on the brand's roll: (shard key, member id). Written with the card at
-    enrolment and never changed, so no later write of the card touches the index."""
-    return roll_pk(brand_id, zlib.crc32(member_id.encode()) % ROLL_SHARDS), member_id
+def roll_key(brand_id: str, store_id: str, tier: str, member_id: str) -> tuple[str, str]:
+    """A member's place on their store's roll: (store key, `<tier>#<member id>`), so one Query
+    lists a store's members of one tier (begins_with). Written at enrolment; the sort key moves
+    with the tier (a tier change is rare, a sale never touches it)."""
+    return roll_pk(brand_id, store_id), f"{tier}#{member_id}"
+
+
+def roll_member(roll_sk: str) -> str:
+    """The member id of a roll sort key."""
+    return roll_sk.partition("#")[2]
+
+
+def active_pk(brand_id: str, shard: int) -> str:
+    return f"{ACTIVE_PREFIX}{brand_id}#{shard}"
+
+
+def active_key(brand_id: str, member_id: str, last_active: datetime) -> tuple[str, str]:
+    """A member's place in the brand's last-activity listing (STATS items): shard key and
+    `<UTC month of the last purchase, or of the enrolment>#<member id>`. By month, not day, so
+    a member's second sale of a month costs no index write; a list narrows to the day itself."""
+    shard = zlib.crc32(member_id.encode()) % ACTIVE_SHARDS
+    return active_pk(brand_id, shard), f"{last_active.astimezone(UTC):%Y-%m}#{member_id}"
 
 
 def read_members_table(keys: list[tuple[str, str]], *, consistent: bool = True) -> dict[tuple[str, str], Any]:
@@ -286,8 +307,8 @@ class MemberItem(MembersTableModel):
     review_pk = UnicodeAttribute(null=True)
     review_sk = UnicodeAttribute(null=True)
     review = ReviewIndex()
-    # The brand's roll (roll_key): set at enrolment, kept by the erasure (the tombstone stays
-    # a member of the brand's figures; the key says nothing about the person).
+    # The store's roll (roll_key): set at enrolment, moved with the tier, kept by the erasure
+    # (the tombstone stays a member of the brand's figures; the key says nothing about the person).
     listing_pk = UnicodeAttribute(null=True)
     listing_sk = UnicodeAttribute(null=True)
     listing = ListingIndex()

@@ -47,6 +47,7 @@ from .models import (
     manager_key,
     member_pk,
     read_members_table,
+    roll_key,
 )
 from .outbox import Outbox, PendingEvent
 
@@ -190,9 +191,14 @@ def state_from_raw(raw: dict[str, Any]) -> TierState:
                      floor_until=values["tier_floor_until"], warned_for=values["tier_warned_for"])
 
 
-def tier_actions(before: TierState, after: TierState, keys: tuple[str, str] | None, now: datetime) -> list[Action]:
-    """Update actions for the PROFILE: the tier fields that changed and the review keys."""
+def tier_actions(before: TierState, after: TierState, keys: tuple[str, str] | None, now: datetime, *,
+                 member: tuple[str, str, str]) -> list[Action]:
+    """Update actions for the PROFILE: the tier fields that changed, the review keys, and on a
+    new tier the member's place on the store's roll. `member`: (brand, store, member id)."""
     actions: list[Action] = [MemberItem.updated_at.set(now)]
+    if before.tier != after.tier:
+        roll_pk_, roll_sk = roll_key(member[0], member[1], after.tier.value, member[2])
+        actions += [MemberItem.listing_pk.set(roll_pk_), MemberItem.listing_sk.set(roll_sk)]
     pairs = (("tier", before.tier, after.tier), ("tier_since", before.since, after.since),
              ("tier_valid_until", before.valid_until, after.valid_until),
              ("tier_floor", before.floor, after.floor), ("tier_floor_until", before.floor_until, after.floor_until),
@@ -294,7 +300,8 @@ class TierRepository:
         (detail type, detail) put in the outbox in the same transaction; returned for publishing."""
         condition: Condition = MemberItem.tier == m.state.tier.value
         condition &= (MemberItem.review_sk == m.review_sk) if m.review_sk else MemberItem.review_sk.does_not_exist()
-        actions = tier_actions(decision.before, decision.after, keys, now)
+        actions = tier_actions(decision.before, decision.after, keys, now,
+                               member=(m.brand_id, m.store_id, m.member_id))
         if release_manager and m.manager_id:
             actions += [MemberItem.manager_id.remove(), MemberItem.manager_key.remove()]
             condition &= MemberItem.manager_id == m.manager_id
