@@ -47,6 +47,11 @@ def measure() -> list[tuple[str, object]]:
         with metered(client) as m:
             drain()
         rows.append(("sale applied (consumer)", m))
+        earlier = enrol(phone="13900000002", at=now - timedelta(days=40)).body["member_id"]
+        call("POST", "/purchases", sale("M1", "100.00", earlier), claims=ADMIN)
+        with metered(client) as m:
+            drain()
+        rows.append(("first sale of a month (activity key moves)", m))
         with metered(client) as m:
             call("POST", "/purchases", sale("S1", "1000.00", member_id), claims=ADMIN)
             drain()

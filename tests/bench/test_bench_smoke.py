@@ -93,3 +93,17 @@ def test_basket_bench_counts_every_member_once():
     r = basket_job.measure(20)
     assert r["counted"] == 20 and r["pages"] == basket_job.STORES  # one page per store's roll
     assert "Scan" not in r["operations"]
+
+
+def test_member_lists_bench_reads_the_same_for_the_same_result_at_two_sizes():
+    from tests.bench import member_lists
+
+    r = member_lists.measure([150, 600])
+    for name, by_base in r["lists"].items():
+        small, large = by_base[150], by_base[600]
+        if name.startswith("hobby alone"):
+            continue  # no leading index: grows with the base, by design
+        assert small["found"] == large["found"] == member_lists.TARGET, name
+        assert (small["pages"], small["requests_per_page"], small["items_read_per_page"]) == (
+            large["pages"], large["requests_per_page"], large["items_read_per_page"]), name
+        assert "Scan" not in large["operations"], name

@@ -112,7 +112,9 @@ def _page(brand_id: str, f: MemberFilters, *, limit: int, after: str | None, now
     out: list[ListedMember] = []
     examined = 0
     while index < len(parts) and examined < examine:
-        want = max(2 * (limit - len(out)), 20)
+        # as many entries as members still wanted: a filter that rejects some costs another
+        # Query, never a read of members past the page's end (the next page reads them)
+        want = max(limit - len(out), 25)
         entries, last = deps.lists.keys_page(parts[index], start=start,
                                              limit=min(QUERY_LIMIT, want, examine - examined))
         examined += len(entries)
