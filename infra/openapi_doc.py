@@ -31,6 +31,9 @@ CHANGES = (
     "2026-12: `GET /reports/threshold-advice` is computed from every member and every sale of the brand "
     "(a daily aggregate) instead of a sample: `sample` became `source` (`as_of`, `window`, `members`, "
     "`transactions`), and each tier's `members_sampled` became `members`.",
+    "2026-12: new member lists: `GET /members/search` (filters, `limit` + `after`, `next`), segments "
+    "(`POST /segments`, `GET /segments`, `GET /segments/{segment_id}`, `.../members`) and the CSV call list "
+    "`GET /segments/{segment_id}/export` (supervisor and above; `X-Next-Cursor` when there are more rows).",
 )
 
 
