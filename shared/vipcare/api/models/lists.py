@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -60,7 +59,3 @@ class MemberListOut(_Model):
     next: str | None = Field(None, description="Pass as `after` for the next page; absent on the last. A page "
                                                "may hold fewer members than `limit` (even none) and still have "
                                                "a next: each page reads a bounded part of the index")
-
-
-def decimal_or_none(text: str | None) -> Decimal | None:
-    return Decimal(text) if text is not None else None
