@@ -1,6 +1,7 @@
 """Care API: a member's messages and contact log, staff tasks and a manager's book, member
-search and segments (call lists), and the brand's SMS templates and care settings
-(docs/reminders.md, docs/lists.md). API Gateway is its only trigger;
+search and segments (call lists), member activities (invitations, replies, attendance,
+feedback), and the brand's SMS templates and care settings (docs/reminders.md, docs/lists.md,
+docs/activities.md). API Gateway is its only trigger;
 the hourly care job and the bus events are functions/reminder_dispatch.
 
 Thin by design: parse the request, call the care services (reminders, contacts, tasks,
@@ -20,6 +21,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 from vipcare import wiring
 from vipcare.api import idempotency
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
+from vipcare.api.models.activities import (
+    ActivityCreate,
+    ActivityOut,
+    AttendanceIn,
+    AttendanceOut,
+    FeedbackIn,
+    RsvpIn,
+    RsvpOut,
+)
 from vipcare.api.models.care import (
     CareSettingsIn,
     ContactCreate,
@@ -31,10 +41,19 @@ from vipcare.api.models.care import (
     TemplateOut,
 )
 from vipcare.api.models.lists import MemberFiltersIn, MemberListOut, SegmentCreate, SegmentOut, TierId
-from vipcare.api.presenters import book_entry_out, contact_out, member_list_out, message_out, segment_out, task_out
+from vipcare.api.presenters import (
+    activity_out,
+    book_entry_out,
+    contact_out,
+    member_list_out,
+    message_out,
+    segment_out,
+    task_out,
+)
+from vipcare.domain.activities import ActivityKind, Reply
 from vipcare.domain.members import Tier
 from vipcare.domain.segments import MemberFilters
-from vipcare.services import care_settings, contacts, member_lists, reminders, tasks
+from vipcare.services import activities, care_settings, contacts, member_lists, reminders, tasks
 from vipcare.tracing import make_tracer
 
 logger = Logger()
@@ -43,6 +62,7 @@ metrics = Metrics()
 app = create_app(logger)
 CARE = wiring.care()  # the real collaborators, once per cold start
 LISTS = wiring.member_lists()
+ACTIVITIES = wiring.activities(care_deps=CARE)
 
 TAGS = ["care"]
 
@@ -233,6 +253,92 @@ def export_segment(segment_id: Annotated[str, Path(max_length=64)], after: CURSO
     if cursor:
         headers["X-Next-Cursor"] = cursor
     return Response(status_code=200, content_type="text/csv; charset=utf-8", body=text, headers=headers)
+
+
+# ---- activities (docs/activities.md) ------------------------------------------------------------
+
+ACTIVITY_ID = Annotated[str, Path(max_length=64)]
+
+
+@app.post("/activities", summary="Plan an activity for a list of members; invitations go by SMS from send_at",
+          description="Supervisor and above. The audience is a saved segment or filters (as in member search); "
+          "an activity of one store invites that store's members. Invitations are marketing SMS: consent, opt-out, "
+          "the weekly cap and quiet hours apply, and each member is invited once. Feedback is due on the 5th "
+          "working day after the end. Send an `Idempotency-Key` header to make retries safe.",
+          tags=["activities"], security=SECURITY,
+          responses=error_responses(403, 422, success=201, description="Planned"))
+@tracer.capture_method
+def create_activity(
+    request: ActivityCreate,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias=idempotency.HEADER, max_length=128, description="Makes a retried POST return the first response"),
+    ] = None,
+) -> Response[ActivityOut]:
+    caller = current_caller(app)
+
+    def work() -> dict[str, Any]:
+        audience, invitation = request.audience, request.invitation
+        new = activities.NewActivity(
+            name=request.name, kind=ActivityKind(request.kind), store_id=request.store_id,
+            starts_at=request.starts_at, ends_at=request.ends_at, capacity=request.capacity,
+            segment_id=audience.segment_id, filters=_filters(audience.filters) if audience.filters else None,
+            text=invitation.text, send_at=invitation.send_at)
+        activity = activities.create_activity(caller, new, now=request_time(app), deps=ACTIVITIES)
+        metrics.add_metric(name="ActivitiesPlanned", unit=MetricUnit.Count, value=1)
+        return {"status": 201, "body": activity_out(activity).model_dump(mode="json")}
+
+    result = idempotency.run_once(idempotency_key, scope=f"{caller.brand_id}#activity",
+                                  payload=request.model_dump(mode="json"), compute=work)
+    return json_response(result["status"], result["body"])
+
+
+@app.get("/activities", summary="The brand's latest activities (store staff: their store's and brand-wide)",
+         tags=["activities"], security=SECURITY)
+@tracer.capture_method
+def list_activities() -> list[ActivityOut]:
+    return [activity_out(a) for a in activities.recent_activities(current_caller(app), deps=ACTIVITIES)]
+
+
+@app.get("/activities/<activity_id>", summary="An activity: audience, invitations sent, deferred, capped, "
+         "suppressed, replies, attendance, feedback", tags=["activities"], security=SECURITY,
+         responses=error_responses(404))
+@tracer.capture_method
+def get_activity(activity_id: ACTIVITY_ID) -> ActivityOut:
+    return activity_out(activities.get_activity(current_caller(app), activity_id, now=request_time(app),
+                                                deps=ACTIVITIES))
+
+
+@app.post("/activities/<activity_id>/rsvps", summary="Record a guest's reply (yes or no; changeable until the end)",
+          description="Only an invited member replies; a notice takes no replies (409); a yes beyond the "
+          "capacity is refused (409 activity_full).", tags=["activities"], security=SECURITY,
+          responses=error_responses(404, 409, 422))
+@tracer.capture_method
+def reply(activity_id: ACTIVITY_ID, request: RsvpIn) -> RsvpOut:
+    _, outcome = activities.reply(current_caller(app), activity_id, request.member_id, Reply(request.response),
+                                  now=request_time(app), deps=ACTIVITIES)
+    return RsvpOut(activity_id=activity_id, member_id=request.member_id, response=request.response,
+                   outcome="recorded" if outcome == "recorded" else "unchanged")
+
+
+@app.post("/activities/<activity_id>/attendance", summary="Record who came (invited members count once each)",
+          tags=["activities"], security=SECURITY, responses=error_responses(404, 409, 422))
+@tracer.capture_method
+def attendance(activity_id: ACTIVITY_ID, request: AttendanceIn) -> AttendanceOut:
+    caller = current_caller(app)
+    done = activities.attendance(caller, activity_id, request.member_ids, now=request_time(app), deps=ACTIVITIES)
+    activity = activities.get_activity(caller, activity_id, now=request_time(app), deps=ACTIVITIES)
+    return AttendanceOut(activity_id=activity_id, recorded=done.recorded, already=done.already,
+                         not_invited=done.not_invited, unknown=done.unknown, attended=activity.counts.attended)
+
+
+@app.post("/activities/<activity_id>/feedback", summary="The organiser's feedback, once, after the end "
+          "(late after the 5th working day); closes the organiser's task", tags=["activities"], security=SECURITY,
+          responses=error_responses(403, 404, 409, 422))
+@tracer.capture_method
+def feedback(activity_id: ACTIVITY_ID, request: FeedbackIn) -> ActivityOut:
+    return activity_out(activities.file_feedback(current_caller(app), activity_id, request.summary,
+                                                 request.satisfied_count, now=request_time(app), deps=ACTIVITIES))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

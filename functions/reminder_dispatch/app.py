@@ -1,6 +1,7 @@
 """Reminder dispatch: the hourly care job (member occasions, deferred and failed messages,
-cadence reviews, task escalation) and the care events from the bus (tier changes, downgrade
-warnings, complaints, through CareEventsQueue). The care API is functions/care_api.
+activity invitations due, cadence reviews, task escalation), the care events from the bus (tier
+changes, downgrade warnings, complaints, through CareEventsQueue) and the activity invitations'
+fan-out slices (InvitationsQueue). The care API is functions/care_api.
 
 Thin by design: the event's shape picks the path; vipcare.services.reminders does the work.
 """
@@ -18,13 +19,14 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from vipcare import wiring
 from vipcare.api.events import is_queue_batch, is_scheduled, moment
-from vipcare.services import reminders
+from vipcare.services import activities, reminders
 from vipcare.tracing import make_tracer
 
 logger = Logger()
 tracer = make_tracer()
 metrics = Metrics()
 CARE = wiring.care()  # the real collaborators, once per cold start
+ACTIVITIES = wiring.activities(care_deps=CARE)
 # A batch whose records all fail is reported like any partial failure (every id), not raised:
 # the same redelivery, without an invocation error per poison batch.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -43,13 +45,16 @@ def dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for name, value in run.outcomes.items():
         metrics.add_metric(name=f"Sms{name.title()}", unit=MetricUnit.Count, value=value)
     metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=run.tasks_created)
-    logger.info("reminder run", extra=run.as_dict())
-    return run.as_dict()
+    steps = activities.run_due(now, ACTIVITIES)
+    logger.info("reminder run", extra={**run.as_dict(), "activities": dict(steps)})
+    return {**run.as_dict(), "activities": dict(steps)}
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
     body = json.loads(record.body)
+    if "activity_id" in body and "slice" in body:
+        return invitation_slice(body)
     detail_type, detail = body.get("detail-type"), body.get("detail") or {}
     raw_time = body.get("time")
     now = moment(raw_time) if raw_time else datetime.now(UTC)
@@ -58,6 +63,17 @@ def record_handler(record: SQSRecord) -> str:
     logger.info("care event", extra={"detail_type": detail_type, "member_id": detail.get("member_id"),
                                      "outcome": outcome})
     return outcome
+
+
+def invitation_slice(body: dict[str, Any]) -> str:
+    """One slice of an activity's invitations. "now" is the time the message carries (the job
+    run that queued the fan-out, passed on slice to slice): a replay decides the same."""
+    run = activities.invite_slice(body, now=moment(str(body["time"])), deps=ACTIVITIES)
+    for name in ("sent", "deferred", "capped", "suppressed", "failed"):
+        if run.counts and run.counts.get(name):
+            metrics.add_metric(name=f"Invitations{name.title()}", unit=MetricUnit.Count, value=run.counts[name])
+    logger.info("invitation slice", extra=run.as_dict())
+    return run.outcome
 
 
 @logger.inject_lambda_context

@@ -47,6 +47,7 @@ class Settings:
     # members one worker invocation takes before it hands the rest of its shard on.
     tier_review_queue_url: str = ""
     tier_review_page: int = 200
+    invitations_queue_url: str = ""
 
 
 @cache
@@ -72,6 +73,7 @@ def settings() -> Settings:
         complaint_policy_json=env("COMPLAINT_POLICY") or None,
         tier_review_queue_url=env("TIER_REVIEW_QUEUE_URL", ""),
         tier_review_page=int(env("TIER_REVIEW_PAGE", "200")),
+        invitations_queue_url=env("INVITATIONS_QUEUE_URL", ""),
         care_table=env("CARE_TABLE", "vipcare-care"),
         sms_weekly_marketing_cap=int(env("SMS_WEEKLY_MARKETING_CAP", "2")),
         sms_daily_budget=int(env("SMS_DAILY_BUDGET", "10000")),

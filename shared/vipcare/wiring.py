@@ -43,6 +43,7 @@ from .services.ports import (
 )
 
 if TYPE_CHECKING:
+    from .services.activities import ActivityDeps
     from .services.ingestion import Ingestor
     from .services.member_lists import ListDeps
     from .services.staffing import StaffingDeps
@@ -229,6 +230,7 @@ def care(*, sms: Sms | None = None) -> CareDeps:
     """The care area's collaborators, one bundle (its use cases share most of them): the
     reminder job and care events, the care API, the KPI snapshot, privacy, the backfill."""
     from .notify.sns import SnsNotifier
+    from .store.activities import ActivityRepository
     from .store.audiences import AudienceIndex
     from .store.cadence import CadenceRepository
     from .store.care_settings import CareSettingsRepository
@@ -244,7 +246,8 @@ def care(*, sms: Sms | None = None) -> CareDeps:
     return CareDeps(messages=MessageRepository(), tasks=TaskRepository(), contacts=ContactRepository(),
                     cadence=CadenceRepository(), settings=CareSettingsRepository(), audiences=AudienceIndex(),
                     members=MemberRepository(), figures=LedgerRepository(), kpis=KpiRepository(),
-                    directory=DirectoryRepository(), sms=sms or SnsNotifier(), complaints=ComplaintRepository())
+                    directory=DirectoryRepository(), sms=sms or SnsNotifier(), complaints=ComplaintRepository(),
+                    activities=ActivityRepository())
 
 
 def member_lists() -> ListDeps:
@@ -255,3 +258,13 @@ def member_lists() -> ListDeps:
     from .store.segments import SegmentRepository
 
     return ListDeps(lists=MemberListRepository(), segments=SegmentRepository(), directory=DirectoryRepository())
+
+
+def activities(*, care_deps: CareDeps | None = None) -> ActivityDeps:
+    """Activities: the API (care_api) and the invitations' fan-out (reminder_dispatch)."""
+    from .notify.queues import InvitationQueue
+    from .services.activities import ActivityDeps
+    from .store.activities import ActivityRepository
+
+    return ActivityDeps(activities=ActivityRepository(), care=care_deps or care(), lists=member_lists(),
+                        queue=InvitationQueue())

@@ -25,6 +25,18 @@ SUPERVISOR = claims_for(role="supervisor", staff_id="sup-1")
 STORE_STAFF = claims_for(role="store_staff", staff_id="clerk-1")
 TODAY = clock.local_day(clock.now()).isoformat()
 
+
+def activity_body() -> dict:
+    """A valid activity plan, ten days from the (possibly moved) clock."""
+    from datetime import timedelta
+
+    start = (clock.moved_to() or clock.now()) + timedelta(days=10)
+    return {"name": "Tea salon", "kind": "salon", "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=3)).isoformat(), "audience": {"filters": {}},
+            "invitation": {"text": "{name}, join our tea salon on {date}",
+                           "send_at": (start - timedelta(days=3)).isoformat()}}
+
+
 # route -> (a valid body, roles of this brand that must be refused (403), member-scoped?)
 # Bodies are valid for the route, so a refusal is about access, never about the input.
 RULES: dict[tuple[str, str], tuple[dict | None, tuple[dict, ...], bool]] = {
@@ -64,6 +76,12 @@ RULES: dict[tuple[str, str], tuple[dict | None, tuple[dict, ...], bool]] = {
     ("get", "/segments/{segment_id}"): (None, (), False),
     ("get", "/segments/{segment_id}/members"): (None, (), False),
     ("get", "/segments/{segment_id}/export"): (None, (MANAGER, STORE_STAFF), False),
+    ("post", "/activities"): (activity_body(), (MANAGER, STORE_STAFF), False),
+    ("get", "/activities"): (None, (), False),
+    ("get", "/activities/{activity_id}"): (None, (), False),
+    ("post", "/activities/{activity_id}/rsvps"): ({"member_id": "m-unknown", "response": "yes"}, (), False),
+    ("post", "/activities/{activity_id}/attendance"): ({"member_ids": ["m-unknown"]}, (), False),
+    ("post", "/activities/{activity_id}/feedback"): ({"summary": "went well"}, (MANAGER, STORE_STAFF), False),
     ("get", "/staff/{staff_id}"): (None, (), False),
     ("patch", "/staff/{staff_id}"): ({"capacity": 5}, (SUPERVISOR, MANAGER), False),
     ("post", "/staff/{staff_id}/departure"): ({}, (MANAGER, STORE_STAFF), False),
@@ -118,7 +136,9 @@ def world() -> dict[str, str]:
                                 "kind": "sale", "amount": "10.00", "currency": "CNY", "items": 1,
                                 "occurred_at": clock.now().isoformat()}, claims=ADMIN)
     segment = call("POST", "/segments", {"name": "Everyone", "filters": {}}, claims=ADMIN).body["segment_id"]
+    activity = call("POST", "/activities", activity_body(), claims=ADMIN).body["activity_id"]
     return {"member_id": member_id, "complaint_id": complaint, "segment_id": segment, "staff_id": "mgr-1",
+            "activity_id": activity,
             "brand_id": "demo",
             "kind": "birthday", "language": "en", "task_id": f"cadence.{clock.brand_month(clock.now())}",
             "application_id": application,
@@ -154,7 +174,7 @@ def test_collections_show_another_brand_nothing_of_this_brand(world):
     queries = {"/members": "?phone=13800138950", "/reports/complaints": "?period=2026-12",
                "/reports/kpis": "?period=2026-12", "/reports/kpis/history": "?from=2026-11&to=2026-12",
                "/reports/threshold-advice": "", "/complaints": "?status=assigned", "/stores": "",
-               "/members/search": "", "/segments": ""}
+               "/members/search": "", "/segments": "", "/activities": ""}
     for path, query in queries.items():
         r = call("GET", path + query, claims=OTHER_BRAND_ADMIN)
         text = str(r.body)

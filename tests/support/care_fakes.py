@@ -97,6 +97,10 @@ class FakeTasks:
         found = self.tasks.get((brand_id, member_id, task_id))
         return replace(found) if found else None
 
+    def of_activity(self, brand_id: str, activity_id: str, task_id: str) -> Task | None:
+        return next((replace(t) for t in self.tasks.values() if (t.brand_id, t.activity_id, t.task_id)
+                     == (brand_id, activity_id, task_id)), None)
+
     def add(self, task: Task) -> bool:
         key = (task.brand_id, task.member_id, task.task_id)
         if key in self.tasks:

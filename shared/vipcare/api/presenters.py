@@ -11,6 +11,7 @@ from ..domain.complaints import Complaint
 from ..domain.directory import Staff, Store
 from ..domain.members import Member
 from ..domain.purchases import total_discount
+from .models.activities import ActivityOut, FeedbackOut
 from .models.benefits import (
     AllowanceOut,
     BenefitOut,
@@ -73,7 +74,8 @@ def message_out(m: Any) -> MessageOut:
 
 
 def task_out(t: Any) -> TaskOut:
-    return TaskOut(task_id=t.task_id, member_id=t.member_id, kind=t.kind, period=t.period, status=t.status,
+    return TaskOut(task_id=t.task_id, member_id=t.member_id or None, activity_id=t.activity_id, kind=t.kind,
+                   period=t.period, status=t.status,
                    assignee=t.assignee, reason=t.reason, escalated=int(t.escalated or 0), created_at=t.created_at,
                    completed_at=t.completed_at, completed_by=t.completed_by)
 
@@ -163,3 +165,17 @@ def purchase_record_out(e: Any) -> PurchaseRecordOut:
         returns=[ReturnAppliedOut(store_id=r.store_id, transaction_id=r.transaction_id, amount=f"{r.amount:.2f}",
                                   points=r.points, occurred_at=r.occurred_at) for r in e.returns],
         recorded_by=e.submitted_by)
+
+
+def activity_out(a: Any) -> ActivityOut:
+    """An activity with its figures (domain.activities.Activity)."""
+    c, f = a.counts, a.feedback
+    return ActivityOut(
+        activity_id=a.activity_id, name=a.name, kind=a.kind.value, store_id=a.store_id, starts_at=a.starts_at,
+        ends_at=a.ends_at, capacity=a.capacity, stage=a.stage.value, organiser_id=a.organiser_id,
+        created_at=a.created_at, segment_id=a.segment_id, filters=MemberFiltersIn(**a.filters.as_document()),
+        invitation_text=a.text, send_at=a.send_at, audience=c.audience, invited=c.sent, deferred=c.deferred,
+        capped=c.capped, suppressed=c.suppressed, failed=c.failed, rsvp_yes=c.rsvp_yes, rsvp_no=c.rsvp_no,
+        attended=c.attended,
+        feedback=FeedbackOut(due_on=f.due_on, filed_at=f.filed_at, filed_by=f.filed_by, late=f.late,
+                             summary=f.summary, satisfied_count=f.satisfied_count))

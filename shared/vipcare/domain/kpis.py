@@ -10,6 +10,10 @@ when a VIP is lost, and counters -> the report's figures. No I/O.
 - Complaint timeliness = resolved within deadline / opened (the cases opened in the month).
 - Contact coverage = gold+ members contacted this month / gold+ members.
 - NPS = % promoters (9-10) - % detractors (0-6), from complaint feedback and contacts.
+- Activities (docs/activities.md): coverage = VIPs of the month's snapshot invited to at least
+  one activity this year / that snapshot (target 1.0); participation = guests who came / guests
+  invited, of the activities ending in the month (target 0.85); feedback on time = activities
+  whose feedback was filed by its due day / activities that ended in the month.
 """
 
 from __future__ import annotations
@@ -26,15 +30,23 @@ GOLD_PLUS = frozenset({Tier.GOLD.value, Tier.DIAMOND.value})
 CHURN_TARGET = Decimal("0.035")
 GOLD_PLUS_CHURN_TARGET = Decimal("0.02")
 LOST_AFTER_MONTHS = 3
+ACTIVITY_COVERAGE_TARGET = Decimal("1")
+PARTICIPATION_TARGET = Decimal("0.85")
 
 # Every counter kept per (brand, month, store). Flows are ADDed as things happen; the snapshot
 # figures and the tier mix at the month's end are SET by the monthly snapshot job.
 FLOWS = ("enrolled", "closed", "new_vips", "upgrades", "downgrades", "contacts", "gold_plus_contacted",
          "nps_responses", "nps_promoters", "nps_passives", "nps_detractors",
-         "sms_sent", "sms_capped", "sms_deferred", "sms_suppressed", "sms_failed")
+         "sms_sent", "sms_capped", "sms_deferred", "sms_suppressed", "sms_failed",
+         "activity_invited", "activity_attended", "activities_ended", "activity_feedback_filed",
+         "activity_feedback_on_time", "activity_vips_invited")
 SNAPSHOT = ("snapshot", "lost", "snapshot_gold_plus", "lost_gold_plus",
             "members_regular", "members_silver", "members_gold", "members_diamond", "stock_recorded")
-COUNTERS = FLOWS + SNAPSHOT
+# SET when the month's snapshot is taken: its size, and its VIPs invited earlier in the year
+# (their flag carried from the previous snapshot; invitations during the month ADD to
+# activity_vips_invited).
+OPENING = ("vips_at_start", "activity_vips_carried")
+COUNTERS = FLOWS + SNAPSHOT + OPENING
 
 
 def rank(tier: str) -> int:
@@ -121,4 +133,22 @@ def figures(c: dict[str, int], members_by_tier: dict[str, int], complaints: dict
                      "coverage": rate(c["gold_plus_contacted"], gold_plus), "logged": c["contacts"]},
         "sms": {"sent": c["sms_sent"], "capped": c["sms_capped"], "deferred": c["sms_deferred"],
                 "suppressed": c["sms_suppressed"], "failed": c["sms_failed"]},
+        "activities": activity_figures(c),
+    }
+
+
+def activity_figures(c: dict[str, int]) -> dict[str, object]:
+    """The activities block: each rate's numerator is counted within its denominator's set
+    (invited VIPs are flagged on the snapshot itself; only invited guests' attendance counts;
+    on-time feedback is feedback of an ended activity)."""
+    vips_invited = c["activity_vips_carried"] + c["activity_vips_invited"]
+    return {
+        "vips": c["vips_at_start"], "vips_invited": vips_invited,
+        "coverage": rate(vips_invited, c["vips_at_start"]), "coverage_target": str(ACTIVITY_COVERAGE_TARGET),
+        "invited": c["activity_invited"], "attended": c["activity_attended"],
+        "participation": rate(c["activity_attended"], c["activity_invited"]),
+        "participation_target": str(PARTICIPATION_TARGET),
+        "ended": c["activities_ended"], "feedback_filed": c["activity_feedback_filed"],
+        "feedback_on_time": c["activity_feedback_on_time"],
+        "feedback_on_time_rate": rate(c["activity_feedback_on_time"], c["activities_ended"]),
     }

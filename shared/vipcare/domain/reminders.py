@@ -4,7 +4,8 @@
   (any Chinese character) 70 (67 when split). A template over 2 segments is refused.
 - Quiet hours 21:00-09:00 local: a message is deferred to the next 09:00, never dropped.
 - Frequency cap: at most N marketing messages per member per rolling 7 days; candidates are
-  considered in priority order service > birthday > anniversary > holiday > promotion.
+  considered in priority order service > birthday > anniversary > holiday > promotion and
+  activity invitations.
 - Lunar birthdays: the member's birthday field holds the solar date of birth; the lunar
   month/day of that date is celebrated, mapped onto this year's solar calendar.
 """
@@ -31,6 +32,7 @@ class Kind(StrEnum):
     HOLIDAY = "holiday"
     POINTS_EXPIRING = "points_expiring"
     PROMOTION = "promotion"
+    ACTIVITY = "activity"  # an invitation to a member activity (domain/activities.py)
 
 
 SERVICE_KINDS = frozenset({Kind.TIER_UPGRADE, Kind.DOWNGRADE_WARNING, Kind.COMPLAINT_RECEIVED,
@@ -40,6 +42,7 @@ SERVICE_KINDS = frozenset({Kind.TIER_UPGRADE, Kind.DOWNGRADE_WARNING, Kind.COMPL
 PRIORITY: dict[Kind, int] = {
     Kind.TIER_UPGRADE: 0, Kind.DOWNGRADE_WARNING: 0, Kind.COMPLAINT_RECEIVED: 0, Kind.COMPLAINT_RESOLVED: 0,
     Kind.BIRTHDAY: 1, Kind.ANNIVERSARY: 2, Kind.HOLIDAY: 3, Kind.POINTS_EXPIRING: 4, Kind.PROMOTION: 4,
+    Kind.ACTIVITY: 4,
 }
 
 
@@ -113,6 +116,9 @@ DEFAULT_TEMPLATES: dict[Kind, dict[str, str]] = {
                               "en": "{name}, your complaint {case} has been resolved. Thank you for trusting {brand}."},
     Kind.PROMOTION: {"zh": "{name}，{brand}会员活动进行中，欢迎光临。",
                      "en": "{name}, a {brand} member event is on. See you in store."},
+    # an activity's invitation carries its own text; this one stands in only if it had none
+    Kind.ACTIVITY: {"zh": "{name}，{brand}诚邀您参加{date}的会员活动。",
+                    "en": "{name}, {brand} invites you to a member event on {date}."},
 }
 
 
@@ -187,6 +193,7 @@ class Candidate:
     kind: Kind
     occasion_key: str  # unique per member: the dedup key ("birthday#2026")
     values: dict[str, str]
+    template: str | None = None  # its own text (an activity's invitation), else the brand's for the kind
 
 
 def by_priority(candidates: list[Candidate]) -> list[Candidate]:
@@ -217,6 +224,7 @@ class Message:
     attempts: int = 0
     sns_message_id: str | None = None
     due_at: datetime | None = None
+    template: str | None = None  # the occasion's own text (Candidate.template)
 
     @property
     def category(self) -> str:

@@ -23,6 +23,7 @@ class TaskKind(StrEnum):
     DORMANCY = "dormancy"
     RETENTION = "retention"
     REVISIT = "revisit"
+    ACTIVITY_FEEDBACK = "activity_feedback"  # the organiser's feedback on an ended activity
 
 
 class TaskStatus(StrEnum):
@@ -32,8 +33,9 @@ class TaskStatus(StrEnum):
 
 @dataclass(slots=True)
 class Task:
-    """A manager's task about one member; `task_id` is `<kind>.<period>`, one per member, kind
-    and period (so a rerun of the job never raises it twice)."""
+    """A manager's task about one member (or, with `activity_id` and no member, about an
+    activity); `task_id` is `<kind>.<period>`, one per member (activity), kind and period, so a
+    rerun of the job never raises it twice."""
 
     brand_id: str
     member_id: str
@@ -50,6 +52,7 @@ class Task:
     completed_at: datetime | None = None
     completed_by: str | None = None
     escalate_at: datetime | None = None  # None once done or escalated (the escalation index)
+    activity_id: str | None = None  # a task about an activity, not a member (member_id "")
 
     @property
     def open(self) -> bool:

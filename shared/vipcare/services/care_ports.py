@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from ..domain.activities import Activity
 from ..domain.directory import BrandSettings, Staff, Store
 from ..domain.members import Member
 from ..domain.reminders import DailyBudget, HolidayRun, Message, Status
@@ -41,6 +42,7 @@ class MessageStore(Protocol):
 
 class TaskStore(Protocol):
     def get(self, brand_id: str, member_id: str, task_id: str) -> Task | None: ...
+    def of_activity(self, brand_id: str, activity_id: str, task_id: str) -> Task | None: ...
     def add(self, task: Task) -> bool: ...
     def of_member(self, brand_id: str, member_id: str) -> list[Task]: ...
     def assigned_to(self, brand_id: str, staff_id: str, limit: int) -> list[Task]: ...
@@ -118,6 +120,13 @@ class Sms(Protocol):
     def tell_staff(self, event: dict[str, Any]) -> str: ...
 
 
+class ActivityCounts(Protocol):
+    """What a retried invitation moves on its activity (store/activities.py)."""
+
+    def get(self, brand_id: str, activity_id: str) -> Activity | None: ...
+    def moved(self, a: Activity, was: str, now_is: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class CareDeps:
     """Everything the care area talks to, built once per function (vipcare.wiring.care)."""
@@ -134,3 +143,4 @@ class CareDeps:
     directory: StaffDirectory
     sms: Sms
     complaints: ComplaintCounts  # the churn-risk score counts open complaints
+    activities: ActivityCounts | None = None  # retried invitations move their activity's counts

@@ -19,6 +19,7 @@ from ..domain.access import Caller
 from ..domain.errors import Forbidden, ValidationFailed
 from ..domain.months import month_of, months_between, shift
 from ..store.complaints import KPI_COUNTERS as COMPLAINT_COUNTERS
+from ..store.kpis import SnapshotMember
 from .brands import brand_settings
 from .care_ports import CareDeps
 from .ports import BrandSource, ComplaintStore, Directory, KpiStore, Ledger
@@ -103,12 +104,26 @@ def run_snapshot(now: datetime, *, care: CareDeps, kpis: KpiStore, ledger: Ledge
             vip_sets = _vip_sets(care)
         vips = vip_sets.get(brand_id, [])
         profiles = {p.member_id: p for p in care.members.profiles((brand_id, m) for m in vips)}
-        kpis.put_snapshot(brand_id, period, ((m, profiles[m].tier, profiles[m].store_id) for m in vips
-                                             if m in profiles and profiles[m].tier in rules.VIP_TIERS), now)
+        # an invitation earlier this year stays with the VIP into the new month's snapshot
+        year = int(period[:4])
+        invited = {m.member_id for m in members if m.invited_year == year}
+        opening = [SnapshotMember(m, profiles[m].tier.value, profiles[m].store_id, year if m in invited else None)
+                   for m in vips if m in profiles and profiles[m].tier in rules.VIP_TIERS]
+        kpis.put_snapshot(brand_id, period, opening, now)
+        kpis.set_opening_figures(brand_id, period, _opening_figures(opening))
         kpis.finish_snapshot(brand_id, period, now)
         run.taken += 1
         run.vips += len(vips)
     return run
+
+
+def _opening_figures(opening: list[SnapshotMember]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for m in opening:
+        figures = out.setdefault(m.store_id, {"vips_at_start": 0, "activity_vips_carried": 0})
+        figures["vips_at_start"] += 1
+        figures["activity_vips_carried"] += int(m.invited_year is not None)
+    return out
 
 
 def _vip_sets(care: CareDeps) -> dict[str, list[str]]:

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -103,36 +103,64 @@ def _scoped(caller: Caller, f: MemberFilters) -> MemberFilters:
 
 def _page(brand_id: str, f: MemberFilters, *, limit: int, after: str | None, now: datetime, deps: ListDeps,
           examine: int = EXAMINE) -> ListPage:
-    timezone = brand_settings(brand_id, deps.directory).timezone
-    ctx = context_for(f, now=now, today=local_day(now, timezone), current_month=month_of(now, timezone))
-    lead = lead_of(f)
-    stores = sorted(s.store_id for s in deps.directory.stores(brand_id)) if lead is Lead.ROLL and not f.store_id else []
-    parts = deps.lists.partitions(brand_id, f, lead, ctx, stores)
-    index, start = _decode(after, lead, parts)
+    ctx = list_context(brand_id, f, now, deps)
     out: list[ListedMember] = []
-    examined = 0
-    while index < len(parts) and examined < examine:
-        # as many entries as members still wanted: a filter that rejects some costs another
-        # Query, never a read of members past the page's end (the next page reads them)
-        want = max(limit - len(out), 25)
-        entries, last = deps.lists.keys_page(parts[index], start=start,
-                                             limit=min(QUERY_LIMIT, want, examine - examined))
-        examined += len(entries)
-        ids = [m for m in (member_of_entry(brand_id, e) for e in entries) if m]
-        cards = deps.lists.cards(brand_id, ids)
-        for entry in entries:
-            member_id = member_of_entry(brand_id, entry)
-            card = cards.get(member_id or "")
-            if card is not None and matches(f, card.member, card.stats, ctx):
-                out.append(_listed(card, ctx))
-                if len(out) == limit:
-                    return ListPage(out, _encode(lead, index, entry), examined)
-        if last is None:
-            index, start = index + 1, None
-        else:
-            start = parts[index].start_key(last)
-    more = index < len(parts)
-    return ListPage(out, _encode(lead, index, _raw(start)) if more else None, examined)
+    walk = Walk(brand_id, f, ctx, after=after, deps=deps, examine=examine)
+    for card in walk.cards(limit):
+        out.append(_listed(card, ctx))
+    return ListPage(out, walk.position, walk.examined)
+
+
+def list_context(brand_id: str, f: MemberFilters, now: datetime, deps: ListDeps) -> ListContext:
+    timezone = brand_settings(brand_id, deps.directory).timezone
+    return context_for(f, now=now, today=local_day(now, timezone), current_month=month_of(now, timezone))
+
+
+class Walk:
+    """The members of a list in index order from a cursor, Query page by Query page, looking
+    at no more than `examine` index entries. After `cards()` stops (the limit reached, the
+    budget spent or the list done), `position` is the cursor of what follows the last member
+    taken (None: the list is done)."""
+
+    def __init__(self, brand_id: str, f: MemberFilters, ctx: ListContext, *, after: str | None, deps: ListDeps,
+                 examine: int = EXAMINE) -> None:
+        self.brand_id, self.f, self.ctx, self.deps, self.examine = brand_id, f, ctx, deps, examine
+        self.lead = lead_of(f)
+        stores = (sorted(s.store_id for s in deps.directory.stores(brand_id))
+                  if self.lead is Lead.ROLL and not f.store_id else [])
+        self.parts = deps.lists.partitions(brand_id, f, self.lead, ctx, stores)
+        self.index, self.start = _decode(after, self.lead, self.parts)
+        self.examined = 0
+        self.position: str | None = None
+
+    def cards(self, limit: int) -> Iterator[Card]:
+        """Up to `limit` matching members. A caller may stop early: `position` then resumes
+        after the last member yielded."""
+        taken = 0
+        while self.index < len(self.parts) and self.examined < self.examine:
+            # as many entries as members still wanted: a filter that rejects some costs another
+            # Query, never a read of members past the page's end (the next page reads them)
+            want = max(limit - taken, 25)
+            part = self.parts[self.index]
+            entries, last = self.deps.lists.keys_page(part, start=self.start,
+                                                      limit=min(QUERY_LIMIT, want, self.examine - self.examined))
+            self.examined += len(entries)
+            ids = [m for m in (member_of_entry(self.brand_id, e) for e in entries) if m]
+            found = self.deps.lists.cards(self.brand_id, ids)
+            for entry in entries:
+                card = found.get(member_of_entry(self.brand_id, entry) or "")
+                if card is not None and matches(self.f, card.member, card.stats, self.ctx):
+                    taken += 1
+                    self.position = _encode(self.lead, self.index, entry)
+                    yield card
+                    if taken == limit:
+                        return
+            if last is None:
+                self.index, self.start = self.index + 1, None
+            else:
+                self.start = part.start_key(last)
+        more = self.index < len(self.parts)
+        self.position = _encode(self.lead, self.index, _raw(self.start)) if more else None
 
 
 def _listed(card: Card, ctx: ListContext) -> ListedMember:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from ..domain import reminders as rules
+from ..domain.activities import activity_of
 from ..domain.members import Member
 from ..domain.months import month_of
 from ..domain.reminders import Candidate, DailyBudget, Kind, Message, Status
@@ -70,8 +71,22 @@ class Messenger:
         for record in due:
             member = members.get((record.brand_id, record.member_id))
             if member is not None:
-                outcomes.append(self._counted(member, self._retry(member, record)))
+                was = record.status
+                outcome = self._counted(member, self._retry(member, record))
+                self._activity_moved(record, was, outcome)
+                outcomes.append(outcome)
         return outcomes
+
+    def _activity_moved(self, record: Message, was: Status, outcome: str) -> None:
+        """A retried activity invitation (deferred, failed) reached a new outcome: the activity's
+        counts move with it (docs/activities.md)."""
+        activity_id = activity_of(record.occasion_key) if record.kind is Kind.ACTIVITY else None
+        store = self.deps.activities
+        if activity_id is None or store is None or outcome == was.value or outcome not in COUNTED_OUTCOMES:
+            return
+        activity = store.get(record.brand_id, activity_id)
+        if activity is not None:
+            store.moved(activity, was.value, outcome)
 
     # ---- deciding ----------------------------------------------------------------------------
     def _counted(self, member: Member, outcome: str) -> str:
@@ -89,7 +104,7 @@ class Messenger:
         policy = self.policy(member.brand_id)
         record = Message(brand_id=member.brand_id, member_id=member.member_id, kind=cand.kind,
                          occasion_key=cand.occasion_key, status=Status.SENDING, created_at=self.now,
-                         updated_at=self.now, values=dict(cand.values))
+                         updated_at=self.now, values=dict(cand.values), template=cand.template)
         verdict = self._verdict(member, record, policy)
         if verdict is not None:
             held = replace(record, status=verdict.status, reason=verdict.reason, next_attempt_at=verdict.retry_at,
@@ -142,7 +157,7 @@ class Messenger:
         the run's history sees it)."""
         values = {"name": member.name, "tier": policy.tier_name(member.tier.value), "brand": policy.brand_name,
                   **record.values}
-        text = rules.render(policy.template(Kind(record.kind)), values)
+        text = rules.render(record.template or policy.template(Kind(record.kind)), values)
         attempts = record.attempts + 1
         try:
             message_id = self.deps.sms.send_sms(member.phone, text, marketing=record.marketing)

@@ -20,7 +20,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..config import settings
-from ..domain.kpis import COUNTERS, SNAPSHOT, TIERS
+from ..domain.kpis import COUNTERS, OPENING, SNAPSHOT, TIERS
 from .clients import REGION as _REGION
 from .models import _SharedClientModel, condition_failed_at
 
@@ -82,6 +82,9 @@ class SnapshotMemberItem(_KpiModel):
     tier = UnicodeAttribute()
     store_id = UnicodeAttribute()
     expires_at = NumberAttribute(null=True)
+    # the year of an activity invitation this VIP had (store/activities.py flags it; the next
+    # month's snapshot carries it within the same year)
+    invited_year = NumberAttribute(null=True)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class SnapshotMember:
     member_id: str
     tier: str
     store_id: str
+    invited_year: int | None = None
 
 
 class SnapshotRunItem(_KpiModel):
@@ -174,20 +178,28 @@ class KpiRepository:
     def snapshot_members(self, brand_id: str, period: str) -> list[SnapshotMember]:
         """The VIPs at the start of `period`, with their tier and store then."""
         items = SnapshotMemberItem.query(snapshot_pk(brand_id, period))
-        return [SnapshotMember(i.sk, i.tier, i.store_id) for i in items]
+        return [SnapshotMember(i.sk, i.tier, i.store_id, int(i.invited_year) if i.invited_year else None)
+                for i in items]
 
-    def put_snapshot(self, brand_id: str, period: str, members: Iterable[tuple[str, str, str]],
-                     now: datetime) -> None:
-        """(member_id, tier, store_id) of each VIP at the start of `period` (idempotent puts)."""
+    def put_snapshot(self, brand_id: str, period: str, members: Iterable[SnapshotMember], now: datetime) -> None:
+        """Each VIP at the start of `period`, with their tier, store and invitation year
+        (idempotent puts)."""
         expires = int(now.timestamp()) + SNAPSHOT_TTL_SECONDS
         with SnapshotMemberItem.batch_write() as batch:
-            for member_id, tier, store_id in members:
-                batch.save(SnapshotMemberItem(snapshot_pk(brand_id, period), member_id, tier=tier,
-                                              store_id=store_id, expires_at=expires))
+            for m in members:
+                batch.save(SnapshotMemberItem(snapshot_pk(brand_id, period), m.member_id, tier=m.tier,
+                                              store_id=m.store_id, expires_at=expires, invited_year=m.invited_year))
 
     def set_snapshot_figures(self, brand_id: str, period: str, per_store: dict[str, dict[str, int]]) -> None:
         """SET (not ADD) the snapshot figures of a month per store: a rerun writes the same."""
         for store_id, values in per_store.items():
             actions = [CountersItem.store_id.set(store_id)]
             actions += [getattr(CountersItem, n).set(int(values.get(n, 0))) for n in SNAPSHOT]
+            CountersItem(counters_pk(brand_id, period), f"STORE#{store_id}").update(actions=actions)
+
+    def set_opening_figures(self, brand_id: str, period: str, per_store: dict[str, dict[str, int]]) -> None:
+        """SET the month's opening figures per store (docs/kpis.md): a rerun writes the same."""
+        for store_id, values in per_store.items():
+            actions = [CountersItem.store_id.set(store_id)]
+            actions += [getattr(CountersItem, n).set(int(values.get(n, 0))) for n in OPENING]
             CountersItem(counters_pk(brand_id, period), f"STORE#{store_id}").update(actions=actions)

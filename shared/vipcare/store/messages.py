@@ -53,6 +53,7 @@ class MessageItem(CareTableModel):
     next_attempt_at = UTCDateTimeAttribute(null=True)
     attempts = NumberAttribute(default=0)
     sns_message_id = UnicodeAttribute(null=True)
+    template = UnicodeAttribute(null=True)  # the occasion's own text (an activity's invitation)
 
 
 class BudgetItem(CareTableModel):
@@ -99,6 +100,7 @@ def _to_item(m: Message) -> MessageItem:
                        status=m.status.value, reason=m.reason, text=m.text, values=m.values or None,
                        created_at=m.created_at, updated_at=m.updated_at, sent_at=m.sent_at,
                        next_attempt_at=m.next_attempt_at, attempts=m.attempts, sns_message_id=m.sns_message_id,
+                       template=m.template,
                        due_pk=due_pk(DUE_PREFIX, m.member_id) if m.due_at else None,
                        due_sk=utc_text(m.due_at) if m.due_at else None)
 
@@ -110,7 +112,7 @@ def _from_item(item: MessageItem) -> Message:
                    values={str(k): str(v) for k, v in item.values.as_dict().items()} if item.values else {},
                    reason=item.reason, text=item.text, sent_at=item.sent_at, next_attempt_at=item.next_attempt_at,
                    attempts=int(item.attempts or 0), sns_message_id=item.sns_message_id,
-                   due_at=datetime.fromisoformat(item.due_sk) if item.due_sk else None)
+                   due_at=datetime.fromisoformat(item.due_sk) if item.due_sk else None, template=item.template)
 
 
 def _changes(m: Message) -> list[Any]:

@@ -1,5 +1,5 @@
-"""Manager tasks (CareTable, under the member): `TASK#<kind>.<period>`, written only if new, so a
-rerun of the job never raises a task twice.
+"""Manager tasks (CareTable, under the member, or under the activity for an organiser's task):
+`TASK#<kind>.<period>`, written only if new, so a rerun of the job never raises a task twice.
 
 Two sparse indexes find them: `by_assignee` (BRAND#<brand>#STAFF#<staff>, open tasks first in
 the order raised, then done ones) for a staff member's list, and `due` (TASKESC#<shard>,
@@ -59,6 +59,15 @@ class TaskItem(CareTableModel):
     created_at = UTCDateTimeAttribute()
     completed_at = UTCDateTimeAttribute(null=True)
     completed_by = UnicodeAttribute(null=True)
+    activity_id = UnicodeAttribute(null=True)
+
+
+def activity_task_pk(brand_id: str, activity_id: str) -> str:
+    return f"BRAND#{brand_id}#ACTIVITY#{activity_id}"
+
+
+def _task_pk(t: Task) -> str:
+    return activity_task_pk(t.brand_id, t.activity_id) if t.activity_id else member_pk(t.brand_id, t.member_id)
 
 
 def task_sk(task_id: str) -> str:
@@ -72,18 +81,18 @@ def assignee_pk(brand_id: str, staff_id: str) -> str:
 def _assignee_sk(t: Task) -> str:
     """Open tasks sort before done ones; open by when raised, done by when completed."""
     if t.status is TaskStatus.OPEN:
-        return f"1OPEN#{t.created_at.isoformat()}#{t.member_id}"
+        return f"1OPEN#{t.created_at.isoformat()}#{t.member_id or t.activity_id}"
     return f"2DONE#{(t.completed_at or t.created_at).isoformat()}"
 
 
 def _to_item(t: Task) -> TaskItem:
-    return TaskItem(member_pk(t.brand_id, t.member_id), task_sk(t.task_id), brand_id=t.brand_id,
+    return TaskItem(_task_pk(t), task_sk(t.task_id), brand_id=t.brand_id,
                     member_id=t.member_id, task_id=t.task_id, kind=t.kind.value, period=t.period,
                     status=t.status.value, assignee=t.assignee, manager_id=t.manager_id, reason=t.reason,
                     detail=t.detail or None, escalated=t.escalated, created_at=t.created_at,
-                    completed_at=t.completed_at, completed_by=t.completed_by,
+                    completed_at=t.completed_at, completed_by=t.completed_by, activity_id=t.activity_id,
                     assignee_pk=assignee_pk(t.brand_id, t.assignee), assignee_sk=_assignee_sk(t),
-                    due_pk=due_pk(DUE_PREFIX, t.member_id) if t.escalate_at else None,
+                    due_pk=due_pk(DUE_PREFIX, t.member_id or t.activity_id or "") if t.escalate_at else None,
                     due_sk=utc_text(t.escalate_at) if t.escalate_at else None)
 
 
@@ -93,7 +102,8 @@ def _from_item(item: TaskItem) -> Task:
                 created_at=item.created_at, manager_id=item.manager_id, reason=item.reason,
                 detail=item.detail.as_dict() if item.detail else {}, escalated=int(item.escalated or 0),
                 completed_at=item.completed_at, completed_by=item.completed_by,
-                escalate_at=datetime.fromisoformat(item.due_sk) if item.due_sk else None)
+                escalate_at=datetime.fromisoformat(item.due_sk) if item.due_sk else None,
+                activity_id=item.activity_id)
 
 
 def done_actions(task: Task, now: datetime, staff_id: str) -> tuple[TaskItem, list[Any]]:
@@ -111,6 +121,12 @@ class TaskRepository:
     def get(self, brand_id: str, member_id: str, task_id: str) -> Task | None:
         try:
             return _from_item(TaskItem.get(member_pk(brand_id, member_id), task_sk(task_id)))
+        except DoesNotExist:
+            return None
+
+    def of_activity(self, brand_id: str, activity_id: str, task_id: str) -> Task | None:
+        try:
+            return _from_item(TaskItem.get(activity_task_pk(brand_id, activity_id), task_sk(task_id)))
         except DoesNotExist:
             return None
 
