@@ -147,7 +147,14 @@ def _care_history(rng: random.Random, admin: Caller, member_ids: list[str], now:
     starts = [month_start]
     for _ in range(2):
         starts.insert(0, (starts[0] - timedelta(days=1)).replace(day=1))
-    for start in starts:  # the snapshot of each month start: churn and retention of the months before
+    # last week's salon runs after the snapshot of its own month (which flags the VIPs it
+    # invited) and before the next one (which carries the flags on)
+    salon_sent = now - timedelta(days=9)
+    before = [s for s in starts if s <= salon_sent]
+    for start in before:  # the snapshot of each month start: churn and retention of the months before
+        run_snapshot(start, care=deps, kpis=reports.kpis, ledger=reports.ledger)
+    activity = _past_activity(rng, salon_sent, [p.member_id for p in profiles if p.store_id == "demo-001"])
+    for start in starts[len(before):]:
         run_snapshot(start, care=deps, kpis=reports.kpis, ledger=reports.ledger)
     contacts = 0
     for p in vips:
@@ -180,7 +187,64 @@ def _care_history(rng: random.Random, admin: Caller, member_ids: list[str], now:
                                                directory=w.directory, notifier=w.notifier)
         except DomainError:
             continue  # a demo case routed where this caller may not act: left open
-    return {"vips": len(vips), "contacts": contacts, "complaints": filed}
+    return {"vips": len(vips), "contacts": contacts, "complaints": filed, **activity}
+
+
+def _past_activity(rng: random.Random, send_day: datetime, store_members: list[str]) -> dict[str, int]:
+    """A tea salon of store demo-001 that happened last week, through the real use cases at
+    their own moments: planned, invitations fanned out in slices (the care rules decide who is
+    sent one), replies, attendance, the end (the organiser's task) and the feedback."""
+    import json
+    from zoneinfo import ZoneInfo
+
+    import boto3
+
+    from vipcare import wiring
+    from vipcare.domain.access import Caller, Role
+    from vipcare.domain.activities import ActivityKind, Reply, occasion_key
+    from vipcare.domain.reminders import Status
+    from vipcare.domain.segments import MemberFilters
+    from vipcare.services import activities
+
+    from . import resources
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    local = send_day.astimezone(shanghai).replace(hour=10, minute=0, second=0, microsecond=0)
+    planned, send = local - timedelta(days=2), local
+    starts = local + timedelta(days=3, hours=4)  # 14:00, three days after the invitations
+    ends = starts + timedelta(hours=3)
+    organiser = Caller(staff_id="demo-001-supervisor", brand_id="demo", store_id="demo-001", role=Role.SUPERVISOR)
+    deps = wiring.activities()
+    a = activities.create_activity(organiser, activities.NewActivity(
+        name="秋季茶会 Autumn tea salon", kind=ActivityKind.SALON, store_id="demo-001", starts_at=starts, ends_at=ends,
+        capacity=60, segment_id=None, filters=MemberFilters(),
+        text="{name}，{brand}诚邀您{date}参加秋季茶会，回复请联系您的客户经理。", send_at=send), now=planned, deps=deps)
+    activities.run_due(send, deps)
+    sqs, url = boto3.client("sqs"), resources.physical_names()["InvitationsQueue"]
+    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for m in got:  # what the worker does with each slice
+            activities.invite_slice(json.loads(m["Body"]), now=send, deps=deps)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    invited = [m for m in store_members
+               if (record := deps.care.messages.get("demo", m, occasion_key(a.activity_id))) is not None
+               and record.status is Status.SENT]
+    clerk = Caller(staff_id="demo-001-store-staff", brand_id="demo", store_id="demo-001", role=Role.STORE_STAFF)
+    yes = [m for m in invited if rng.random() < 0.55][:a.capacity or None]
+    for member_id in invited:
+        reply = Reply.YES if member_id in yes else Reply.NO if rng.random() < 0.5 else None
+        if reply is not None:
+            activities.reply(clerk, a.activity_id, member_id, reply, now=send + timedelta(hours=rng.randint(1, 48)),
+                             deps=deps)
+    came = [m for m in yes if rng.random() < 0.85] + [m for m in invited if m not in yes and rng.random() < 0.1]
+    for first in range(0, len(came), activities.MAX_ATTENDANCE):
+        activities.attendance(clerk, a.activity_id, came[first:first + activities.MAX_ATTENDANCE],
+                              now=starts + timedelta(hours=1), deps=deps)
+    activities.run_due(ends + timedelta(hours=1), deps)  # ended: the organiser's feedback task
+    filed_at = min(ends + timedelta(days=2), datetime.combine(a.feedback.due_on, datetime.min.time(),
+                                                               tzinfo=shanghai) + timedelta(hours=17))
+    activities.file_feedback(organiser, a.activity_id, "茶会气氛很好，新品试穿受欢迎。", len(came) * 9 // 10,
+                             now=filed_at, deps=deps)
+    return {"activity_invited": len(invited), "activity_attended": len(came)}
 
 
 def _deliver(function: str) -> None:

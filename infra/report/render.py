@@ -139,6 +139,19 @@ def coverage_tile(doc: dict) -> str:
     return tile("contact-coverage", "Contact coverage", percent(c.get("coverage")), detail)
 
 
+def activities_tile(doc: dict) -> str:
+    """Participation (attended / invited) against its target, with coverage and feedback."""
+    a = section(doc, "activities")
+    participation, target = rate(a.get("participation")), rate(a.get("participation_target"))
+    status = "neutral" if participation is None or target is None else (
+        "good" if participation >= target else "bad")
+    detail = (f"{count(a.get('attended'))} of {count(a.get('invited'))} invited came · "
+              f"{count(a.get('vips_invited'))} of {count(a.get('vips'))} VIPs invited this year "
+              f"({percent(a.get('coverage'), 0)}) · feedback on time "
+              f"{count(a.get('feedback_on_time'))} of {count(a.get('ended'))}")
+    return tile("activities", "Activity participation", percent(a.get("participation")), detail, status)
+
+
 def tiles(doc: dict) -> str:
     churn = section(doc, "churn")
     return "".join([
@@ -149,6 +162,7 @@ def tiles(doc: dict) -> str:
         timeliness_tile(doc),
         nps_tile(doc),
         coverage_tile(doc),
+        activities_tile(doc),
     ])
 
 

@@ -25,7 +25,8 @@ from infra.report.__main__ import months_before, screenshot
 
 CHROMIUM = "/usr/bin/chromium"
 CHARTS = ("tier-mix", "churn-retention", "complaint-timeliness", "contact-coverage", "sms")
-TILES = ("members", "churn", "gold-plus-churn", "retention", "complaint-timeliness", "nps", "contact-coverage")
+TILES = ("members", "churn", "gold-plus-churn", "retention", "complaint-timeliness", "nps", "contact-coverage",
+         "activities")
 PERIODS = ("2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11")
 
 
@@ -47,6 +48,9 @@ def kpi_doc(period: str = "2026-11", **changes: object) -> dict:
         "nps": {"responses": 10, "promoters": 6, "passives": 2, "detractors": 2, "score": 40},
         "contacts": {"gold_plus": 20, "contacted": 13, "coverage": "0.6500"},
         "sms": {"sent": 30, "capped": 2, "deferred": 5, "suppressed": 3, "failed": 0},
+        "activities": {"vips": 60, "vips_invited": 45, "coverage": "0.7500", "coverage_target": "1",
+                       "invited": 40, "attended": 30, "participation": "0.7500", "participation_target": "0.85",
+                       "ended": 2, "feedback_filed": 2, "feedback_on_time": 1, "feedback_on_time_rate": "0.5000"},
     }
     doc.update(copy.deepcopy(changes))
     return doc
@@ -199,6 +203,9 @@ def test_headline_figures_match_the_input(open_page, history: list[dict]) -> Non
     assert tile("complaint-timeliness")[0] == "80.0%"
     assert tile("nps")[0] == "+40"
     assert tile("contact-coverage")[0] == "65.0%"
+    value, detail = tile("activities")
+    assert value == "75.0%" and "30 of 40 invited came" in detail and "45 of 60 VIPs" in detail
+    assert "bad" in page.locator('[data-kpi="activities"]').get_attribute("class")  # below 85%
 
 
 # --- screenshot ------------------------------------------------------------------------------------

@@ -269,15 +269,16 @@ def _due_step(a: Activity, now: datetime, deps: ActivityDeps) -> str:
             return "quiet_hours"  # looked at again next hour, and started (or resumed) at 09:00
         if a.stage is Stage.SCHEDULED:
             deps.activities.start(a, now, now + rules.STALLED_AFTER)
-            a.stage, a.slice = Stage.INVITING, 0
-        elif a.stage is Stage.INVITING:
+            step = "started"
+        elif a.stage is Stage.INVITING:  # stalled, or paused for the night or the SMS budget
             deps.activities.watch(a, now + rules.STALLED_AFTER)
+            step = "resumed"
         else:
             return "ignored"
     except Taken:
         return "moved_meanwhile"
     deps.queue.send([_slice_message(a, a.slice, now)])
-    return "started" if a.slice == 0 else "resumed"
+    return step
 
 
 def _end(a: Activity, now: datetime, deps: ActivityDeps) -> str:

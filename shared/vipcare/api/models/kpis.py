@@ -63,6 +63,23 @@ class SmsFigures(_Model):
     failed: int
 
 
+class ActivityFigures(_Model):
+    """Member activities (docs/activities.md): each rate's numerator is counted within its base."""
+
+    vips: int = Field(description="VIPs of the month's snapshot (the VIPs at its start)")
+    vips_invited: int = Field(description="Of them, those invited to at least one activity this year")
+    coverage: Rate = Field(description="vips_invited / vips (target 1.0)")
+    coverage_target: str
+    invited: int = Field(description="Invitations sent for the activities ending this month")
+    attended: int = Field(description="Invited guests who came")
+    participation: Rate = Field(description="attended / invited (target 0.85)")
+    participation_target: str
+    ended: int = Field(description="Activities that ended this month")
+    feedback_filed: int
+    feedback_on_time: int = Field(description="Feedback filed by its due day (5th working day after the end)")
+    feedback_on_time_rate: Rate = Field(description="feedback_on_time / ended")
+
+
 class KpiReport(_Model):
     brand_id: str
     level: str = Field(description="brand, region or store")
@@ -82,6 +99,7 @@ class KpiReport(_Model):
     nps: Nps
     contacts: ContactFigures
     sms: SmsFigures
+    activities: ActivityFigures
 
 
 class KpiHistory(_Model):
