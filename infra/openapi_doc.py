@@ -21,6 +21,10 @@ OUTPUT = template.ROOT / "docs" / "openapi.json"
 
 # What changed on the wire, newest first: store apps read this before they upgrade.
 CHANGES = (
+    "2026-12: new member activities: `POST /activities`, `GET /activities`, `GET /activities/{activity_id}`, "
+    "`POST /activities/{activity_id}/rsvps`, `.../attendance`, `.../feedback`. `GET /reports/kpis` gains "
+    "`activities` (coverage, participation, feedback on time). A task's `member_id` may be null: an "
+    "`activity_feedback` task names its `activity_id` instead.",
     "2026-12: every rate in every report is a decimal string with 4 places, a share in [0, 1] "
     "(`\"0.3333\"`), or null when there is nothing to divide by. `GET /reports/complaints` "
     "answered `responded_within_deadline_rate`, `resolved_within_deadline_rate` and "

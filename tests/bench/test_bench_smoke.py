@@ -107,3 +107,13 @@ def test_member_lists_bench_reads_the_same_for_the_same_result_at_two_sizes():
         assert (small["pages"], small["requests_per_page"], small["items_read_per_page"]) == (
             large["pages"], large["requests_per_page"], large["items_read_per_page"]), name
         assert "Scan" not in large["operations"], name
+
+
+def test_activity_fanout_bench_invites_every_consenting_member_once_in_bounded_slices():
+    from tests.bench import activity_fanout
+
+    r = activity_fanout.measure(250)
+    assert (r["members"], r["sent"], r["suppressed"], r["stage"]) == (250, 225, 25, "invited")  # 1 in 10 no consent
+    assert r["slices"] == 2  # 200 a slice
+    assert "Scan" not in r["operations"]
+    assert activity_fanout.report([r, r]).splitlines()[-1].startswith("ratio 250/250 per invitation: requests 1.00x")
