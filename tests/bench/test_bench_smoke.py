@@ -113,7 +113,9 @@ def test_activity_fanout_bench_invites_every_consenting_member_once_in_bounded_s
     from tests.bench import activity_fanout
 
     r = activity_fanout.measure(250)
-    assert (r["members"], r["sent"], r["suppressed"], r["stage"]) == (250, 225, 25, "invited")  # 1 in 10 no consent
+    # 1 in 10 without consent; moto's SNS reports phones ending in 99 as opted out
+    opted_out = sum(1 for n in range(250) if n % 10 and n % 100 == 99)
+    assert (r["members"], r["sent"], r["suppressed"], r["stage"]) == (250, 225 - opted_out, 25 + opted_out, "invited")
     assert r["slices"] == 2  # 200 a slice
     assert "Scan" not in r["operations"]
     assert activity_fanout.report([r, r]).splitlines()[-1].startswith("ratio 250/250 per invitation: requests 1.00x")
