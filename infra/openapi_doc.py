@@ -21,6 +21,8 @@ OUTPUT = template.ROOT / "docs" / "openapi.json"
 
 # What changed on the wire, newest first: store apps read this before they upgrade.
 CHANGES = (
+    "2026-12: `POST /segments` and `POST /activities` document the 409 they answer when an "
+    "`Idempotency-Key` is reused with another body or while its first request is still running.",
     "2026-12: new member activities: `POST /activities`, `GET /activities`, `GET /activities/{activity_id}`, "
     "`POST /activities/{activity_id}/rsvps`, `.../attendance`, `.../feedback`. `GET /reports/kpis` gains "
     "`activities` (coverage, participation, feedback on time). A task's `member_id` may be null: an "

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -81,10 +81,7 @@ def member_messages(member_id: str) -> list[MessageOut]:
 def log_contact(
     member_id: str,
     request: ContactCreate,
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias=idempotency.HEADER, max_length=128, description="Makes a retried POST return the first response"),
-    ] = None,
+    idempotency_key: idempotency.KeyHeader = None,
 ) -> Any:
     caller = current_caller(app)
 
@@ -189,14 +186,11 @@ def search_members(
 
 @app.post("/segments", summary="Save a list's filters under a name (a segment)",
           description="Send an `Idempotency-Key` header to make retries safe.", tags=["lists"], security=SECURITY,
-          responses=error_responses(403, 422, success=201, description="Saved"))
+          responses=error_responses(403, 409, 422, success=201, description="Saved"))
 @tracer.capture_method
 def create_segment(
     request: SegmentCreate,
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias=idempotency.HEADER, max_length=128, description="Makes a retried POST return the first response"),
-    ] = None,
+    idempotency_key: idempotency.KeyHeader = None,
 ) -> Response[SegmentOut]:
     caller = current_caller(app)
 
@@ -266,14 +260,11 @@ ACTIVITY_ID = Annotated[str, Path(max_length=64)]
           "the weekly cap and quiet hours apply, and each member is invited once. Feedback is due on the 5th "
           "working day after the end. Send an `Idempotency-Key` header to make retries safe.",
           tags=["activities"], security=SECURITY,
-          responses=error_responses(403, 422, success=201, description="Planned"))
+          responses=error_responses(403, 409, 422, success=201, description="Planned"))
 @tracer.capture_method
 def create_activity(
     request: ActivityCreate,
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias=idempotency.HEADER, max_length=128, description="Makes a retried POST return the first response"),
-    ] = None,
+    idempotency_key: idempotency.KeyHeader = None,
 ) -> Response[ActivityOut]:
     caller = current_caller(app)
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -57,10 +57,7 @@ CASE_ERRORS = error_responses(403, 404, 409)
 @tracer.capture_method
 def file_complaint(
     request: ComplaintCreate,
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias=idempotency.HEADER, max_length=128, description="Makes a retried POST return the first response"),
-    ] = None,
+    idempotency_key: idempotency.KeyHeader = None,
 ) -> Response[ComplaintOut]:
     caller = current_caller(app)
 

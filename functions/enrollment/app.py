@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -41,10 +41,7 @@ rights = wiring.privacy()  # export and erasure reach every table
 @tracer.capture_method
 def enrol(
     request: EnrolRequest,
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias=idempotency.HEADER, max_length=128, description="Makes a retried POST return the first response"),
-    ] = None,
+    idempotency_key: idempotency.KeyHeader = None,
 ) -> Response[MemberCard]:
     caller = current_caller(app)
 

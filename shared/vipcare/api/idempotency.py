@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from ..config import settings
 from ..domain.errors import Conflict, ValidationFailed
 
 HEADER = "Idempotency-Key"
 _MAX_KEY = 128
+
+# The header as a route parameter. A route that takes it also documents 409 (a reused key):
+# tests/unit/test_openapi_drift.py holds every such route to that.
+KeyHeader = Annotated[
+    str | None,
+    Header(alias=HEADER, max_length=_MAX_KEY, description="Makes a retried POST return the first response"),
+]
 
 
 @cache
