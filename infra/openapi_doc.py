@@ -21,6 +21,9 @@ OUTPUT = template.ROOT / "docs" / "openapi.json"
 
 # What changed on the wire, newest first: store apps read this before they upgrade.
 CHANGES = (
+    "2026-12: every operation has an explicit `operationId` named as an SDK method (`enrolMember`, "
+    "`getMember`, `findMemberByPhone`, `submitPurchases`, ...); the generated ids "
+    "(`enrol_members_post`, ...) are gone. Clients generated from this document get those names.",
     "2026-12: `POST /segments` and `POST /activities` document the 409 they answer when an "
     "`Idempotency-Key` is reused with another body or while its first request is still running.",
     "2026-12: new member activities: `POST /activities`, `GET /activities`, `GET /activities/{activity_id}`, "

@@ -67,14 +67,16 @@ ACTIVITIES = wiring.activities(care_deps=CARE)
 TAGS = ["care"]
 
 
-@app.get("/members/<member_id>/messages", summary="Every message for a member: sent, deferred, capped, "
+@app.get("/members/<member_id>/messages", operation_id="listMemberMessages",
+         summary="Every message for a member: sent, deferred, capped, "
          "suppressed (with the reason) or failed", tags=TAGS, security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def member_messages(member_id: str) -> list[MessageOut]:
     return [message_out(m) for m in reminders.member_messages(current_caller(app), member_id, deps=CARE)]
 
 
-@app.post("/members/<member_id>/contacts", summary="Log a contact; completes the period's cadence task",
+@app.post("/members/<member_id>/contacts", operation_id="logContact",
+          summary="Log a contact; completes the period's cadence task",
           description="Send an `Idempotency-Key` header to make retries safe (a retry returns the first answer).",
           tags=TAGS, security=SECURITY, responses={201: {"description": "Logged"}, **error_responses(404, 409)})
 @tracer.capture_method
@@ -100,21 +102,24 @@ def _logged(caller: Any, member_id: str, request: ContactCreate, key: str | None
     return contact_out(contact, completed_task_id=done)
 
 
-@app.get("/members/<member_id>/contacts", summary="The member's contact log, newest first", tags=TAGS,
+@app.get("/members/<member_id>/contacts", operation_id="listContacts",
+         summary="The member's contact log, newest first", tags=TAGS,
          security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def list_contacts(member_id: str) -> list[ContactOut]:
     return [contact_out(c) for c in contacts.contacts(current_caller(app), member_id, deps=CARE)]
 
 
-@app.get("/staff/<staff_id>/tasks", summary="A staff member's tasks, open first", tags=TAGS, security=SECURITY,
+@app.get("/staff/<staff_id>/tasks", operation_id="listStaffTasks",
+         summary="A staff member's tasks, open first", tags=TAGS, security=SECURITY,
          responses=error_responses(404))
 @tracer.capture_method
 def staff_tasks(staff_id: str, limit: Annotated[int, Query(ge=1, le=200)] = 100) -> list[TaskOut]:
     return [task_out(t) for t in tasks.staff_tasks(current_caller(app), staff_id, limit=limit, deps=CARE)]
 
 
-@app.get("/staff/<staff_id>/members", summary="A manager's book: members, last contact, next contact due",
+@app.get("/staff/<staff_id>/members", operation_id="getManagerBook",
+         summary="A manager's book: members, last contact, next contact due",
          tags=TAGS, security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def manager_book(staff_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 50,
@@ -125,7 +130,8 @@ def manager_book(staff_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 50,
                           members=[book_entry_out(e) for e in entries])
 
 
-@app.post("/members/<member_id>/tasks/<task_id>/complete", summary="Complete a task (twice: 409)", tags=TAGS,
+@app.post("/members/<member_id>/tasks/<task_id>/complete", operation_id="completeTask",
+          summary="Complete a task (twice: 409)", tags=TAGS,
           security=SECURITY, responses=error_responses(404, 409))
 @tracer.capture_method
 def complete_task(member_id: str, task_id: Annotated[str, Path(max_length=80)]) -> TaskOut:
@@ -133,7 +139,8 @@ def complete_task(member_id: str, task_id: Annotated[str, Path(max_length=80)]) 
                                        deps=CARE))
 
 
-@app.put("/care/templates/<kind>/<language>", summary="Set a brand's SMS template for a kind and language",
+@app.put("/care/templates/<kind>/<language>", operation_id="setMessageTemplate",
+         summary="Set a brand's SMS template for a kind and language",
          description="Refused (422) with unknown placeholders or over 2 SMS segments with long values.",
          tags=TAGS, security=SECURITY, responses=error_responses(403))
 @tracer.capture_method
@@ -143,7 +150,8 @@ def put_template(kind: str, language: str, request: TemplateIn) -> TemplateOut:
     return TemplateOut(kind=out["kind"], language=out["language"], text=out["text"], segments=int(out["segments"]))
 
 
-@app.put("/care/settings", summary="The brand's care settings: time zone, language, holidays, cap, budget",
+@app.put("/care/settings", operation_id="setCareSettings",
+         summary="The brand's care settings: time zone, language, holidays, cap, budget",
          tags=TAGS, security=SECURITY, responses=error_responses(403))
 @tracer.capture_method
 def put_settings(request: CareSettingsIn) -> dict[str, Any]:
@@ -156,7 +164,8 @@ MONEY_QUERY = r"^\d{1,12}(\.\d{1,2})?$"
 CURSOR = Annotated[str | None, Query(max_length=2048, description="`next` of the previous page")]
 
 
-@app.get("/members/search", summary="Find members by tier, store, manager, birthday month, inactivity, spend, "
+@app.get("/members/search", operation_id="searchMembers",
+         summary="Find members by tier, store, manager, birthday month, inactivity, spend, "
          "hobby or consent; paged", description="Store staff and managers search their own store. Each page "
          "reads a bounded part of one index, so it may hold fewer than `limit` members with a `next`.",
          tags=["lists"], security=SECURITY, responses=error_responses(403, 422))
@@ -184,7 +193,7 @@ def search_members(
     return member_list_out(page)
 
 
-@app.post("/segments", summary="Save a list's filters under a name (a segment)",
+@app.post("/segments", operation_id="createSegment", summary="Save a list's filters under a name (a segment)",
           description="Send an `Idempotency-Key` header to make retries safe.", tags=["lists"], security=SECURITY,
           responses=error_responses(403, 409, 422, success=201, description="Saved"))
 @tracer.capture_method
@@ -208,20 +217,23 @@ def _filters(f: MemberFiltersIn) -> MemberFilters:
     return MemberFilters.from_document(f.model_dump(exclude_none=True))
 
 
-@app.get("/segments", summary="The brand's segments, newest first", tags=["lists"], security=SECURITY)
+@app.get("/segments", operation_id="listSegments",
+         summary="The brand's segments, newest first", tags=["lists"], security=SECURITY)
 @tracer.capture_method
 def list_segments() -> list[SegmentOut]:
     return [segment_out(s) for s in member_lists.segments(current_caller(app), deps=LISTS)]
 
 
-@app.get("/segments/<segment_id>", summary="A segment's name and filters", tags=["lists"], security=SECURITY,
+@app.get("/segments/<segment_id>", operation_id="getSegment",
+         summary="A segment's name and filters", tags=["lists"], security=SECURITY,
          responses=error_responses(404))
 @tracer.capture_method
 def get_segment(segment_id: Annotated[str, Path(max_length=64)]) -> SegmentOut:
     return segment_out(member_lists.get_segment(current_caller(app), segment_id, deps=LISTS))
 
 
-@app.get("/segments/<segment_id>/members", summary="Who matches the segment now, paged", tags=["lists"],
+@app.get("/segments/<segment_id>/members", operation_id="listSegmentMembers",
+         summary="Who matches the segment now, paged", tags=["lists"],
          security=SECURITY, responses=error_responses(404, 422))
 @tracer.capture_method
 def segment_members(segment_id: Annotated[str, Path(max_length=64)],
@@ -231,7 +243,8 @@ def segment_members(segment_id: Annotated[str, Path(max_length=64)],
     return member_list_out(page)
 
 
-@app.get("/segments/<segment_id>/export", summary="The segment as a call list, CSV (supervisor and above; audited)",
+@app.get("/segments/<segment_id>/export", operation_id="exportSegment",
+         summary="The segment as a call list, CSV (supervisor and above; audited)",
          description="Columns: member_no, name, phone, tier, store_id, last_purchase (brand date), spend_12m, "
          "manager_id, manager_name. Up to 5000 rows an answer; when there are more, the `X-Next-Cursor` "
          "header is the `after` of the rest.", tags=["lists"], security=SECURITY,
@@ -254,7 +267,8 @@ def export_segment(segment_id: Annotated[str, Path(max_length=64)], after: CURSO
 ACTIVITY_ID = Annotated[str, Path(max_length=64)]
 
 
-@app.post("/activities", summary="Plan an activity for a list of members; invitations go by SMS from send_at",
+@app.post("/activities", operation_id="createActivity",
+          summary="Plan an activity for a list of members; invitations go by SMS from send_at",
           description="Supervisor and above. The audience is a saved segment or filters (as in member search); "
           "an activity of one store invites that store's members. Invitations are marketing SMS: consent, opt-out, "
           "the weekly cap and quiet hours apply, and each member is invited once. Feedback is due on the 5th "
@@ -284,14 +298,16 @@ def create_activity(
     return json_response(result["status"], result["body"])
 
 
-@app.get("/activities", summary="The brand's latest activities (store staff: their store's and brand-wide)",
+@app.get("/activities", operation_id="listActivities",
+         summary="The brand's latest activities (store staff: their store's and brand-wide)",
          tags=["activities"], security=SECURITY)
 @tracer.capture_method
 def list_activities() -> list[ActivityOut]:
     return [activity_out(a) for a in activities.recent_activities(current_caller(app), deps=ACTIVITIES)]
 
 
-@app.get("/activities/<activity_id>", summary="An activity: audience, invitations sent, deferred, capped, "
+@app.get("/activities/<activity_id>", operation_id="getActivity",
+         summary="An activity: audience, invitations sent, deferred, capped, "
          "suppressed, replies, attendance, feedback", tags=["activities"], security=SECURITY,
          responses=error_responses(404))
 @tracer.capture_method
@@ -300,7 +316,8 @@ def get_activity(activity_id: ACTIVITY_ID) -> ActivityOut:
                                                 deps=ACTIVITIES))
 
 
-@app.post("/activities/<activity_id>/rsvps", summary="Record a guest's reply (yes or no; changeable until the end)",
+@app.post("/activities/<activity_id>/rsvps", operation_id="recordRsvp",
+          summary="Record a guest's reply (yes or no; changeable until the end)",
           description="Only an invited member replies; a notice takes no replies (409); a yes beyond the "
           "capacity is refused (409 activity_full).", tags=["activities"], security=SECURITY,
           responses=error_responses(404, 409, 422))
@@ -312,7 +329,8 @@ def reply(activity_id: ACTIVITY_ID, request: RsvpIn) -> RsvpOut:
                    outcome="recorded" if outcome == "recorded" else "unchanged")
 
 
-@app.post("/activities/<activity_id>/attendance", summary="Record who came (invited members count once each)",
+@app.post("/activities/<activity_id>/attendance", operation_id="recordAttendance",
+          summary="Record who came (invited members count once each)",
           tags=["activities"], security=SECURITY, responses=error_responses(404, 409, 422))
 @tracer.capture_method
 def attendance(activity_id: ACTIVITY_ID, request: AttendanceIn) -> AttendanceOut:
@@ -323,7 +341,8 @@ def attendance(activity_id: ACTIVITY_ID, request: AttendanceIn) -> AttendanceOut
                          not_invited=done.not_invited, unknown=done.unknown, attended=activity.counts.attended)
 
 
-@app.post("/activities/<activity_id>/feedback", summary="The organiser's feedback, once, after the end "
+@app.post("/activities/<activity_id>/feedback", operation_id="fileActivityFeedback",
+          summary="The organiser's feedback, once, after the end "
           "(late after the 5th working day); closes the organiser's task", tags=["activities"], security=SECURITY,
           responses=error_responses(403, 404, 409, 422))
 @tracer.capture_method

@@ -44,7 +44,7 @@ CASE_ERRORS = error_responses(403, 404, 409)
 
 
 @app.post(
-    "/complaints",
+    "/complaints", operation_id="fileComplaint",
     summary="File a complaint: priority, fixed deadlines and an assignee",
     description="Priority from the member's tier and the severity; respond_by and resolve_by are fixed now. "
     "Routed to the dedicated manager (gold+), their supervisor when on leave, technical support, or the "
@@ -79,7 +79,8 @@ def file_complaint(
     return json_response(result["status"], result["body"])
 
 
-@app.get("/complaints/<complaint_id>", summary="A complaint with its full history", tags=TAGS,
+@app.get("/complaints/<complaint_id>", operation_id="getComplaint",
+         summary="A complaint with its full history", tags=TAGS,
          security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def get_complaint(complaint_id: str) -> ComplaintOut:
@@ -87,7 +88,8 @@ def get_complaint(complaint_id: str) -> ComplaintOut:
                                                   directory=wired.directory))
 
 
-@app.get("/complaints", summary="Queue views: by status, assignee or store, newest deadline first", tags=TAGS,
+@app.get("/complaints", operation_id="listComplaints",
+         summary="Queue views: by status, assignee or store, newest deadline first", tags=TAGS,
          security=SECURITY, responses=error_responses(403))
 @tracer.capture_method
 def list_complaints(
@@ -101,7 +103,8 @@ def list_complaints(
     return [complaint_summary(c) for c in found]
 
 
-@app.post("/complaints/<complaint_id>/acknowledge", summary="First response (records the time)", tags=TAGS,
+@app.post("/complaints/<complaint_id>/acknowledge", operation_id="acknowledgeComplaint",
+          summary="First response (records the time)", tags=TAGS,
           security=SECURITY, responses=CASE_ERRORS)
 @tracer.capture_method
 def acknowledge(complaint_id: str,
@@ -113,7 +116,8 @@ def acknowledge(complaint_id: str,
     return complaint_out(case)
 
 
-@app.post("/complaints/<complaint_id>/notes", summary="Add a note to the case history", tags=TAGS,
+@app.post("/complaints/<complaint_id>/notes", operation_id="addComplaintNote",
+          summary="Add a note to the case history", tags=TAGS,
           security=SECURITY, responses=CASE_ERRORS)
 @tracer.capture_method
 def add_note(complaint_id: str, request: NoteRequest) -> ComplaintOut:
@@ -121,7 +125,8 @@ def add_note(complaint_id: str, request: NoteRequest) -> ComplaintOut:
                                              complaints=wired.complaints, directory=wired.directory))
 
 
-@app.post("/complaints/<complaint_id>/resolve", summary="Resolve (raises a revisit task for the member's manager)",
+@app.post("/complaints/<complaint_id>/resolve", operation_id="resolveComplaint",
+          summary="Resolve (raises a revisit task for the member's manager)",
           tags=TAGS, security=SECURITY, responses=CASE_ERRORS)
 @tracer.capture_method
 def resolve_complaint(complaint_id: str, request: ResolveRequest) -> ComplaintOut:
@@ -132,7 +137,7 @@ def resolve_complaint(complaint_id: str, request: ResolveRequest) -> ComplaintOu
     return complaint_out(case)
 
 
-@app.post("/complaints/<complaint_id>/feedback",
+@app.post("/complaints/<complaint_id>/feedback", operation_id="recordComplaintFeedback",
           summary="The member's answer: satisfied closes; not satisfied reopens and escalates one level",
           tags=TAGS, security=SECURITY, responses=CASE_ERRORS)
 @tracer.capture_method
@@ -146,7 +151,8 @@ def feedback(complaint_id: str, request: FeedbackRequest) -> ComplaintOut:
     return complaint_out(case)
 
 
-@app.get("/reports/complaints", summary="Complaint timeliness figures per store for a month", tags=["reports"],
+@app.get("/reports/complaints", operation_id="getComplaintReport",
+         summary="Complaint timeliness figures per store for a month", tags=["reports"],
          security=SECURITY, responses=error_responses(403))
 @tracer.capture_method
 def complaint_report(

@@ -21,7 +21,7 @@ app = create_app(logger)
 wired = wiring.directory()  # the real repository, once per cold start
 
 
-@app.post("/stores", summary="Add a store (admin)", tags=["directory"], security=SECURITY,
+@app.post("/stores", operation_id="addStore", summary="Add a store (admin)", tags=["directory"], security=SECURITY,
           responses=error_responses(403, 409, success=201, description="Created"))
 @tracer.capture_method
 def add_store(request: StoreCreate) -> Response[StoreOut]:
@@ -30,14 +30,15 @@ def add_store(request: StoreCreate) -> Response[StoreOut]:
     return json_response(201, store_out(store).model_dump(mode="json"))
 
 
-@app.get("/stores", summary="The brand's stores", tags=["directory"], security=SECURITY,
+@app.get("/stores", operation_id="listStores", summary="The brand's stores", tags=["directory"], security=SECURITY,
          responses=error_responses())
 @tracer.capture_method
 def list_stores() -> list[StoreOut]:
     return [store_out(s) for s in directory.list_stores(current_caller(app), directory=wired.directory)]
 
 
-@app.post("/staff", summary="Add a staff member (admin)", tags=["directory"], security=SECURITY,
+@app.post("/staff", operation_id="addStaff",
+          summary="Add a staff member (admin)", tags=["directory"], security=SECURITY,
           responses=error_responses(403, 409, success=201, description="Created"))
 @tracer.capture_method
 def add_staff(request: StaffCreate) -> Response[StaffOut]:
@@ -46,14 +47,15 @@ def add_staff(request: StaffCreate) -> Response[StaffOut]:
     return json_response(201, staff_out(staff).model_dump(mode="json"))
 
 
-@app.get("/staff/<staff_id>", summary="A staff member", tags=["directory"], security=SECURITY,
+@app.get("/staff/<staff_id>", operation_id="getStaff", summary="A staff member", tags=["directory"], security=SECURITY,
          responses=error_responses(404))
 @tracer.capture_method
 def get_staff(staff_id: str) -> StaffOut:
     return staff_out(directory.get_staff(current_caller(app), staff_id, directory=wired.directory))
 
 
-@app.patch("/staff/<staff_id>", summary="Change role, store, supervisor, leave or capacity (admin)",
+@app.patch("/staff/<staff_id>", operation_id="updateStaff",
+           summary="Change role, store, supervisor, leave or capacity (admin)",
            tags=["directory"], security=SECURITY, responses=error_responses(403, 404))
 @tracer.capture_method
 def patch_staff(staff_id: str, patch: StaffPatch) -> StaffOut:
@@ -63,7 +65,8 @@ def patch_staff(staff_id: str, patch: StaffPatch) -> StaffOut:
     return staff_out(staff)
 
 
-@app.post("/staff/<staff_id>/leave", summary="Start a leave: open tasks and complaints go to the supervisor",
+@app.post("/staff/<staff_id>/leave", operation_id="startLeave",
+          summary="Start a leave: open tasks and complaints go to the supervisor",
           tags=["directory"], security=SECURITY, responses=error_responses(403, 404, 409))
 @tracer.capture_method
 def start_leave(staff_id: str) -> HandoverOut:
@@ -71,7 +74,8 @@ def start_leave(staff_id: str) -> HandoverOut:
                                       deps=wired.staffing).as_dict())
 
 
-@app.post("/staff/<staff_id>/return", summary="End a leave: the tasks of their own members come back",
+@app.post("/staff/<staff_id>/return", operation_id="endLeave",
+          summary="End a leave: the tasks of their own members come back",
           tags=["directory"], security=SECURITY, responses=error_responses(403, 404, 409))
 @tracer.capture_method
 def end_leave(staff_id: str) -> HandoverOut:
@@ -79,7 +83,8 @@ def end_leave(staff_id: str) -> HandoverOut:
                                     deps=wired.staffing).as_dict())
 
 
-@app.post("/staff/<staff_id>/departure", summary="A departure: every member, open task and open complaint "
+@app.post("/staff/<staff_id>/departure", operation_id="recordDeparture",
+          summary="A departure: every member, open task and open complaint "
           "is reassigned to the store's least-loaded managers", tags=["directory"], security=SECURITY,
           responses=error_responses(403, 404, 409))
 @tracer.capture_method

@@ -30,7 +30,7 @@ rights = wiring.privacy()  # export and erasure reach every table
 
 
 @app.post(
-    "/members",
+    "/members", operation_id="enrolMember",
     summary="Enrol a member",
     description="The same phone in any format again answers 409 with the existing member_id. "
     "Send an `Idempotency-Key` header to make retries safe.",
@@ -57,7 +57,8 @@ def enrol(
     return json_response(result["status"], result["body"])
 
 
-@app.get("/members/<member_id>", summary="A member's profile card, tier and points", tags=["members"],
+@app.get("/members/<member_id>", operation_id="getMember",
+         summary="A member's profile card, tier and points", tags=["members"],
          security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def get_member(member_id: str) -> MemberCard:
@@ -65,7 +66,8 @@ def get_member(member_id: str) -> MemberCard:
                                           ledger=wired.ledger, directory=wired.directory))
 
 
-@app.get("/members", summary="Look a member up by phone (any format)", tags=["members"], security=SECURITY,
+@app.get("/members", operation_id="findMemberByPhone",
+         summary="Look a member up by phone (any format)", tags=["members"], security=SECURITY,
          responses=error_responses(404))
 @tracer.capture_method
 def find_member(phone: Annotated[str, Query(min_length=1, max_length=32)]) -> MemberCard:
@@ -73,7 +75,8 @@ def find_member(phone: Annotated[str, Query(min_length=1, max_length=32)]) -> Me
                                              ledger=wired.ledger, directory=wired.directory))
 
 
-@app.patch("/members/<member_id>", summary="Edit profile and consent fields", tags=["members"],
+@app.patch("/members/<member_id>", operation_id="updateMember",
+           summary="Edit profile and consent fields", tags=["members"],
            description="Only profile and consent fields; tier, points, spend and ids cannot be set.",
            security=SECURITY, responses=error_responses(404, 409))
 @tracer.capture_method
@@ -84,7 +87,8 @@ def patch_member(member_id: str, patch: MemberPatch) -> MemberCard:
     return member_card(member)
 
 
-@app.get("/members/<member_id>/export", summary="Everything held about a member (supervisor and above; audited)",
+@app.get("/members/<member_id>/export", operation_id="exportMember",
+         summary="Everything held about a member (supervisor and above; audited)",
          tags=["members"], security=SECURITY, responses=error_responses(403, 404))
 @tracer.capture_method
 def export_member(member_id: str) -> MemberExport:
@@ -94,7 +98,8 @@ def export_member(member_id: str) -> MemberExport:
                                                  directory=rights.directory, benefits=rights.benefits))
 
 
-@app.delete("/members/<member_id>", summary="Erase a member's personal data (admin; audited)",
+@app.delete("/members/<member_id>", operation_id="eraseMember",
+            summary="Erase a member's personal data (admin; audited)",
             description="The card becomes an anonymous tombstone, the phone can enrol again, contact notes, "
                         "message texts and complaint texts are removed; the ledger stays, anonymous, so totals "
                         "and KPIs stay right. Again on an erased member: finishes and reports.",

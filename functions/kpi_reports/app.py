@@ -35,7 +35,8 @@ TAGS = ["reports"]
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
-@app.get("/reports/kpis", summary="The KPIs of a month: tier mix, churn and retention, complaints, NPS, "
+@app.get("/reports/kpis", operation_id="getKpiReport",
+         summary="The KPIs of a month: tier mix, churn and retention, complaints, NPS, "
          "contact coverage, SMS", tags=TAGS, security=SECURITY, responses=error_responses(403, 422))
 @tracer.capture_method
 def kpi_report(
@@ -48,7 +49,8 @@ def kpi_report(
                                        directory=wired.directory))
 
 
-@app.get("/reports/kpis/history", summary="The KPIs month by month (at most 24), oldest first", tags=TAGS,
+@app.get("/reports/kpis/history", operation_id="getKpiHistory",
+         summary="The KPIs month by month (at most 24), oldest first", tags=TAGS,
          security=SECURITY, responses=error_responses(403, 422))
 @tracer.capture_method
 def kpi_history(

@@ -61,7 +61,7 @@ _EXAMPLE = {"transaction_id": "POS7-20261123-0042", "store_id": "demo-001", "pho
 
 
 @app.post(
-    "/purchases",
+    "/purchases", operation_id="submitPurchases",
     summary="Record purchases and returns (one, or a batch of up to 100)",
     description="The body is one purchase (schema PurchaseIn) or {\"purchases\": [PurchaseIn, ...]}. "
     "Each row is validated on its own: valid rows are queued and applied exactly once; invalid rows are "
@@ -96,7 +96,8 @@ def submit(body: Annotated[dict[str, Any], Body(description="PurchaseIn or {purc
     return json_response(202 if accepted else 422, result.model_dump(mode="json"))
 
 
-@app.get("/purchases/<store_id>/<transaction_id>", summary="Status of a transaction: applied, held or rejected",
+@app.get("/purchases/<store_id>/<transaction_id>", operation_id="getPurchaseStatus",
+         summary="Status of a transaction: applied, held or rejected",
          tags=["purchases"], security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def purchase_status(store_id: str, transaction_id: str) -> PurchaseStatusOut:
@@ -110,7 +111,8 @@ def purchase_status(store_id: str, transaction_id: str) -> PurchaseStatusOut:
         received_at=e.received_at, applied_at=e.applied_at, conflicting_submissions=len(e.conflicts))
 
 
-@app.get("/members/<member_id>/purchases", summary="The member's purchase history, newest first, paged",
+@app.get("/members/<member_id>/purchases", operation_id="listMemberPurchases",
+         summary="The member's purchase history, newest first, paged",
          description="Every applied sale and return of the member (by when it happened): store, amount, "
          "discount, points earned or clawed back, lines, and for a sale the returns applied against it. "
          "Pass a page's `next` as `after` for the next page. Held or rejected transactions are not history "
@@ -127,7 +129,8 @@ def purchase_history(
     return purchase_history_out(member_id, entries, cursor)
 
 
-@app.get("/members/<member_id>/points", summary="Points balance, expiring soon and recent movements",
+@app.get("/members/<member_id>/points", operation_id="getMemberPoints",
+         summary="Points balance, expiring soon and recent movements",
          tags=["points"], security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def member_points(member_id: str) -> PointsOut:
@@ -138,7 +141,8 @@ def member_points(member_id: str) -> PointsOut:
                              for m in v.recent])
 
 
-@app.post("/members/<member_id>/redemptions", summary="Spend points (oldest first) on a reward or an amount; once "
+@app.post("/members/<member_id>/redemptions", operation_id="redeemPoints",
+          summary="Spend points (oldest first) on a reward or an amount; once "
           "per redemption_id",
           tags=["points"], security=SECURITY,
           responses=error_responses(404, 409, success=201,
@@ -157,14 +161,16 @@ def redeem(member_id: str, request: RedemptionIn) -> Response[RedemptionOut]:
 # ---- benefits at the till --------------------------------------------------------------------
 
 
-@app.get("/brands/<brand_id>/benefits", summary="The brand's tier benefits document, current version",
+@app.get("/brands/<brand_id>/benefits", operation_id="getBrandBenefits",
+         summary="The brand's tier benefits document, current version",
          tags=["benefits"], security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def get_benefits(brand_id: str) -> BenefitsOut:
     return benefits_out(benefits.get_benefits(current_caller(app), brand_id, store=wired.benefits))
 
 
-@app.put("/brands/<brand_id>/benefits", summary="Store the next version of the brand's tier benefits (admin)",
+@app.put("/brands/<brand_id>/benefits", operation_id="setBrandBenefits",
+         summary="Store the next version of the brand's tier benefits (admin)",
          description="Discounts, allowances with a quota per period, the birthday gift and services, per tier; "
                      "a tier left out of a benefit is not entitled to it. Old versions stay.",
          tags=["benefits"], security=SECURITY, responses=error_responses(403, 404, 409))
@@ -176,7 +182,8 @@ def put_benefits(brand_id: str, request: BenefitsIn) -> BenefitsOut:
     return benefits_out(stored)
 
 
-@app.get("/members/<member_id>/benefits", summary="What the till gives this member now: discount, allowances "
+@app.get("/members/<member_id>/benefits", operation_id="getMemberBenefits",
+         summary="What the till gives this member now: discount, allowances "
          "left, birthday gift, services, points", tags=["benefits"], security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def member_benefits(member_id: str) -> MemberBenefits:
@@ -184,7 +191,8 @@ def member_benefits(member_id: str) -> MemberBenefits:
                                                         store=wired.benefits, directory=wired.directory))
 
 
-@app.post("/members/<member_id>/benefit-uses", summary="Use an allowance or the birthday gift; once per use_id",
+@app.post("/members/<member_id>/benefit-uses", operation_id="useBenefit",
+          summary="Use an allowance or the birthday gift; once per use_id",
           tags=["benefits"], security=SECURITY,
           responses=error_responses(404, 409, success=201,
                                     description="Used (or the first result of this use_id)"))
@@ -200,7 +208,8 @@ def use_benefit(member_id: str, request: BenefitUseIn) -> Response[BenefitUseOut
 # ---- the rewards catalogue ---------------------------------------------------------------------
 
 
-@app.put("/brands/<brand_id>/rewards/<reward_id>", summary="Create or replace a reward of the catalogue (admin)",
+@app.put("/brands/<brand_id>/rewards/<reward_id>", operation_id="setReward",
+         summary="Create or replace a reward of the catalogue (admin)",
          description="`points` is its price, `stock` how many are left (null: unlimited), `min_tier` the lowest "
                      "tier that may take it; `active: false` takes it off the shelf.",
          tags=["benefits"], security=SECURITY, responses=error_responses(403, 404))
@@ -212,7 +221,8 @@ def put_reward(brand_id: str, reward_id: Annotated[str, Path(pattern=r"^[a-z0-9]
     return reward_out(stored, None)
 
 
-@app.get("/rewards", summary="The rewards on offer; with member_id, those the member's tier may take and whether "
+@app.get("/rewards", operation_id="listRewards",
+         summary="The rewards on offer; with member_id, those the member's tier may take and whether "
          "their points cover each", tags=["benefits"], security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def list_rewards(member_id: Annotated[str | None, Query(max_length=64)] = None) -> list[RewardOut]:

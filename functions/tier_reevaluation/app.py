@@ -63,7 +63,8 @@ def _application_out(a: Application) -> TierApplicationOut:
                               decided_at=a.decided_at, note=a.note, expires_on=a.expires_on)
 
 
-@app.get("/brands/<brand_id>/tier-policy", summary="The brand's current tier policy document (admin)",
+@app.get("/brands/<brand_id>/tier-policy", operation_id="getTierPolicy",
+         summary="The brand's current tier policy document (admin)",
          tags=TAGS, security=SECURITY, responses=error_responses(403, 404))
 @tracer.capture_method
 def get_tier_policy(brand_id: str) -> TierPolicyOut:
@@ -72,7 +73,7 @@ def get_tier_policy(brand_id: str) -> TierPolicyOut:
 
 
 @app.put(
-    "/brands/<brand_id>/tier-policy",
+    "/brands/<brand_id>/tier-policy", operation_id="setTierPolicy",
     summary="Store a new version of the tier policy (admin)",
     description="Tiers regular, silver, gold, diamond in order; upgrade thresholds increase with the tier; keep "
     "thresholds (default 80% of upgrade) never exceed upgrade; nothing negative. Each PUT is a new version; old "
@@ -95,7 +96,7 @@ def put_tier_policy(brand_id: str, request: TierPolicyIn) -> TierPolicyOut:
     return _policy_out(brand_id, stored, [])
 
 
-@app.get("/members/<member_id>/tier",
+@app.get("/members/<member_id>/tier", operation_id="getMemberTier",
          summary="Tier, validity, what the next tier needs and what keeps this one, decision history",
          tags=TAGS, security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
@@ -110,7 +111,8 @@ def member_tier(member_id: str) -> MemberTierOut:
                                                     explanation=d.explanation) for d in v.decisions])
 
 
-@app.post("/members/<member_id>/tier-applications", summary="Apply for a manual tier (pending a supervisor)",
+@app.post("/members/<member_id>/tier-applications", operation_id="applyForTier",
+          summary="Apply for a manual tier (pending a supervisor)",
           tags=TAGS, security=SECURITY,
           responses={201: {"description": "Pending"}, **error_responses(404)})
 @tracer.capture_method
@@ -121,7 +123,7 @@ def apply_for_tier(member_id: str, request: TierApplicationIn) -> Response[TierA
     return json_response(201, _application_out(a).model_dump(mode="json"))
 
 
-@app.post("/tier-applications/<application_id>/decision",
+@app.post("/tier-applications/<application_id>/decision", operation_id="decideTierApplication",
           summary="Approve or reject a manual-tier application (supervisor or above, never the requester)",
           tags=TAGS, security=SECURITY, responses=error_responses(403, 404, 409))
 @tracer.capture_method
@@ -133,7 +135,7 @@ def decide(application_id: str, request: TierApplicationDecisionIn) -> TierAppli
     return _application_out(a)
 
 
-@app.get("/reports/threshold-advice",
+@app.get("/reports/threshold-advice", operation_id="getThresholdAdvice",
          summary="Suggested tier thresholds from every purchase of the brand (base line and per tier, with the "
                  "figures used)",
          description="The method of docs/domain.md §2: base line = average item price x items per transaction, "
