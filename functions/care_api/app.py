@@ -32,6 +32,7 @@ from vipcare.api.models.activities import (
 )
 from vipcare.api.models.care import (
     CareSettingsIn,
+    CareSettingsOut,
     ContactCreate,
     ContactOut,
     ManagerBookOut,
@@ -78,13 +79,13 @@ def member_messages(member_id: str) -> list[MessageOut]:
 @app.post("/members/<member_id>/contacts", operation_id="logContact",
           summary="Log a contact; completes the period's cadence task",
           description="Send an `Idempotency-Key` header to make retries safe (a retry returns the first answer).",
-          tags=TAGS, security=SECURITY, responses={201: {"description": "Logged"}, **error_responses(404, 409)})
+          tags=TAGS, security=SECURITY, responses=error_responses(404, 409, success=201, description="Logged"))
 @tracer.capture_method
 def log_contact(
     member_id: str,
     request: ContactCreate,
     idempotency_key: idempotency.KeyHeader = None,
-) -> Any:
+) -> Response[ContactOut]:
     caller = current_caller(app)
 
     def work() -> dict[str, Any]:
@@ -154,8 +155,9 @@ def put_template(kind: str, language: str, request: TemplateIn) -> TemplateOut:
          summary="The brand's care settings: time zone, language, holidays, cap, budget",
          tags=TAGS, security=SECURITY, responses=error_responses(403))
 @tracer.capture_method
-def put_settings(request: CareSettingsIn) -> dict[str, Any]:
-    return care_settings.put_settings(current_caller(app), request, now=request_time(app), store=CARE.settings)
+def put_settings(request: CareSettingsIn) -> CareSettingsOut:
+    stored = care_settings.put_settings(current_caller(app), request, now=request_time(app), store=CARE.settings)
+    return CareSettingsOut.model_validate(stored)
 
 
 # ---- member lists (docs/lists.md) ----------------------------------------------------------------
@@ -248,7 +250,7 @@ def segment_members(segment_id: Annotated[str, Path(max_length=64)],
          description="Columns: member_no, name, phone, tier, store_id, last_purchase (brand date), spend_12m, "
          "manager_id, manager_name. Up to 5000 rows an answer; when there are more, the `X-Next-Cursor` "
          "header is the `after` of the rest.", tags=["lists"], security=SECURITY,
-         responses={200: {"description": "The call list", "content": {"text/csv": {}}},
+         responses={200: {"description": "The call list", "content": {"text/csv": {"schema": {"type": "string"}}}},
                     **error_responses(403, 404, 422, success=None)})
 @tracer.capture_method
 def export_segment(segment_id: Annotated[str, Path(max_length=64)], after: CURSOR = None) -> Response[str]:

@@ -30,6 +30,7 @@ from vipcare.api.models.purchases import (
     PurchaseIntakeResult,
     PurchaseRowStatus,
     PurchaseStatusOut,
+    PurchaseSubmission,
     RedemptionIn,
     RedemptionOut,
 )
@@ -63,7 +64,7 @@ _EXAMPLE = {"transaction_id": "POS7-20261123-0042", "store_id": "demo-001", "pho
 @app.post(
     "/purchases", operation_id="submitPurchases",
     summary="Record purchases and returns (one, or a batch of up to 100)",
-    description="The body is one purchase (schema PurchaseIn) or {\"purchases\": [PurchaseIn, ...]}. "
+    description="The body is one purchase (PurchaseIn) or a batch (PurchaseBatchIn: {\"purchases\": [...]}). "
     "Each row is validated on its own: valid rows are queued and applied exactly once; invalid rows are "
     "reported by index with the fields at fault. 202 when any row was accepted, 422 when none was.",
     tags=["purchases"],
@@ -73,9 +74,10 @@ _EXAMPLE = {"transaction_id": "POS7-20261123-0042", "store_id": "demo-001", "pho
                **error_responses(403, success=None)},
 )
 @tracer.capture_method
-def submit(body: Annotated[dict[str, Any], Body(description="PurchaseIn or {purchases: [PurchaseIn]}",
-                                                openapi_examples={"sale": {"value": _EXAMPLE}})]
-           ) -> Response[PurchaseIntakeResult]:
+def submit(body: Annotated[PurchaseSubmission, Body(openapi_examples={
+    "sale": {"summary": "One sale", "value": _EXAMPLE},
+    "batch": {"summary": "A batch", "value": {"purchases": [_EXAMPLE]}},
+})]) -> Response[PurchaseIntakeResult]:
     caller = current_caller(app)
     _, is_batch = purchases.rows_of(body)
     rows = purchases.submit(caller, body, now=request_time(app), members=wired.members, directory=wired.directory,

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..api.models.fields import field_errors
-from ..api.models.purchases import PurchaseIn, RowStatus
+from ..api.models.purchases import MAX_BATCH, PurchaseIn, RowStatus
 from ..domain.access import Caller, ensure_can_act_for_store, ensure_visible
 from ..domain.errors import DomainError, NotFound, ValidationFailed
 from ..domain.phone import normalise_phone
@@ -20,8 +20,6 @@ from .brands import brand_settings
 from .limits import purchase_limits
 from .members import visible_member
 from .ports import BrandSource, DirectoryReader, IntakeQueue, Ledger, MemberLookup, MemberStore
-
-MAX_BATCH = 100
 
 
 @dataclass

@@ -7,7 +7,7 @@ Models are split by area so a function imports (and pays cold-start time for) on
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -37,6 +37,18 @@ class _Model(BaseModel):
 
 class _Input(_Model):
     model_config = ConfigDict(extra="forbid")
+
+
+class OneOf:
+    """Documents a union as `oneOf` (its variants exclude each other, as forbidding extra fields
+    makes them) rather than pydantic's `anyOf`, so client generators see one shape or the other."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: Any, handler: Any) -> Any:
+        schema = handler(core)
+        if "anyOf" in schema:
+            schema["oneOf"] = schema.pop("anyOf")
+        return schema
 
 
 

@@ -115,3 +115,7 @@ class CareSettingsIn(_Model):
     brand_dates: dict[Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")],
                       Annotated[str, StringConstraints(min_length=1, max_length=40)]] | None = Field(
         None, description="Brand-defined occasions: MM-DD -> name (e.g. the brand's anniversary)")
+
+
+class CareSettingsOut(CareSettingsIn):
+    """The brand's care settings as stored after a change; a field never set is null."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
     Field,
+    PlainValidator,
     StringConstraints,
     model_validator,
 )
@@ -18,10 +19,13 @@ from .base import (
     Id,
     Money,
     MoneyOrZero,
+    OneOf,
     PhoneText,
     _Input,
     _Model,
 )
+
+MAX_BATCH = 100  # purchases in one POST /purchases
 
 # A row of an intake: queued, refused with its fields, or valid but refused by the queue (send it again).
 RowStatus = Literal["accepted", "invalid", "retry"]
@@ -74,6 +78,28 @@ class PurchaseIn(_Input):
         if self.items is None and not self.lines:
             raise PydanticCustomError("field:items", "give items, or lines")
         return self
+
+
+class PurchaseBatchIn(_Input):
+    """A batch of purchases; each row is validated and answered on its own (by its index)."""
+
+    purchases: list[PurchaseIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+def _json_object(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise PydanticCustomError("json_object", "expected a JSON object")
+    return value
+
+
+# The body of POST /purchases: one purchase or a batch, documented as exactly one of the two.
+# The request passes through as the raw JSON object: the service validates row by row, so one bad
+# row is reported by its index instead of refusing the whole batch.
+PurchaseSubmission = Annotated[
+    PurchaseIn | PurchaseBatchIn,
+    PlainValidator(_json_object, json_schema_input_type=PurchaseIn | PurchaseBatchIn),
+    OneOf,
+]
 
 
 class PurchaseRowStatus(_Model):
