@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,11 +22,24 @@ from .lambdas import LambdaContext, handler_for
 # API Gateway's own payload limit; the functions enforce the product's (64 KB) themselves.
 GATEWAY_MAX_BODY = 10 * 1024 * 1024
 
-SWAGGER_PAGE = """<!doctype html><html><head><title>VIP Care API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="ui"></div><script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", persistAuthorization: true});</script>
-</body></html>"""
+# Swagger UI's own files are served by the gateway (local_routes.docs_asset), never from a CDN:
+# /docs works on a machine without internet. No validator badge either: it calls swagger.io.
+SWAGGER_ASSETS = "/docs/assets"
+SWAGGER_PAGE = f"""<!doctype html><html><head><meta charset="utf-8"><title>VIP Care API</title>
+<link rel="icon" type="image/png" href="{SWAGGER_ASSETS}/favicon-32x32.png">
+<link rel="stylesheet" href="{SWAGGER_ASSETS}/swagger-ui.css"></head>
+<body><div id="ui"></div><script src="{SWAGGER_ASSETS}/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({{url: "/openapi.json", dom_id: "#ui", persistAuthorization: true, validatorUrl: null}});
+</script></body></html>"""
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A local route's body sent as it is, with its own type (Swagger UI's scripts and images)."""
+
+    content_type: str
+    data: bytes
+
 
 LocalRoute = Callable[["Gateway", dict[str, Any], dict[str, list[str]]], tuple[int, Any]]
 
@@ -126,7 +140,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.gateway.log(f"{self.command} {path} -> {status} ({elapsed:.0f} ms)")
 
     def _dispatch(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
-                  raw: bytes) -> tuple[int, dict[str, str], str]:
+                  raw: bytes) -> tuple[int, dict[str, str], str | bytes]:
         local = self.gateway.local_routes.get((method, path)) or self._local_prefix_route(method, path)
         if local is not None:
             try:
@@ -136,6 +150,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
                     {"error": "invalid_json", "message": "the request body is not valid JSON", "fields": []})
             payload["_path"] = path
             status, body = local(self.gateway, payload, query)
+            if isinstance(body, Raw):
+                return status, {"Content-Type": body.content_type}, body.data
             if isinstance(body, str):
                 return status, {"Content-Type": "text/html; charset=utf-8"}, body
             return status, {"Content-Type": "application/json"}, json.dumps(body, default=str)
@@ -152,8 +168,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 return fn
         return None
 
-    def _send(self, status: int, headers: dict[str, str], body: str) -> None:
-        data = body.encode("utf-8")
+    def _send(self, status: int, headers: dict[str, str], body: str | bytes) -> None:
+        data = body.encode("utf-8") if isinstance(body, str) else body
         self.send_response(status)
         for k, v in headers.items():
             if k.lower() not in ("content-length", "connection"):

@@ -5,19 +5,24 @@
 - GET  /_local/outbox           the SMS the moto server received through SNS
 - GET  /_local/queues           depth of each queue
 - GET  /openapi.json, /docs     the API document and Swagger UI
+- GET  /docs/assets/{file}      Swagger UI's own files, from the flask-swagger-ui package (offline)
 """
 
 from __future__ import annotations
 
+import importlib.util
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from . import template
+from .gateway import SWAGGER_ASSETS, SWAGGER_PAGE, Gateway, Raw
 from .lambdas import LambdaContext, handler_for
 
-if TYPE_CHECKING:
-    from .gateway import Gateway
+# The only kinds of file /docs/assets serves; anything else in the folder (LICENSE, html) is a 404.
+ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+               ".png": "image/png", ".map": "application/json; charset=utf-8"}
 
 ROLES = ("store_staff", "manager", "supervisor", "department_head", "vice_president", "technical_support", "admin")
 
@@ -51,9 +56,41 @@ def openapi(gw: Gateway, _: dict[str, Any], __: dict[str, list[str]]) -> tuple[i
 
 
 def docs(gw: Gateway, _: dict[str, Any], __: dict[str, list[str]]) -> tuple[int, Any]:
-    from .gateway import SWAGGER_PAGE
-
+    if asset_file("swagger-ui-bundle.js") is None:  # a plain message rather than a blank page
+        return 503, "<p>Swagger UI's files are missing: install the dev extras (pip install -e '.[dev]').</p>"
     return 200, SWAGGER_PAGE
+
+
+def swagger_ui_dir() -> Path | None:
+    """The swagger-ui dist folder that the flask-swagger-ui package ships (a dev dependency)."""
+    # Located without importing the package, which would import Flask for nothing.
+    spec = importlib.util.find_spec("flask_swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "dist"
+
+
+def asset_file(name: str) -> Path | None:
+    """The file `name` right in swagger_ui_dir(), of a type in ASSET_TYPES, or None.
+
+    The name comes from the URL: no separator, no dot file (`..`), and a link out of the folder
+    does not count, so nothing but Swagger UI's own files can be read through it."""
+    folder = swagger_ui_dir()
+    if folder is None or not name or name.startswith(".") or "/" in name or "\\" in name:
+        return None
+    path = folder / name
+    if path.suffix not in ASSET_TYPES or not path.is_file() or path.resolve().parent != folder.resolve():
+        return None
+    return path
+
+
+def docs_asset(gw: Gateway, body: dict[str, Any], _: dict[str, list[str]]) -> tuple[int, Any]:
+    name = body["_path"].removeprefix(SWAGGER_ASSETS + "/")
+    path = asset_file(name)
+    if path is None:
+        return 404, {"error": "not_found", "message": f"no Swagger UI file {name!r}",
+                     "fields": [{"field": "file", "message": "unknown"}]}
+    return 200, Raw(ASSET_TYPES[path.suffix], path.read_bytes())
 
 
 def scheduled_event(moment: datetime) -> dict[str, Any]:
@@ -121,4 +158,5 @@ ROUTES = {
     ("GET", "/_local/outbox"): outbox,
     ("GET", "/openapi.json"): openapi,
     ("GET", "/docs"): docs,
+    ("GET", SWAGGER_ASSETS + "/*"): docs_asset,
 }
