@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from playwright.sync_api import Browser, sync_playwright
 
 from infra.local.template import ROOT
 
@@ -104,3 +105,15 @@ def stack() -> Iterator[Stack]:
     # Every log line of the whole e2e run (functions at INFO) is checked for personal data.
     leaked = stack.leaked()
     assert not leaked, f"personal data in the local stack's log: {leaked}"
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # The distribution's Chromium: no browser download (.ci/bootstrap-chromium installs it).
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield launched
+        launched.close()

@@ -17,13 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from infra.report import render
 from infra.report.__main__ import main as report_main
 from infra.report.__main__ import months_before, screenshot
 
-CHROMIUM = "/usr/bin/chromium"
 CHARTS = ("tier-mix", "churn-retention", "complaint-timeliness", "contact-coverage", "sms")
 TILES = ("members", "churn", "gold-plus-churn", "retention", "complaint-timeliness", "nps", "contact-coverage",
          "activities")
@@ -105,15 +104,6 @@ def percent(value: str, places: int = 1) -> str:
 
 
 # --- browser ---------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # The distribution's Chromium: no browser download (.ci/bootstrap-chromium installs it).
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        yield launched
-        launched.close()
-
 
 class Opened:
     """A page opened from a file, with what went wrong or left the machine while it loaded."""

@@ -11,26 +11,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Route, expect
 
 from infra.local import local_routes
 from infra.local.cognito import LocalCognito
 from infra.local.gateway import Gateway
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's, as in test_dashboard_page.py (no browser download)
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 # --- in the browser, against the local stack -------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        yield launched
-        launched.close()
-
 
 def test_docs_page_names_no_other_host(stack) -> None:
     r = stack.request("GET", "/docs")
