@@ -21,6 +21,9 @@ OUTPUT = template.ROOT / "docs" / "openapi.json"
 
 # What changed on the wire, newest first: store apps read this before they upgrade.
 CHANGES = (
+    "2026-12: `POST /purchases` is documented as `oneOf` `PurchaseIn` and `PurchaseBatchIn` (it always took "
+    "both); its 422 is `oneOf` `ErrorBody` (a lone purchase) and `PurchaseIntakeResult` (a batch whose "
+    "every row is invalid), as it always answered.",
     "2026-12: every operation has an explicit `operationId` named as an SDK method (`enrolMember`, "
     "`getMember`, `findMemberByPhone`, `submitPurchases`, ...); the generated ids "
     "(`enrol_members_post`, ...) are gone. Clients generated from this document get those names.",

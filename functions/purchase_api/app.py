@@ -71,7 +71,12 @@ _EXAMPLE = {"transaction_id": "POS7-20261123-0042", "store_id": "demo-001", "pho
     security=SECURITY,
     responses={202: {"description": "Accepted rows are queued",
                      "content": {"application/json": {"model": PurchaseIntakeResult}}},
-               **error_responses(403, success=None)},
+               **error_responses(403, success=None),
+               # a batch whose every row is invalid answers 422 with the rows, not an ErrorBody
+               422: {"description": "A lone purchase's field is invalid (ErrorBody), or every row of a batch "
+                     "is (PurchaseIntakeResult)", "content": {"application/json": {"schema": {"oneOf": [
+                         {"$ref": "#/components/schemas/ErrorBody"},
+                         {"$ref": "#/components/schemas/PurchaseIntakeResult"}]}}}}},
 )
 @tracer.capture_method
 def submit(body: Annotated[PurchaseSubmission, Body(openapi_examples={
