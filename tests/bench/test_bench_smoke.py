@@ -6,11 +6,28 @@ from tests.bench import cold_start
 
 
 def test_cold_start_bench_measures_every_function_and_the_baseline(capsys):
-    assert cold_start.main(["--runs", "1"]) == 0
+    # The dev-venv rows only: the Lambda-like environment needs a sam build and PyPI the first time.
+    assert cold_start.main(["--runs", "1", "--env", "dev", "--top", "3"]) == 0
     out = capsys.readouterr().out
-    assert "baseline" in out
+    table, budget = out.split("Import budget")
+    assert "baseline" in table
     for name in cold_start.FIRST_REQUEST:
-        assert f"\n{name} " in out
+        assert f"\n{name} " in table
+        line = next(line for line in budget.splitlines() if line.startswith(f"{name} "))
+        assert "aws_lambda_powertools" in line or "vipcare" in line, line  # packages with their ms
+
+
+def test_cold_start_bench_swaps_only_the_compiled_distributions_for_the_host(tmp_path):
+    site = tmp_path / "python"
+    for name, tag in (("pydantic_core", "cp313-cp313-manylinux2014_aarch64"), ("pydantic", "py3-none-any")):
+        info = site / f"{name}-1.0.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Name: {name}\nVersion: 1.0\n")
+        (info / "WHEEL").write_text(f"Root-Is-Purelib: {'false' if 'aarch64' in tag else 'true'}\nTag: {tag}\n")
+        (info / "RECORD").write_text(f"{name}/__init__.py,,\n")
+    found = {d["name"]: d["compiled"] for d in cold_start._distributions(site)}
+    assert found == {"pydantic": False, "pydantic_core": True}
+    assert cold_start.logical_id("purchase_api") == "PurchaseApiFunction"
 
 
 def test_cost_per_event_bench_meters_a_sale_within_target(capsys):
