@@ -82,9 +82,14 @@ else:
     m = importlib.util.module_from_spec(s)
     sys.modules["app"] = m
     s.loader.exec_module(m)
-    from vipcare.store import complaints, models
+    from vipcare.store import models
     for name in spec["models"]:
-        (getattr(models, name, None) or getattr(complaints, name))._get_connection().connection.client
+        if hasattr(models, name):
+            model = getattr(models, name)
+        else:  # the complaints store, imported only where the first request uses it
+            from vipcare.store import complaints
+            model = getattr(complaints, name)
+        model._get_connection().connection.client
     if spec["idempotency"]:
         from vipcare.api import idempotency
         idempotency._persistence()
