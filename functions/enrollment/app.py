@@ -4,6 +4,7 @@ Thin by design: parse the request, call a vipcare service, shape the response.
 """
 
 
+from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -26,7 +27,13 @@ tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
 wired = wiring.enrollment()  # the real repositories, once per cold start
-rights = wiring.privacy()  # export and erasure reach every table
+
+
+@cache
+def rights() -> wiring.Privacy:
+    """Export and erasure reach every table: their repositories (the care area's models among
+    them) are built on the first such request, not on every cold start (an enrolment needs none)."""
+    return wiring.privacy()
 
 
 @app.post(
@@ -92,10 +99,11 @@ def patch_member(member_id: str, patch: MemberPatch) -> MemberCard:
          tags=["members"], security=SECURITY, responses=error_responses(403, 404))
 @tracer.capture_method
 def export_member(member_id: str) -> MemberExport:
-    return MemberExport(**privacy.export_member(current_caller(app), member_id, now=request_time(app), care=rights.care,
-                                                 members=rights.members, ledger=rights.ledger,
-                                                 complaints=rights.complaints, tiers=rights.tiers,
-                                                 directory=rights.directory, benefits=rights.benefits))
+    r = rights()
+    return MemberExport(**privacy.export_member(current_caller(app), member_id, now=request_time(app), care=r.care,
+                                                 members=r.members, ledger=r.ledger,
+                                                 complaints=r.complaints, tiers=r.tiers,
+                                                 directory=r.directory, benefits=r.benefits))
 
 
 @app.delete("/members/<member_id>", operation_id="eraseMember",
@@ -106,9 +114,10 @@ def export_member(member_id: str) -> MemberExport:
             tags=["members"], security=SECURITY, responses=error_responses(403, 404))
 @tracer.capture_method
 def erase_member(member_id: str) -> ErasureReceipt:
-    receipt = privacy.erase_member(current_caller(app), member_id, now=request_time(app), care=rights.care,
-                                   members=rights.members, complaints=rights.complaints,
-                                   directory=rights.directory, benefits=rights.benefits)
+    r = rights()
+    receipt = privacy.erase_member(current_caller(app), member_id, now=request_time(app), care=r.care,
+                                   members=r.members, complaints=r.complaints,
+                                   directory=r.directory, benefits=r.benefits)
     metrics.add_metric(name="MembersErased", unit=MetricUnit.Count, value=1)
     return ErasureReceipt(**receipt)
 

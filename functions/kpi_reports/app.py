@@ -7,6 +7,7 @@ Thin by design: vipcare.services.kpis does the work.
 
 import json
 import time
+from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -28,7 +29,15 @@ tracer = make_tracer()
 metrics = Metrics()
 app = create_app(logger)
 wired = wiring.kpi_reports()  # the real repositories, once per cold start
-CARE = wiring.care()  # what the monthly snapshot reads of the care area (the VIP set, profiles)
+
+
+@cache
+def care() -> wiring.CareDeps:
+    """What the monthly snapshot reads of the care area (the VIP set, profiles): built by the
+    scheduled run that uses it, not on the cold start of a report request or a queue batch."""
+    return wiring.care()
+
+
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 TAGS = ["reports"]
@@ -73,11 +82,11 @@ BASKET_RESERVE_MS = 30_000
 @tracer.capture_method
 def snapshot(event: dict[str, Any], context: Any) -> dict[str, Any]:
     now = moment(event["time"])
-    run = kpis.run_snapshot(now, care=CARE, kpis=wired.kpis, ledger=wired.ledger)
+    run = kpis.run_snapshot(now, care=care(), kpis=wired.kpis, ledger=wired.ledger)
     logger.info("kpi snapshot run", extra=run.as_dict())
     remaining = context.get_remaining_time_in_millis()
     deadline = time.monotonic() + (remaining - min(BASKET_RESERVE_MS, remaining // 5)) / 1000
-    aggregated = basket.run_basket(now, store=wired.basket, directory=CARE.directory,
+    aggregated = basket.run_basket(now, store=wired.basket, directory=care().directory,
                                    out_of_time=lambda: time.monotonic() > deadline)
     logger.info("basket aggregate", extra=aggregated.as_dict())
     return {**run.as_dict(), "basket": aggregated.as_dict()}

@@ -11,17 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..domain.activities import Activity
-from ..domain.directory import BrandSettings, Staff, Store
-from ..domain.members import Member
-from ..domain.reminders import DailyBudget, HolidayRun, Message, Status
-from ..domain.stats import MemberStats
-from ..domain.tasks import Cadence, Contact, Task
-from ..store.care_settings import StoredCareSettings
-from ..store.contacts import ContactKpi, ReviewMove
-from .ports import ComplaintCounts
+if TYPE_CHECKING:
+    # Names for the signatures only. Importing them for real pulled the care table's pynamodb
+    # models, activities and reminders into every function that names a care port (the
+    # directory's staffing, enrolment's privacy), for nothing on their cold start.
+    from ..domain.activities import Activity
+    from ..domain.directory import BrandSettings, Staff, Store
+    from ..domain.members import Member
+    from ..domain.reminders import DailyBudget, HolidayRun, Message, Status
+    from ..domain.stats import MemberStats
+    from ..domain.tasks import Cadence, Contact, Task
+    from ..store.care_settings import StoredCareSettings
+    from ..store.contacts import ContactKpi, ReviewMove
+    from .ports import ComplaintCounts
 
 MemberKey = tuple[str, str]  # (brand_id, member_id)
 
