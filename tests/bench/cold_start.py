@@ -64,6 +64,10 @@ FIRST_REQUEST = {
 # The price of X-Ray SDK subsegments (TRACE_AWS_CALLS=true, off by default: vipcare.tracing).
 WITH_SDK_TRACING = ("purchase_api", {"TRACE_AWS_CALLS": "true"})
 BASELINE = "baseline (boto3 + dynamodb client)"
+# The floor of every API function: the baseline plus powertools' Logger, Metrics and the validating
+# REST resolver (event_handler imports every resolver, asyncio with them; validation imports
+# pydantic), before any vipcare module or model.
+FLOOR = "floor (+ powertools API resolver)"
 
 PROBE = r"""
 import json, os, resource, sys, time
@@ -76,6 +80,12 @@ t0 = time.perf_counter()
 if spec["kind"] == "baseline":
     import boto3
     boto3.client("dynamodb")
+elif spec["kind"] == "floor":  # what any API function loads before a line of ours: see FLOOR
+    import boto3
+    boto3.client("dynamodb")
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+    Logger(); Metrics(); APIGatewayRestResolver(enable_validation=True)
 else:
     import importlib.util
     s = importlib.util.spec_from_file_location("app", spec["app"])
@@ -204,7 +214,8 @@ def lambda_specs(build_dir: Path, python: str, boto3_version: str) -> tuple[str,
     ensure_build(build_dir)
     env = runtime_env(python, boto3_version)
     standin = layer_standin(build_dir / "VipcareLayer" / "python", python)
-    specs: dict[str, dict] = {BASELINE: {"kind": "baseline", "readonly": True}}
+    specs: dict[str, dict] = {BASELINE: {"kind": "baseline", "readonly": True},
+                              FLOOR: {"kind": "floor", "readonly": True, "path": [str(standin)]}}
     for name, needs in FIRST_REQUEST.items():
         task = build_dir / logical_id(name)
         specs[name] = {"kind": "function", "app": str(task / "app.py"), "readonly": True,
@@ -217,7 +228,7 @@ def lambda_specs(build_dir: Path, python: str, boto3_version: str) -> tuple[str,
 
 
 def dev_specs() -> tuple[str, dict[str, dict]]:
-    specs: dict[str, dict] = {BASELINE: {"kind": "baseline"}}
+    specs: dict[str, dict] = {BASELINE: {"kind": "baseline"}, FLOOR: {"kind": "floor"}}
     for name, needs in FIRST_REQUEST.items():
         specs[name] = {"kind": "function", "app": str(ROOT / "functions" / name / "app.py"),
                        "path": [str(ROOT / "shared")], **needs}
@@ -295,7 +306,7 @@ def report(result: dict[str, dict[str, dict]], envs: list[str], runs: int) -> st
             line += f" {r['median_ms']:>10.1f} {r['ratio']:>7.2f} {r['rss_mb']:>7.1f}"
         lines.append(line)
     for env in envs:
-        fn = next(v[env] for k, v in result.items() if k != BASELINE)
+        fn = next(v[env] for k, v in result.items() if k not in (BASELINE, FLOOR))
         lines.append(f"{env}: baseline botocore {result[BASELINE][env]['botocore']}; the functions load botocore "
                      f"{fn['botocore']} from {fn['botocore_from']}")
     return "\n".join(lines)
