@@ -63,7 +63,7 @@ build: $(STAMP) ## sam build (offline; the layer's deps come from PyPI)
 openapi: $(STAMP) ## regenerate docs/openapi.json from the code
 	$(PY) -m infra.openapi_doc
 
-bench: $(STAMP) ## measured figures (docs/performance.md): cold init, DynamoDB per event, handler CPU, job scaling, cost, local throughput
+bench: $(STAMP) build ## measured figures (docs/performance.md): cold init, DynamoDB per event, handler CPU, job scaling, cost, local throughput
 	$(PY) -m tests.bench.cold_start --runs 9
 	$(PY) -m tests.bench.cost_per_event
 	$(PY) -m tests.bench.handler_cpu
