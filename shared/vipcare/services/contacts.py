@@ -21,6 +21,7 @@ from ..domain.tasks import Contact, TaskKind, task_id
 from ..domain.tiers import local_day
 from ..store.contacts import ContactKpi, ReviewMove
 from ..store.models import Taken
+from ..store.paging import Page
 from .brands import brand_settings
 from .care_ports import CareDeps
 from .tasks import brand_today, visible_member, visible_staff
@@ -68,10 +69,10 @@ def _keyed_id(brand_id: str, member_id: str, request_key: str) -> str:
     return hashlib.sha256(f"{brand_id}#{member_id}#contact#{request_key}".encode()).hexdigest()[:32]
 
 
-def contacts(caller: Caller, member_id: str, *, deps: CareDeps) -> list[Contact]:
-    """The member's contact log, newest first."""
+def contacts(caller: Caller, member_id: str, *, limit: int, after: str | None, deps: CareDeps) -> Page[Contact]:
+    """A page of the member's contact log, newest first."""
     visible_member(caller, member_id, deps)
-    return deps.contacts.recent(caller.brand_id, member_id)
+    return deps.contacts.recent(caller.brand_id, member_id, limit=limit, after=after)
 
 
 @dataclass(frozen=True)

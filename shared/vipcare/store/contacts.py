@@ -20,6 +20,7 @@ from .cadence import cadence_key, moved_on
 from .care_table import CareTableModel
 from .kpis import add_counters
 from .models import Taken, condition_failed, condition_failed_at, member_pk
+from .paging import KeyedQuery, Page
 from .tasks import OPEN_ONLY, done_actions
 
 CONTACT_PREFIX = "CONTACT#"
@@ -85,11 +86,14 @@ def _from_item(item: ContactItem) -> Contact:
 
 
 class ContactRepository:
-    def recent(self, brand_id: str, member_id: str, limit: int = 100) -> list[Contact]:
-        """The member's contacts, newest first."""
-        return [_from_item(i) for i in ContactItem.query(member_pk(brand_id, member_id),
-                                                         ContactItem.sk.startswith(CONTACT_PREFIX),
-                                                         scan_index_forward=False, limit=limit)]
+    def recent(self, brand_id: str, member_id: str, *, limit: int, after: str | None = None) -> Page[Contact]:
+        """A page of the member's contacts, newest first."""
+        pk = member_pk(brand_id, member_id)
+        q = KeyedQuery("contacts", {"pk": pk}, ("sk",))
+        items, more = q.take(ContactItem.query(pk, ContactItem.sk.startswith(CONTACT_PREFIX),
+                                               scan_index_forward=False, page_size=limit,
+                                               last_evaluated_key=q.start(after)), limit)
+        return Page([_from_item(i) for i in items], more)
 
     def find(self, brand_id: str, member_id: str, contact_id: str) -> Contact | None:
         """One Query of the member's contact log (a member has few)."""
