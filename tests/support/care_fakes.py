@@ -183,7 +183,7 @@ class FakeContacts:
         self.log_entries.append(replace(contact))
         if kpi is not None:
             self.kpis.append(kpi)
-        return bool(kpi and kpi.coverage)
+        return False  # coverage is the opening snapshot's (KpiTable): not modelled here
 
     def erase_notes(self, brand_id: str, member_id: str) -> int:
         return 0

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from ..domain import tasks as rules_t
 from ..domain.access import Caller
 from ..domain.errors import Conflict, ValidationFailed
-from ..domain.kpis import GOLD_PLUS
 from ..domain.months import month_of_day
 from ..domain.tasks import Contact, TaskKind, task_id
 from ..domain.tiers import local_day
@@ -56,8 +55,7 @@ def log_contact(caller: Caller, member_id: str, request: ContactCreate, *, now: 
     contact = Contact(brand_id=caller.brand_id, member_id=member_id, contact_id=contact_id,
                       contacted_on=request.contacted_on, channel=str(request.channel), staff_id=caller.staff_id,
                       created_at=now, notes=request.notes, next_action=request.next_action, nps=request.nps)
-    kpi = ContactKpi(period=month_of_day(request.contacted_on), store_id=member.store_id,
-                     coverage=member.tier in GOLD_PLUS, nps=request.nps)
+    kpi = ContactKpi(period=month_of_day(request.contacted_on), store_id=member.store_id, nps=request.nps)
     try:
         deps.contacts.log(contact, task=task, review=review, now=now, kpi=kpi)
     except Taken:
