@@ -192,6 +192,10 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
         expected["complaints"]
     last_month = call("GET", f"/reports/kpis?period={previous}", claims=ADMIN).body
     assert (last_month["churn"]["snapshot"], last_month["churn"]["lost"]) == (expected["snapshot"], expected["lost"])
+    by_tier = last_month["churn"]["by_tier"]
+    assert {t: v["snapshot"] for t, v in by_tier.items()} == {"silver": 1, "gold": 2, "diamond": 1}
+    assert sum(v["lost"] for v in by_tier.values()) == expected["lost"]
+    assert all(v["rate"] is None or 0 <= float(v["rate"]) <= 1 for v in by_tier.values())
     assert last_month["members_as_of"] == "period_end"
     # the region is the sum of its stores
     north = report(region="north")

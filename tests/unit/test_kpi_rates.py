@@ -27,7 +27,7 @@ def counters(draw: Any) -> tuple[dict[str, int], dict[str, int]]:
     c = {name: draw(n) for name in rules.COUNTERS}
     c["snapshot_gold_plus"] = draw(st.integers(0, c["snapshot"]))
     c["gold_plus_at_start"] = draw(st.integers(0, c["vips_at_start"]))
-    for part, whole in PARTS.items():
+    for part, whole in {**PARTS, **{f"lost_{t}": f"snapshot_{t}" for t in rules.VIP_TIER_IDS}}.items():
         c[part] = draw(st.integers(0, c[whole]))
     c["lost_gold_plus"] = draw(st.integers(0, min(c["lost"], c["snapshot_gold_plus"])))
     c["activity_vips_carried"] = draw(st.integers(0, c["vips_at_start"]))

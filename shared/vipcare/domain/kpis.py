@@ -41,7 +41,9 @@ FLOWS = ("enrolled", "closed", "new_vips", "upgrades", "downgrades", "contacts",
          "sms_sent", "sms_capped", "sms_deferred", "sms_suppressed", "sms_failed",
          "activity_invited", "activity_attended", "activities_ended", "activity_feedback_filed",
          "activity_feedback_on_time", "activity_vips_invited")
+VIP_TIER_IDS = tuple(t for t in TIER_IDS if t in VIP_TIERS)  # silver, gold, diamond: churn per tier
 SNAPSHOT = ("snapshot", "lost", "snapshot_gold_plus", "lost_gold_plus",
+            *(f"{kind}_{t}" for t in VIP_TIER_IDS for kind in ("snapshot", "lost")),
             "members_regular", "members_silver", "members_gold", "members_diamond", "stock_recorded")
 # SET when the month's snapshot is taken: its size, its gold+ part (contact coverage's
 # denominator; contacts of its members ADD gold_plus_contacted, once each), and its VIPs invited
@@ -116,7 +118,7 @@ def figures(c: dict[str, int], members_by_tier: dict[str, int], complaints: dict
                   "annualised_rate": annualised(churn_rate), "gold_plus_snapshot": c["snapshot_gold_plus"],
                   "gold_plus_lost": c["lost_gold_plus"], "gold_plus_rate": gold_rate,
                   "gold_plus_annualised_rate": annualised(gold_rate), "target": str(CHURN_TARGET),
-                  "gold_plus_target": str(GOLD_PLUS_CHURN_TARGET)},
+                  "gold_plus_target": str(GOLD_PLUS_CHURN_TARGET), "by_tier": churn_by_tier(c)},
         "retention_rate": None if churn_rate is None else str(Decimal(1) - Decimal(churn_rate)),
         "complaints": {
             "opened": complaints.get("opened", 0), "resolved": complaints.get("resolved", 0),
@@ -136,6 +138,17 @@ def figures(c: dict[str, int], members_by_tier: dict[str, int], complaints: dict
                 "suppressed": c["sms_suppressed"], "failed": c["sms_failed"]},
         "activities": activity_figures(c),
     }
+
+
+def churn_by_tier(c: dict[str, int]) -> dict[str, dict[str, object]]:
+    """Churn of each VIP tier: the snapshot's members of that tier (their tier at the month's
+    start) and those of them lost."""
+    out: dict[str, dict[str, object]] = {}
+    for t in VIP_TIER_IDS:
+        monthly = rate(c[f"lost_{t}"], c[f"snapshot_{t}"])
+        out[t] = {"snapshot": c[f"snapshot_{t}"], "lost": c[f"lost_{t}"], "rate": monthly,
+                  "annualised_rate": annualised(monthly)}
+    return out
 
 
 def activity_figures(c: dict[str, int]) -> dict[str, object]:

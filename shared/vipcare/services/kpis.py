@@ -92,7 +92,8 @@ def run_snapshot(now: datetime, *, care: CareDeps, kpis: KpiStore, ledger: Ledge
                                  closed=m.member_id not in alive)
             gold = m.tier in rules.GOLD_PLUS
             for name, value in (("snapshot", 1), ("lost", int(lost)), ("snapshot_gold_plus", int(gold)),
-                                ("lost_gold_plus", int(lost and gold))):
+                                ("lost_gold_plus", int(lost and gold)), (f"snapshot_{m.tier}", 1),
+                                (f"lost_{m.tier}", int(lost))):
                 figures[name] = figures.get(name, 0) + value
             run.evaluated += 1
             run.lost += int(lost)
