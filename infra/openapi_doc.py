@@ -21,6 +21,19 @@ OUTPUT = template.ROOT / "docs" / "openapi.json"
 
 # What changed on the wire, newest first: store apps read this before they upgrade.
 CHANGES = (
+    "2026-12: `GET /reports/kpis` `contacts.gold_plus` is the gold+ part of the month's opening snapshot "
+    "and `contacts.contacted` the members of that set contacted in the month (it was the gold+ count at "
+    "the moment of reading against members who were gold+ when contacted, which could exceed 1). "
+    "`GET /reports/kpis/history` without `from`/`to` answers the last 12 months (it was a 422). "
+    "New: `churn.by_tier` (silver, gold, diamond: snapshot, lost, rate, annualised rate).",
+    "2026-12 (breaking): every list pages the same way: `limit` and an opaque `after` cursor in, `next` "
+    "out (null on the last page). Lists that answered a bare array answer a named page object now: "
+    "`GET /members/{member_id}/messages` -> `MessageListOut` `{member_id, messages, next}`, "
+    "`GET /members/{member_id}/contacts` -> `ContactListOut` `{member_id, contacts, next}`, "
+    "`GET /staff/{staff_id}/tasks` -> `TaskListOut` `{staff_id, tasks, next}`, `GET /segments` -> "
+    "`SegmentListOut`, `GET /activities` -> `ActivityListOut`, `GET /complaints` -> `ComplaintListOut`, "
+    "`GET /rewards` -> `RewardListOut`, `GET /stores` -> `StoreListOut`. A cursor from one list (or one "
+    "queue view) is refused by another with 422 naming `after`.",
     "2026-12: `POST /purchases` is documented as `oneOf` `PurchaseIn` and `PurchaseBatchIn` (it always took "
     "both); its 422 is `oneOf` `ErrorBody` (a lone purchase) and `PurchaseIntakeResult` (a batch whose "
     "every row is invalid), as it always answered.",

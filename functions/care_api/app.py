@@ -23,6 +23,7 @@ from vipcare.api import idempotency
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
 from vipcare.api.models.activities import (
     ActivityCreate,
+    ActivityListOut,
     ActivityOut,
     AttendanceIn,
     AttendanceOut,
@@ -34,14 +35,17 @@ from vipcare.api.models.care import (
     CareSettingsIn,
     CareSettingsOut,
     ContactCreate,
+    ContactListOut,
     ContactOut,
     ManagerBookOut,
-    MessageOut,
+    MessageListOut,
+    TaskListOut,
     TaskOut,
     TemplateIn,
     TemplateOut,
 )
-from vipcare.api.models.lists import MemberFiltersIn, MemberListOut, SegmentCreate, SegmentOut, TierId
+from vipcare.api.models.lists import MemberFiltersIn, MemberListOut, SegmentCreate, SegmentListOut, SegmentOut, TierId
+from vipcare.api.paging import Cursor, PageSize
 from vipcare.api.presenters import (
     activity_out,
     book_entry_out,
@@ -69,11 +73,12 @@ TAGS = ["care"]
 
 
 @app.get("/members/<member_id>/messages", operation_id="listMemberMessages",
-         summary="Every message for a member: sent, deferred, capped, "
-         "suppressed (with the reason) or failed", tags=TAGS, security=SECURITY, responses=error_responses(404))
+         summary="A member's messages, newest first: sent, deferred, capped, "
+         "suppressed (with the reason) or failed; paged", tags=TAGS, security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
-def member_messages(member_id: str) -> list[MessageOut]:
-    return [message_out(m) for m in reminders.member_messages(current_caller(app), member_id, deps=CARE)]
+def member_messages(member_id: str, limit: PageSize = 50, after: Cursor = None) -> MessageListOut:
+    page = reminders.member_messages(current_caller(app), member_id, limit=limit, after=after, deps=CARE)
+    return MessageListOut(member_id=member_id, messages=[message_out(m) for m in page.items], next=page.next)
 
 
 @app.post("/members/<member_id>/contacts", operation_id="logContact",
@@ -104,19 +109,21 @@ def _logged(caller: Any, member_id: str, request: ContactCreate, key: str | None
 
 
 @app.get("/members/<member_id>/contacts", operation_id="listContacts",
-         summary="The member's contact log, newest first", tags=TAGS,
+         summary="The member's contact log, newest first; paged", tags=TAGS,
          security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
-def list_contacts(member_id: str) -> list[ContactOut]:
-    return [contact_out(c) for c in contacts.contacts(current_caller(app), member_id, deps=CARE)]
+def list_contacts(member_id: str, limit: PageSize = 50, after: Cursor = None) -> ContactListOut:
+    page = contacts.contacts(current_caller(app), member_id, limit=limit, after=after, deps=CARE)
+    return ContactListOut(member_id=member_id, contacts=[contact_out(c) for c in page.items], next=page.next)
 
 
 @app.get("/staff/<staff_id>/tasks", operation_id="listStaffTasks",
-         summary="A staff member's tasks, open first", tags=TAGS, security=SECURITY,
+         summary="A staff member's tasks, open first; paged", tags=TAGS, security=SECURITY,
          responses=error_responses(404))
 @tracer.capture_method
-def staff_tasks(staff_id: str, limit: Annotated[int, Query(ge=1, le=200)] = 100) -> list[TaskOut]:
-    return [task_out(t) for t in tasks.staff_tasks(current_caller(app), staff_id, limit=limit, deps=CARE)]
+def staff_tasks(staff_id: str, limit: PageSize = 100, after: Cursor = None) -> TaskListOut:
+    page = tasks.staff_tasks(current_caller(app), staff_id, limit=limit, after=after, deps=CARE)
+    return TaskListOut(staff_id=staff_id, tasks=[task_out(t) for t in page.items], next=page.next)
 
 
 @app.get("/staff/<staff_id>/members", operation_id="getManagerBook",
@@ -124,7 +131,7 @@ def staff_tasks(staff_id: str, limit: Annotated[int, Query(ge=1, le=200)] = 100)
          tags=TAGS, security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
 def manager_book(staff_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 50,
-                 after: Annotated[str | None, Query(max_length=64)] = None) -> ManagerBookOut:
+                 after: Cursor = None) -> ManagerBookOut:
     entries, more = contacts.manager_book(current_caller(app), staff_id, limit=limit, after=after,
                                           now=request_time(app), deps=CARE)
     return ManagerBookOut(staff_id=staff_id, next=more,
@@ -163,7 +170,6 @@ def put_settings(request: CareSettingsIn) -> CareSettingsOut:
 # ---- member lists (docs/lists.md) ----------------------------------------------------------------
 
 MONEY_QUERY = r"^\d{1,12}(\.\d{1,2})?$"
-CURSOR = Annotated[str | None, Query(max_length=2048, description="`next` of the previous page")]
 
 
 @app.get("/members/search", operation_id="searchMembers",
@@ -183,7 +189,7 @@ def search_members(
     hobby: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
     sms_consent: Annotated[bool | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    after: CURSOR = None,
+    after: Cursor = None,
 ) -> MemberListOut:
     filters = MemberFilters(tier=Tier(tier) if tier else None, store_id=store_id, manager_id=manager_id,
                             birthday_month=birthday_month, no_purchase_days=no_purchase_days,
@@ -220,10 +226,12 @@ def _filters(f: MemberFiltersIn) -> MemberFilters:
 
 
 @app.get("/segments", operation_id="listSegments",
-         summary="The brand's segments, newest first", tags=["lists"], security=SECURITY)
+         summary="The brand's segments, newest first; paged", tags=["lists"], security=SECURITY,
+         responses=error_responses())
 @tracer.capture_method
-def list_segments() -> list[SegmentOut]:
-    return [segment_out(s) for s in member_lists.segments(current_caller(app), deps=LISTS)]
+def list_segments(limit: PageSize = 50, after: Cursor = None) -> SegmentListOut:
+    page = member_lists.segments(current_caller(app), limit=limit, after=after, deps=LISTS)
+    return SegmentListOut(segments=[segment_out(s) for s in page.items], next=page.next)
 
 
 @app.get("/segments/<segment_id>", operation_id="getSegment",
@@ -239,7 +247,7 @@ def get_segment(segment_id: Annotated[str, Path(max_length=64)]) -> SegmentOut:
          security=SECURITY, responses=error_responses(404, 422))
 @tracer.capture_method
 def segment_members(segment_id: Annotated[str, Path(max_length=64)],
-                    limit: Annotated[int, Query(ge=1, le=200)] = 50, after: CURSOR = None) -> MemberListOut:
+                    limit: Annotated[int, Query(ge=1, le=200)] = 50, after: Cursor = None) -> MemberListOut:
     page = member_lists.segment_members(current_caller(app), segment_id, limit=limit, after=after,
                                         now=request_time(app), deps=LISTS)
     return member_list_out(page)
@@ -253,7 +261,7 @@ def segment_members(segment_id: Annotated[str, Path(max_length=64)],
          responses={200: {"description": "The call list", "content": {"text/csv": {"schema": {"type": "string"}}}},
                     **error_responses(403, 404, 422, success=None)})
 @tracer.capture_method
-def export_segment(segment_id: Annotated[str, Path(max_length=64)], after: CURSOR = None) -> Response[str]:
+def export_segment(segment_id: Annotated[str, Path(max_length=64)], after: Cursor = None) -> Response[str]:
     caller = current_caller(app)
     text, cursor, rows = member_lists.export_segment(caller, segment_id, after=after, now=request_time(app),
                                                      deps=LISTS)
@@ -301,11 +309,12 @@ def create_activity(
 
 
 @app.get("/activities", operation_id="listActivities",
-         summary="The brand's latest activities (store staff: their store's and brand-wide)",
-         tags=["activities"], security=SECURITY)
+         summary="The brand's activities, newest first (store staff: their store's and brand-wide); paged",
+         tags=["activities"], security=SECURITY, responses=error_responses())
 @tracer.capture_method
-def list_activities() -> list[ActivityOut]:
-    return [activity_out(a) for a in activities.recent_activities(current_caller(app), deps=ACTIVITIES)]
+def list_activities(limit: PageSize = 50, after: Cursor = None) -> ActivityListOut:
+    page = activities.recent_activities(current_caller(app), limit=limit, after=after, deps=ACTIVITIES)
+    return ActivityListOut(activities=[activity_out(a) for a in page.items], next=page.next)
 
 
 @app.get("/activities/<activity_id>", operation_id="getActivity",

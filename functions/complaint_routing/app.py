@@ -21,13 +21,14 @@ from vipcare.api.http import SECURITY, create_app, current_caller, error_respons
 from vipcare.api.models.complaints import (
     AcknowledgeRequest,
     ComplaintCreate,
+    ComplaintListOut,
     ComplaintOut,
     ComplaintReport,
-    ComplaintSummary,
     FeedbackRequest,
     NoteRequest,
     ResolveRequest,
 )
+from vipcare.api.paging import Cursor, PageSize
 from vipcare.api.presenters import complaint_out, complaint_summary
 from vipcare.domain.complaints import Status
 from vipcare.services import complaints
@@ -89,18 +90,19 @@ def get_complaint(complaint_id: str) -> ComplaintOut:
 
 
 @app.get("/complaints", operation_id="listComplaints",
-         summary="Queue views: by status, assignee or store, newest deadline first", tags=TAGS,
+         summary="Queue views: by status, assignee or store, newest deadline first; paged", tags=TAGS,
          security=SECURITY, responses=error_responses(403))
 @tracer.capture_method
 def list_complaints(
     status: Annotated[Status | None, Query()] = None,
     assignee: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     store_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[ComplaintSummary]:
-    found = complaints.list_complaints(current_caller(app), status=status, assignee=assignee, store_id=store_id,
-                                       limit=limit, complaints=wired.complaints)
-    return [complaint_summary(c) for c in found]
+    limit: PageSize = 50,
+    after: Cursor = None,
+) -> ComplaintListOut:
+    page = complaints.list_complaints(current_caller(app), status=status, assignee=assignee, store_id=store_id,
+                                      limit=limit, after=after, complaints=wired.complaints)
+    return ComplaintListOut(complaints=[complaint_summary(c) for c in page.items], next=page.next)
 
 
 @app.post("/complaints/<complaint_id>/acknowledge", operation_id="acknowledgeComplaint",

@@ -10,7 +10,16 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from vipcare import wiring
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, json_response, request_time, resolve
-from vipcare.api.models.directory import HandoverOut, StaffCreate, StaffOut, StaffPatch, StoreCreate, StoreOut
+from vipcare.api.models.directory import (
+    HandoverOut,
+    StaffCreate,
+    StaffOut,
+    StaffPatch,
+    StoreCreate,
+    StoreListOut,
+    StoreOut,
+)
+from vipcare.api.paging import Cursor, PageSize
 from vipcare.api.presenters import staff_out, store_out
 from vipcare.services import directory, staffing
 from vipcare.tracing import make_tracer
@@ -30,11 +39,12 @@ def add_store(request: StoreCreate) -> Response[StoreOut]:
     return json_response(201, store_out(store).model_dump(mode="json"))
 
 
-@app.get("/stores", operation_id="listStores", summary="The brand's stores", tags=["directory"], security=SECURITY,
-         responses=error_responses())
+@app.get("/stores", operation_id="listStores", summary="The brand's stores, by id; paged", tags=["directory"],
+         security=SECURITY, responses=error_responses())
 @tracer.capture_method
-def list_stores() -> list[StoreOut]:
-    return [store_out(s) for s in directory.list_stores(current_caller(app), directory=wired.directory)]
+def list_stores(limit: PageSize = 50, after: Cursor = None) -> StoreListOut:
+    page = directory.list_stores(current_caller(app), limit=limit, after=after, directory=wired.directory)
+    return StoreListOut(stores=[store_out(s) for s in page.items], next=page.next)
 
 
 @app.post("/staff", operation_id="addStaff",

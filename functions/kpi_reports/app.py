@@ -59,12 +59,14 @@ def kpi_report(
 
 
 @app.get("/reports/kpis/history", operation_id="getKpiHistory",
-         summary="The KPIs month by month (at most 24), oldest first", tags=TAGS,
+         summary="The KPIs month by month (at most 24), oldest first",
+         description="Without `from` and `to`: the last 12 months, the current one last. With one of them, "
+         "12 months from or up to it.", tags=TAGS,
          security=SECURITY, responses=error_responses(403, 422))
 @tracer.capture_method
 def kpi_history(
-    first: Annotated[str, Query(alias="from", pattern=PERIOD, description="first month, YYYY-MM")],
-    last: Annotated[str, Query(alias="to", pattern=PERIOD, description="last month, YYYY-MM")],
+    first: Annotated[str | None, Query(alias="from", pattern=PERIOD, description="first month, YYYY-MM")] = None,
+    last: Annotated[str | None, Query(alias="to", pattern=PERIOD, description="last month, YYYY-MM")] = None,
     store_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     region: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> KpiHistory:

@@ -20,6 +20,7 @@ from vipcare.api.models.benefits import (
     BenefitUseOut,
     MemberBenefits,
     RewardIn,
+    RewardListOut,
     RewardOut,
 )
 from vipcare.api.models.purchases import (
@@ -34,6 +35,7 @@ from vipcare.api.models.purchases import (
     RedemptionIn,
     RedemptionOut,
 )
+from vipcare.api.paging import Cursor, PageSize
 from vipcare.api.presenters import (
     benefit_use_out,
     benefits_out,
@@ -232,11 +234,12 @@ def put_reward(brand_id: str, reward_id: Annotated[str, Path(pattern=r"^[a-z0-9]
          summary="The rewards on offer; with member_id, those the member's tier may take and whether "
          "their points cover each", tags=["benefits"], security=SECURITY, responses=error_responses(404))
 @tracer.capture_method
-def list_rewards(member_id: Annotated[str | None, Query(max_length=64)] = None) -> list[RewardOut]:
-    offers = rewards.catalogue(current_caller(app), member_id=member_id, now=request_time(app),
-                               members=wired.members, ledger=wired.ledger, directory=wired.directory,
-                               rewards=wired.rewards)
-    return [reward_out(o.reward, o.affordable) for o in offers]
+def list_rewards(member_id: Annotated[str | None, Query(max_length=64)] = None, limit: PageSize = 50,
+                 after: Cursor = None) -> RewardListOut:
+    page = rewards.catalogue(current_caller(app), member_id=member_id, now=request_time(app),
+                             members=wired.members, ledger=wired.ledger, directory=wired.directory,
+                             rewards=wired.rewards, limit=limit, after=after)
+    return RewardListOut(rewards=[reward_out(o.reward, o.affordable) for o in page.items], next=page.next)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

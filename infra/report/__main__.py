@@ -16,12 +16,14 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import UTC, datetime
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from infra.report.render import dashboard_html
 
 CHROMIUM = "/usr/bin/chromium"
+BRAND_TZ = ZoneInfo("Asia/Shanghai")  # the demo brand's (infra/local/demo.py): whose "today" picks the month
 WINDOW = "1280,1600"
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -38,8 +40,15 @@ def months_before(period: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def this_month() -> str:
-    return datetime.now(UTC).strftime("%Y-%m")
+def default_period(today: date) -> tuple[str, str | None]:
+    """This month, except on its 1st: a month one day old has nothing to show yet, so the
+    last complete month, and a note saying so."""
+    current = f"{today:%Y-%m}"
+    if today.day != 1:
+        return current, None
+    previous = months_before(current, 1)
+    return previous, (f"Today is the 1st: showing {previous}, the last complete month "
+                      f"(--period {current} shows this month so far).")
 
 
 def call(method: str, url: str, *, token: str | None = None, body: dict | None = None) -> dict:
@@ -85,10 +94,10 @@ def screenshot(html_path: Path, png_path: Path, chromium: str = CHROMIUM) -> Pat
     return png_path
 
 
-def write_report(current: dict, history: list[dict], out: Path) -> tuple[Path, Path]:
+def write_report(current: dict, history: list[dict], out: Path, note: str | None = None) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     html_path = out / "dashboard.html"
-    html_path.write_text(dashboard_html(current, history), encoding="utf-8")
+    html_path.write_text(dashboard_html(current, history, note), encoding="utf-8")
     return html_path, screenshot(html_path, out / "dashboard.png")
 
 
@@ -97,13 +106,14 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:3000", help="the API (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=Path("build/report"), help="folder (default: %(default)s)")
-    parser.add_argument("--period", type=period_arg, default=None, help="YYYY-MM (default: this month, UTC)")
+    parser.add_argument("--period", type=period_arg, default=None,
+                        help="YYYY-MM (default: this month in the brand's time; on the 1st, the last month)")
     args = parser.parse_args(argv)
 
-    period = args.period or this_month()
+    period, note = (args.period, None) if args.period else default_period(datetime.now(BRAND_TZ).date())
     try:
         current, history = fetch_kpis(args.url.rstrip("/"), period)
-        paths = write_report(current, history, args.out)
+        paths = write_report(current, history, args.out, note)
     except RuntimeError as exc:
         print(f"report: {exc}", file=sys.stderr)
         return 1

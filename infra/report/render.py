@@ -388,6 +388,7 @@ body{margin:0;padding:24px 32px;background:#f4f6f8;color:#1f2a33;
 header{display:flex;justify-content:space-between;align-items:baseline;margin-bottom:16px}
 h1{font-size:24px;margin:0}
 .scope{color:#5b6770;margin:0}
+.note{margin:.3rem 0 0;color:#7a4b00}
 .tiles{display:grid;grid-template-columns:repeat(4,1fr);gap:12px;margin-bottom:16px}
 .tile{background:#fff;border-radius:8px;padding:12px 14px;border-top:4px solid #5b6770}
 .tile.good{border-top-color:#1b7f5a}.tile.bad{border-top-color:#c0392b}
@@ -429,8 +430,9 @@ def scope_line(doc: dict) -> str:
     return f"{where} · {doc.get('period', '')}"
 
 
-def dashboard_html(current: dict, history: list[dict]) -> str:
-    """The whole page for one period; `history` (oldest first) feeds the trend charts."""
+def dashboard_html(current: dict, history: list[dict], note: str | None = None) -> str:
+    """The whole page for one period; `history` (oldest first) feeds the trend charts; `note`
+    says why this period was chosen when the reader did not choose it."""
     trend = list(history) or [current]
     where = scope_line(current)
     charts = "".join([
@@ -446,7 +448,8 @@ def dashboard_html(current: dict, history: list[dict]) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>VIP Care KPIs · {escape(where)}</title><style>{STYLE}</style></head>"
-        f'<body><header><h1>VIP Care KPIs</h1><p class="scope">{escape(where)}</p></header>'
+        f'<body><header><h1>VIP Care KPIs</h1><p class="scope">{escape(where)}</p>'
+        + (f'<p class="note" role="note">{escape(note)}</p>' if note else "") + "</header>"
         f'<section class="tiles">{tiles(current)}</section>'
         f'<section class="charts">{charts}</section>'
         "<footer>Churn targets are yearly and judged on the annualised rate. "

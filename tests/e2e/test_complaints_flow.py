@@ -27,7 +27,7 @@ def _make_diamond(stack, member_id: str, manager_id: str) -> None:
 def _wait_for_message(stack, token: str, member_id: str, kind: str, timeout: float = 30.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = [m for m in stack.request("GET", f"/members/{member_id}/messages", token).json()
+        found = [m for m in stack.request("GET", f"/members/{member_id}/messages", token).json()["messages"]
                  if m["kind"] == kind and m["status"] != "sending"]  # settled: sent or deferred
         if found:
             return found[0]

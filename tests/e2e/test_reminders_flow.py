@@ -24,13 +24,13 @@ def test_birthday_sms_once_at_ten_and_deferred_from_23h_to_the_next_morning(stac
         r = stack.request("POST", "/_local/jobs/reminder_dispatch", json={"time": "2031-06-15T10:00:00+08:00"})
         assert r.status_code == 200, r.text
     assert len(_outbox_for(stack, "+8613700000701")) == 1
-    messages = stack.request("GET", f"/members/{today_member}/messages", token).json()
+    messages = stack.request("GET", f"/members/{today_member}/messages", token).json()["messages"]
     assert [(m["kind"], m["status"]) for m in messages] == [("birthday", "sent")]
 
     stack.request("POST", "/_local/jobs/reminder_dispatch", json={"time": "2031-06-16T23:00:00+08:00"})
     assert _outbox_for(stack, "+8613700000702") == []
-    [deferred] = stack.request("GET", f"/members/{late_member}/messages", token).json()
+    [deferred] = stack.request("GET", f"/members/{late_member}/messages", token).json()["messages"]
     assert (deferred["status"], deferred["reason"]) == ("deferred", "quiet_hours")
     stack.request("POST", "/_local/jobs/reminder_dispatch", json={"time": "2031-06-17T10:00:00+08:00"})
     assert len(_outbox_for(stack, "+8613700000702")) == 1
-    assert stack.request("GET", f"/members/{late_member}/messages", token).json()[0]["status"] == "sent"
+    assert stack.request("GET", f"/members/{late_member}/messages", token).json()["messages"][0]["status"] == "sent"

@@ -9,6 +9,7 @@ ids or the brand (422 naming the field). The table of what was checked is printe
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
 import pytest
@@ -153,6 +154,19 @@ def test_every_route_has_access_rules():
     assert set(api_routes()) == set(RULES), "add the new route's access rules to RULES"
 
 
+@functools.cache
+def _spec() -> dict:
+    from infra.openapi_doc import build
+
+    return build()
+
+
+def documented(method: str, path: str, status: int) -> None:
+    """What a route answered is in its OpenAPI responses: generated clients parse by status."""
+    responses = _spec()["paths"][path][method]["responses"]
+    assert str(status) in responses, f"{method} {path} answered {status}, which it does not document"
+
+
 def _path(path: str, ids: dict[str, str]) -> str:
     for name, value in ids.items():
         path = path.replace("{" + name + "}", value)
@@ -167,6 +181,7 @@ def test_another_brand_never_reaches_this_brands_objects(world):
         r = call(method.upper(), _path(path, world), body, claims=OTHER_BRAND_ADMIN)
         expected = (403, 404) if path.startswith("/brands/") else (404,)
         assert r.status in expected, (method, path, r.status, r.body)
+        documented(method, path, r.status)
         table[("other brand", f"{r.status}")] += 1
 
 
@@ -189,6 +204,7 @@ def test_store_staff_of_another_store_cannot_reach_a_member_they_do_not_own(worl
             continue
         r = call(method.upper(), _path(path, world), body, claims=CLERK_002)
         assert r.status in (403, 404), (method, path, r.status, r.body)
+        documented(method, path, r.status)
         table[("other store", f"{r.status}")] += 1
 
 
@@ -197,6 +213,7 @@ def test_the_roles_the_rules_name_are_refused(world):
         for claims in refused:
             r = call(method.upper(), _path(path, world), body, claims=claims)
             assert r.status == 403, (method, path, claims["custom:role"], r.status, r.body)
+            documented(method, path, r.status)
             table[("role refused", "403")] += 1
 
 

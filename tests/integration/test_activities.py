@@ -88,7 +88,7 @@ def test_invitations_go_out_in_slices_once_per_member(directory):
                              "time": SEND.isoformat()}, now=SEND, deps=deps(), size=3)
     assert activities.run_due(SEND + timedelta(hours=1), deps()) == {}
     assert len(sms()) == 6 and view(a["activity_id"], SEND)["invited"] == 6
-    assert {m["status"] for i in ids for m in call("GET", f"/members/{i}/messages", claims=ADMIN).body} == {
+    assert {m["status"] for i in ids for m in call("GET", f"/members/{i}/messages", claims=ADMIN).body["messages"]} == {
         "sent", "suppressed"}
 
 
@@ -195,7 +195,7 @@ def test_replies_capacity_attendance_feedback_and_the_kpi_block(directory):
     assert too_soon.status == 409
     # the end: the organiser (sup-1) gets the feedback task
     assert activities.run_due(END + timedelta(hours=1), deps()) == {"ended": 1}
-    [task] = [t for t in call("GET", "/staff/sup-1/tasks", claims=SUPERVISOR).body
+    [task] = [t for t in call("GET", "/staff/sup-1/tasks", claims=SUPERVISOR).body["tasks"]
               if t["kind"] == "activity_feedback"]
     assert (task["activity_id"], task["status"], task["member_id"]) == (aid, "open", None)
     over = call("POST", f"/activities/{aid}/feedback", {"summary": "ok", "satisfied_count": 3}, claims=SUPERVISOR,
@@ -207,7 +207,7 @@ def test_replies_capacity_attendance_feedback_and_the_kpi_block(directory):
     assert (filed.body["stage"], filed.body["feedback"]["late"]) == ("closed", False)
     assert call("POST", f"/activities/{aid}/feedback", {"summary": "again"}, claims=SUPERVISOR,
                 at=END + timedelta(hours=3)).status == 409
-    [task] = [t for t in call("GET", "/staff/sup-1/tasks", claims=SUPERVISOR).body
+    [task] = [t for t in call("GET", "/staff/sup-1/tasks", claims=SUPERVISOR).body["tasks"]
               if t["kind"] == "activity_feedback"]
     assert task["status"] == "done"
 
@@ -233,7 +233,8 @@ def test_late_feedback_escalates_the_organisers_task_and_is_marked_late(director
     assert view(a["activity_id"], after_due)["feedback"]["late"] is True
     care = wiring.care()
     assert TaskRun(after_due, care).escalate() == 1
-    [task] = [t for t in care.tasks.assigned_to("demo", "head-1", 10) if t.kind is TaskKind.ACTIVITY_FEEDBACK]
+    [task] = [t for t in care.tasks.assigned_to("demo", "head-1", limit=10).items
+              if t.kind is TaskKind.ACTIVITY_FEEDBACK]
     assert task.escalated == 1
     filed = call("POST", f"/activities/{a['activity_id']}/feedback", {"summary": "Late, sorry"},
                  claims=organiser, at=after_due)
@@ -264,7 +265,7 @@ def test_a_segment_audience_and_a_brand_wide_activity(directory):
     # store staff see brand-wide activities and their own store's, never another store's
     other = plan(store_id="demo-002")
     assert call("GET", f"/activities/{other['activity_id']}", claims=CLERK_001).status == 404
-    listed = {x["activity_id"] for x in call("GET", "/activities", claims=CLERK_001).body}
+    listed = {x["activity_id"] for x in call("GET", "/activities", claims=CLERK_001).body["activities"]}
     assert a["activity_id"] in listed and other["activity_id"] not in listed
 
 
@@ -287,7 +288,7 @@ def test_a_bad_plan_is_a_422_naming_the_field_and_nothing_is_stored(directory, f
     r = call("POST", "/activities", body, claims=SUPERVISOR, at=NOW)
     assert r.status == 422, r.body
     assert any(n == field or n.endswith(field) or n.startswith(field) for n in r.field_names()), r.body
-    assert call("GET", "/activities", claims=SUPERVISOR).body == []
+    assert call("GET", "/activities", claims=SUPERVISOR).body["activities"] == []
 
 
 def test_only_supervisors_and_above_plan_activities_and_a_retry_plans_one(directory):
@@ -301,7 +302,7 @@ def test_only_supervisors_and_above_plan_activities_and_a_retry_plans_one(direct
     first = call("POST", "/activities", body, claims=SUPERVISOR, headers=key, at=NOW)
     second = call("POST", "/activities", body, claims=SUPERVISOR, headers=key, at=NOW)
     assert first.status == second.status == 201 and first.body["activity_id"] == second.body["activity_id"]
-    assert len(call("GET", "/activities", claims=SUPERVISOR).body) == 1
+    assert len(call("GET", "/activities", claims=SUPERVISOR).body["activities"]) == 1
 
 
 def test_an_activity_ending_before_its_fan_out_finished_stops_inviting(directory):

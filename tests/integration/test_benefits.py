@@ -297,14 +297,14 @@ def test_the_admin_keeps_the_catalogue_and_a_member_sees_what_their_tier_may_tak
                 claims=OTHER_BRAND_ADMIN).status == 404
     bad = call("PUT", "/brands/demo/rewards/x", {"name": "X", "kind": "gift", "points": 0}, claims=ADMIN)
     assert bad.status == 422 and "points" in [f["field"] for f in bad.body["fields"]]
-    on_offer = call("GET", "/rewards", claims=CLERK_001).body
+    on_offer = call("GET", "/rewards", claims=CLERK_001).body["rewards"]
     assert [r["reward_id"] for r in on_offer] == ["spa", "umbrella"]
     regular = member("13800139030")
     assert [(r["reward_id"], r["affordable"]) for r in call("GET", f"/rewards?member_id={regular}",
-                                                            claims=CLERK_001).body] == [("umbrella", False)]
+                                                            claims=CLERK_001).body["rewards"]] == [("umbrella", False)]
     gold = buyer("13800139031")
     assert [(r["reward_id"], r["affordable"]) for r in call("GET", f"/rewards?member_id={gold}",
-                                                            claims=CLERK_001).body] == [("spa", True),
+                                                            claims=CLERK_001).body["rewards"]] == [("spa", True),
                                                                                         ("umbrella", True)]
     assert call("GET", f"/rewards?member_id={gold}", claims=CLERK_002).status == 404
 
@@ -318,13 +318,13 @@ def test_redeeming_a_reward_spends_its_points_and_takes_one_from_stock_once():
     again = redeem(mid, "pos-1", reward_id="umbrella")
     assert (again.status, again.body["points"]) == (201, 500)
     assert balance(mid) == before - 500
-    assert call("GET", "/rewards", claims=ADMIN).body[0]["stock"] == 1
+    assert call("GET", "/rewards", claims=ADMIN).body["rewards"][0]["stock"] == 1
     assert redeem(mid, "pos-1", points=500, reason="gift").body["error"] == "redemption_id_reused"
     assert redeem(mid, "pos-2", reward_id="umbrella").status == 201
     gone = redeem(mid, "pos-3", reward_id="umbrella")
     assert (gone.status, gone.body["error"]) == (409, "out_of_stock")
     assert balance(mid) == before - 1000
-    assert call("GET", "/rewards", claims=ADMIN).body == []  # nothing left on offer
+    assert call("GET", "/rewards", claims=ADMIN).body["rewards"] == []  # nothing left on offer
 
 
 def test_a_reward_above_the_tier_or_off_the_shelf_is_refused_and_the_plain_form_still_works():

@@ -4,7 +4,7 @@ the report by store, region and brand, checked against a brute-force recomputati
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -70,6 +70,18 @@ def test_bad_periods_and_ranges_are_refused_naming_the_field():
     assert r.status == 422 and r.field_names() == ["region"]
 
 
+def test_history_without_a_range_is_the_last_twelve_months():
+    at = datetime(2026, 3, 15, 4, tzinfo=UTC)  # 12:00 in the brand's Shanghai
+    periods = [p["period"] for p in call("GET", "/reports/kpis/history", claims=ADMIN, at=at).body["periods"]]
+    assert periods == [f"2025-{m:02d}" for m in range(4, 13)] + ["2026-01", "2026-02", "2026-03"]
+    periods = [p["period"] for p in call("GET", "/reports/kpis/history?to=2025-06", claims=ADMIN, at=at)
+               .body["periods"]]
+    assert (periods[0], periods[-1], len(periods)) == ("2024-07", "2025-06", 12)
+    periods = [p["period"] for p in call("GET", "/reports/kpis/history?from=2025-10", claims=ADMIN, at=at)
+               .body["periods"]]
+    assert (periods[0], periods[-1]) == ("2025-10", "2026-03")  # never past the current month
+
+
 # ---- the whole report against a brute-force recomputation from the raw items -----------------------
 
 
@@ -84,7 +96,9 @@ def _recompute(period: str, previous: str, snapshot_ids: set[str], floor: int) -
     tz = clock.brand_zone()
     enrolled = sum(1 for m in members if datetime.fromisoformat(str(m["enrolled_at"]).replace("Z", "+00:00"))
                    .astimezone(tz).strftime("%Y-%m") == period)
-    gold_plus = {m["member_id"] for m in members if m.get("tier") in ("gold", "diamond")}
+    # coverage's set: the gold+ members of the month's opening snapshot, whatever their tier since
+    gold_plus = {i["sk"] for i in all_items("KpiTable") if i["pk"] == f"BRAND#demo#SNAP#{period}"
+                 and i["tier"] in ("gold", "diamond")}
     care = all_items("CareTable")
     contacts = [c for c in care if c["sk"].startswith("CONTACT#") and c["contacted_on"].startswith(period)]
     messages = [c for c in care if c["sk"].startswith("MSG#")]
@@ -100,7 +114,8 @@ def _recompute(period: str, previous: str, snapshot_ids: set[str], floor: int) -
     lost = {m for m in snapshot_ids if all(spend(m, mo) < floor for mo in months)}
     return {
         "members_by_tier": by_tier, "enrolled": enrolled,
-        "contacted": len({c["member_id"] for c in contacts} & gold_plus), "logged": len(contacts),
+        "gold_plus": len(gold_plus), "contacted": len({c["member_id"] for c in contacts} & gold_plus),
+        "logged": len(contacts),
         "nps": (len(nps), sum(1 for n in nps if n >= 9), sum(1 for n in nps if n <= 6)),
         "sms": {s: sum(1 for m in messages if m["status"] == s) for s in ("sent", "capped", "suppressed")},
         "complaints": (len(cases), sum(1 for c in cases if c.get("resolved_at")),
@@ -136,9 +151,16 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
     start_now = clock.at_local(date.fromisoformat(f"{PERIOD}-01"), 1)
     assert run_snapshot(start_prev, care=care(), kpis=reports.kpis,
                         ledger=reports.ledger).vips == 4  # both brands have stores; only demo has VIPs
-    # contacts: gold+ members, one twice (coverage counts members), one with an NPS answer
+    # this month's snapshot, taken at its start: it judges the previous month and fixes the
+    # gold+ set contact coverage is a share of
+    assert run_snapshot(start_now, care=care(), kpis=reports.kpis, ledger=reports.ledger).evaluated == 4
+    # a gold member downgraded during the month stays in the set
+    tier_changed(ids[1], "gold", "silver", "bf-down", MemberItem.get(member_pk("demo", ids[1]), "PROFILE").store_id)
+    MemberItem(member_pk("demo", ids[1]), "PROFILE").update(actions=[MemberItem.tier.set("silver")])
+    # contacts: gold+ members, one twice (coverage counts members), one with an NPS answer, the
+    # downgraded one, and a silver one (outside the set)
     today = clock.local_day(NOW).isoformat()
-    for mid, nps in [(ids[0], 9), (ids[0], None), (ids[3], 4), (ids[2], None)]:
+    for mid, nps in [(ids[0], 9), (ids[0], None), (ids[3], 4), (ids[2], None), (ids[1], None)]:
         body = {"contacted_on": today, "channel": "phone", **({"nps": nps} if nps is not None else {})}
         assert call("POST", f"/members/{mid}/contacts", body, claims=ADMIN).status == 201
     # complaints: one resolved with feedback (NPS 10), one open
@@ -155,19 +177,25 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
         MemberItem.birthday.set(date(1990, 1, 1)),
         MemberItem.bday_key.set(f"BDAY#S#{today[5:7]}{today[8:10]}")])
     run_dispatch(clock.at_local(date.fromisoformat(today), 10), care())
-    assert run_snapshot(start_now, care=care(), kpis=reports.kpis, ledger=reports.ledger).evaluated == 4
+    assert run_snapshot(start_now, care=care(), kpis=reports.kpis, ledger=reports.ledger).taken == 0  # done
 
     expected = _recompute(PERIOD, previous, {ids[0], ids[1], ids[2], ids[3]}, 100)
     doc = report()
     assert doc["members_by_tier"] == expected["members_by_tier"]
     assert doc["enrolled"] == expected["enrolled"]
-    assert (doc["contacts"]["contacted"], doc["contacts"]["logged"]) == (expected["contacted"], expected["logged"])
+    assert (doc["contacts"]["gold_plus"], doc["contacts"]["contacted"], doc["contacts"]["logged"]) == \
+        (expected["gold_plus"], expected["contacted"], expected["logged"]) == (3, 3, 5)
+    assert doc["contacts"]["coverage"] == "1.0000"
     assert (doc["nps"]["responses"], doc["nps"]["promoters"], doc["nps"]["detractors"]) == expected["nps"]
     assert {k: doc["sms"][k] for k in ("sent", "capped", "suppressed")} == expected["sms"]
     assert (doc["complaints"]["opened"], doc["complaints"]["resolved"], doc["complaints"]["satisfied"]) == \
         expected["complaints"]
     last_month = call("GET", f"/reports/kpis?period={previous}", claims=ADMIN).body
     assert (last_month["churn"]["snapshot"], last_month["churn"]["lost"]) == (expected["snapshot"], expected["lost"])
+    by_tier = last_month["churn"]["by_tier"]
+    assert {t: v["snapshot"] for t, v in by_tier.items()} == {"silver": 1, "gold": 2, "diamond": 1}
+    assert sum(v["lost"] for v in by_tier.values()) == expected["lost"]
+    assert all(v["rate"] is None or 0 <= float(v["rate"]) <= 1 for v in by_tier.values())
     assert last_month["members_as_of"] == "period_end"
     # the region is the sum of its stores
     north = report(region="north")

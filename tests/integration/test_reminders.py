@@ -11,7 +11,7 @@ import pytest
 from infra.local import resources
 from infra.local.lambdas import LambdaContext, handler_for
 from tests.support import clock
-from tests.support.api import ADMIN, OTHER_BRAND_ADMIN, call, claims_for, enrol
+from tests.support.api import ADMIN, OTHER_BRAND_ADMIN, call, claims_for, enrol, listed
 from tests.support.queues import drain
 
 
@@ -41,9 +41,7 @@ def scheduled(moment: datetime) -> dict:
 
 
 def messages(member_id: str, claims=ADMIN) -> list[dict]:
-    r = call("GET", f"/members/{member_id}/messages", claims=claims)
-    assert r.status == 200, r.body
-    return r.body
+    return listed(f"/members/{member_id}/messages", "messages", claims=claims)
 
 
 def member(phone: str, *, consent: bool = True, **fields) -> str:
@@ -347,9 +345,7 @@ def gold_member(phone: str, manager: str = "mgr-1", moment: datetime | None = No
 
 
 def tasks_of(staff_id: str) -> list[dict]:
-    r = call("GET", f"/staff/{staff_id}/tasks", claims=ADMIN)
-    assert r.status == 200, r.body
-    return r.body
+    return listed(f"/staff/{staff_id}/tasks", "tasks")
 
 
 def test_gold_member_without_contact_this_month_gives_one_task_to_the_manager(directory):
@@ -372,7 +368,7 @@ def test_contact_completes_the_cadence_task_and_a_second_completion_is_a_conflic
     assert [t["status"] for t in tasks_of("mgr-1")] == ["done"]
     r = call("POST", f"/members/{mid}/tasks/cadence.2026-11/complete", claims=ADMIN)
     assert r.status == 409
-    contacts = call("GET", f"/members/{mid}/contacts", claims=ADMIN).body
+    contacts = listed(f"/members/{mid}/contacts", "contacts")
     assert [c["channel"] for c in contacts] == ["phone"]
     # Next month's review raises next month's task.
     run_job(at_local(2026, 12, 1, 10))
@@ -403,7 +399,7 @@ def test_contact_in_the_future_or_for_another_brand_is_refused(directory):
     r = call("POST", f"/members/{mid}/contacts", {"contacted_on": "2026-01-01", "channel": "visit"},
              claims=OTHER_BRAND_ADMIN)
     assert r.status == 404
-    assert call("GET", f"/members/{mid}/contacts", claims=ADMIN).body == []
+    assert listed(f"/members/{mid}/contacts", "contacts") == []
 
 
 def test_task_goes_to_the_supervisor_when_the_manager_is_on_leave(directory):

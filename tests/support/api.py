@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from infra.local import template
 from infra.local.apigw import proxy_event
@@ -74,3 +74,21 @@ def enrol(claims: dict[str, str] | None = ADMIN, *, headers: dict[str, str] | No
           **fields: Any) -> ApiResponse:
     body = {"name": "Li Na", "phone": "13800138000", "store_id": "demo-001", **fields}
     return call("POST", "/members", body, claims=claims, headers=headers, at=at)
+
+
+def listed(url: str, key: str, *, claims: dict[str, str] | None = ADMIN, limit: int | None = None,
+           at: datetime | None = None) -> list[Any]:
+    """Every item of a paged list (`{<key>: [...], next}`), page after page; asserts each page
+    answers 200 and that the walk ends."""
+    items: list[Any] = []
+    after: str | None = None
+    for _ in range(1000):
+        query = {k: v for k, v in (("limit", limit), ("after", after)) if v is not None}
+        sep = "&" if "?" in url else "?"
+        r = call("GET", url + (sep + urlencode(query) if query else ""), claims=claims, at=at)
+        assert r.status == 200, r.body
+        items += r.body[key]
+        after = r.body["next"]
+        if after is None:
+            return items
+    raise AssertionError(f"{url}: the list never ended")

@@ -21,6 +21,7 @@ from vipcare.store.care_settings import StoredCareSettings
 from vipcare.store.contacts import ContactKpi, ReviewMove
 from vipcare.store.messages import OverBudget
 from vipcare.store.models import Taken
+from vipcare.store.paging import Page, sorted_page
 
 
 class FakeMessages:
@@ -111,9 +112,10 @@ class FakeTasks:
     def of_member(self, brand_id: str, member_id: str) -> list[Task]:
         return [replace(t) for (b, m, _), t in self.tasks.items() if (b, m) == (brand_id, member_id)]
 
-    def assigned_to(self, brand_id: str, staff_id: str, limit: int) -> list[Task]:
-        mine = [t for t in self.tasks.values() if t.brand_id == brand_id and t.assignee == staff_id]
-        return [replace(t) for t in sorted(mine, key=lambda t: (not t.open, t.created_at))][:limit]
+    def assigned_to(self, brand_id: str, staff_id: str, *, limit: int, after: str | None = None) -> Page[Task]:
+        mine = [replace(t) for t in self.tasks.values() if t.brand_id == brand_id and t.assignee == staff_id]
+        return sorted_page(mine, tag="tasks", limit=limit, after=after, names=("done", "created_at", "task_id"),
+                           key=lambda t: (str(int(not t.open)), t.created_at.isoformat(), t.task_id))
 
     def due(self, now: datetime) -> list[Task]:
         return [replace(t) for t in self.tasks.values() if t.escalate_at is not None and t.escalate_at <= now]
@@ -161,12 +163,15 @@ class FakeContacts:
         self.kpis: list[ContactKpi] = []
         self._tasks, self._cadence = tasks, cadence
 
-    def recent(self, brand_id: str, member_id: str, limit: int = 100) -> list[Contact]:
+    def recent(self, brand_id: str, member_id: str, *, limit: int, after: str | None = None) -> Page[Contact]:
         mine = [c for c in self.log_entries if (c.brand_id, c.member_id) == (brand_id, member_id)]
-        return sorted(mine, key=lambda c: (c.contacted_on, c.created_at), reverse=True)[:limit]
+        return sorted_page(mine, tag="contacts", limit=limit, after=after, reverse=True,
+                           names=("contacted_on", "created_at", "contact_id"),
+                           key=lambda c: (c.contacted_on.isoformat(), c.created_at.isoformat(), c.contact_id))
 
     def find(self, brand_id: str, member_id: str, contact_id: str) -> Contact | None:
-        return next((c for c in self.recent(brand_id, member_id, 10_000) if c.contact_id == contact_id), None)
+        return next((c for c in self.log_entries
+                     if (c.brand_id, c.member_id, c.contact_id) == (brand_id, member_id, contact_id)), None)
 
     def log(self, contact: Contact, *, task: Task | None, review: ReviewMove | None, now: datetime,
             kpi: ContactKpi | None = None) -> bool:
@@ -178,7 +183,7 @@ class FakeContacts:
         self.log_entries.append(replace(contact))
         if kpi is not None:
             self.kpis.append(kpi)
-        return bool(kpi and kpi.coverage)
+        return False  # coverage is the opening snapshot's (KpiTable): not modelled here
 
     def erase_notes(self, brand_id: str, member_id: str) -> int:
         return 0

@@ -23,6 +23,7 @@ from vipcare.domain.tiers import TierPolicy
 from vipcare.store.complaints import KPI_COUNTERS, CaseExists, StaleCase, Step
 from vipcare.store.ledger import Conflict, LedgerEntry, PurchaseSnapshot, RedemptionItem
 from vipcare.store.outbox import PendingEvent
+from vipcare.store.paging import Page, sorted_page
 from vipcare.store.tiers import MemberTier
 
 if TYPE_CHECKING:
@@ -122,6 +123,10 @@ class InMemoryDirectory:
     def stores(self, brand_id: str) -> list[Store]:
         return sorted((s for (b, _), s in self.stores_by_id.items() if b == brand_id), key=lambda s: s.store_id)
 
+    def stores_page(self, brand_id: str, *, limit: int, after: str | None = None) -> Page[Store]:
+        return sorted_page(self.stores(brand_id), tag="stores", limit=limit, after=after, names=("store_id",),
+                           key=lambda s: (s.store_id,))
+
     def add_store(self, store: Store) -> None:
         self.stores_by_id[(store.brand_id, store.store_id)] = store
 
@@ -203,11 +208,13 @@ class InMemoryComplaints:
         self.outbox.pop((e.pk, e.sk), None)
 
     def queue(self, brand_id: str, *, status: str | None, assignee: str | None, store_id: str | None,
-              limit: int) -> list[Complaint]:
-        found = [c for (b, _), c in self.cases.items() if b == brand_id
+              limit: int, after: str | None = None) -> Page[Complaint]:
+        found = [copy.deepcopy(c) for (b, _), c in self.cases.items() if b == brand_id
                  and (status is None or c.status.value == status) and (assignee is None or c.assignee == assignee)
                  and (store_id is None or c.store_id == store_id)]
-        return [copy.deepcopy(c) for c in sorted(found, key=lambda c: c.resolve_by, reverse=True)[:limit]]
+        return sorted_page(found, tag="complaints", limit=limit, after=after, reverse=True,
+                           names=("resolve_by", "complaint_id"),
+                           key=lambda c: (c.resolve_by.isoformat(), c.complaint_id))
 
     def kpis(self, brand_id: str, period: str, store_id: str | None) -> dict[str, dict[str, int]]:
         return {s: {name: counts[name] for name in KPI_COUNTERS}

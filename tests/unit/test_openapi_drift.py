@@ -28,6 +28,24 @@ def test_every_route_that_takes_an_idempotency_key_documents_its_reuse():
                 assert "409" in op["responses"], f"{method} {path}"
 
 
+def test_every_list_pages_with_limit_after_and_next():
+    # No answer is a bare array (a client could not be told there is more); an answer carrying
+    # `next` is a page, reached with `limit` and `after`.
+    doc = openapi_doc.build()
+    schemas = doc["components"]["schemas"]
+    pages = 0
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            schema = op["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            assert schema.get("type") != "array", f"{method} {path} answers a bare array"
+            body = schemas.get(schema.get("$ref", "").rsplit("/", 1)[-1], {})
+            if "next" in body.get("properties", {}):
+                query = {p["name"] for p in op.get("parameters", []) if p.get("in") == "query"}
+                assert {"limit", "after"} <= query, f"{method} {path}"
+                pages += 1
+    assert pages >= 12
+
+
 # The SDK method names store apps' generated clients call: renaming one breaks their code, so a
 # change here is a change on the wire (and an entry in infra/openapi_doc.CHANGES).
 OPERATION_IDS = {

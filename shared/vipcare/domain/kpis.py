@@ -8,7 +8,8 @@ when a VIP is lost, and counters -> the report's figures. No I/O.
   monthly rate compounded: 1 - (1 - monthly)^12.
 - Retention of a month = 1 - lost / snapshot (the same snapshot semantics).
 - Complaint timeliness = resolved within deadline / opened (the cases opened in the month).
-- Contact coverage = gold+ members contacted this month / gold+ members.
+- Contact coverage = gold+ members of the month's snapshot (the VIP set at its start) contacted
+  in the month / the snapshot's gold+ members; each counted once, whatever their tier since.
 - NPS = % promoters (9-10) - % detractors (0-6), from complaint feedback and contacts.
 - Activities (docs/activities.md): coverage = VIPs of the month's snapshot invited to at least
   one activity this year / that snapshot (target 1.0); participation = guests who came / guests
@@ -40,12 +41,15 @@ FLOWS = ("enrolled", "closed", "new_vips", "upgrades", "downgrades", "contacts",
          "sms_sent", "sms_capped", "sms_deferred", "sms_suppressed", "sms_failed",
          "activity_invited", "activity_attended", "activities_ended", "activity_feedback_filed",
          "activity_feedback_on_time", "activity_vips_invited")
+VIP_TIER_IDS = tuple(t for t in TIER_IDS if t in VIP_TIERS)  # silver, gold, diamond: churn per tier
 SNAPSHOT = ("snapshot", "lost", "snapshot_gold_plus", "lost_gold_plus",
+            *(f"{kind}_{t}" for t in VIP_TIER_IDS for kind in ("snapshot", "lost")),
             "members_regular", "members_silver", "members_gold", "members_diamond", "stock_recorded")
-# SET when the month's snapshot is taken: its size, and its VIPs invited earlier in the year
-# (their flag carried from the previous snapshot; invitations during the month ADD to
-# activity_vips_invited).
-OPENING = ("vips_at_start", "activity_vips_carried")
+# SET when the month's snapshot is taken: its size, its gold+ part (contact coverage's
+# denominator; contacts of its members ADD gold_plus_contacted, once each), and its VIPs invited
+# earlier in the year (their flag carried from the previous snapshot; invitations during the
+# month ADD to activity_vips_invited).
+OPENING = ("vips_at_start", "gold_plus_at_start", "activity_vips_carried")
 COUNTERS = FLOWS + SNAPSHOT + OPENING
 
 
@@ -103,7 +107,6 @@ def figures(c: dict[str, int], members_by_tier: dict[str, int], complaints: dict
     """Summed counters -> the report's figures (the shape of GET /reports/kpis)."""
     churn_rate = rate(c["lost"], c["snapshot"])
     gold_rate = rate(c["lost_gold_plus"], c["snapshot_gold_plus"])
-    gold_plus = sum(members_by_tier.get(t, 0) for t in GOLD_PLUS)
     responded, nps_n = complaints.get("responded", 0), c["nps_responses"]
     promoters, detractors = c["nps_promoters"], c["nps_detractors"]
     return {
@@ -115,7 +118,7 @@ def figures(c: dict[str, int], members_by_tier: dict[str, int], complaints: dict
                   "annualised_rate": annualised(churn_rate), "gold_plus_snapshot": c["snapshot_gold_plus"],
                   "gold_plus_lost": c["lost_gold_plus"], "gold_plus_rate": gold_rate,
                   "gold_plus_annualised_rate": annualised(gold_rate), "target": str(CHURN_TARGET),
-                  "gold_plus_target": str(GOLD_PLUS_CHURN_TARGET)},
+                  "gold_plus_target": str(GOLD_PLUS_CHURN_TARGET), "by_tier": churn_by_tier(c)},
         "retention_rate": None if churn_rate is None else str(Decimal(1) - Decimal(churn_rate)),
         "complaints": {
             "opened": complaints.get("opened", 0), "resolved": complaints.get("resolved", 0),
@@ -129,12 +132,23 @@ def figures(c: dict[str, int], members_by_tier: dict[str, int], complaints: dict
             "satisfaction": rate(complaints.get("satisfied", 0), complaints.get("feedback", 0))},
         "nps": {"responses": nps_n, "promoters": promoters, "passives": c["nps_passives"], "detractors": detractors,
                 "score": round(100 * (promoters - detractors) / nps_n) if nps_n else None},
-        "contacts": {"gold_plus": gold_plus, "contacted": c["gold_plus_contacted"],
-                     "coverage": rate(c["gold_plus_contacted"], gold_plus), "logged": c["contacts"]},
+        "contacts": {"gold_plus": c["gold_plus_at_start"], "contacted": c["gold_plus_contacted"],
+                     "coverage": rate(c["gold_plus_contacted"], c["gold_plus_at_start"]), "logged": c["contacts"]},
         "sms": {"sent": c["sms_sent"], "capped": c["sms_capped"], "deferred": c["sms_deferred"],
                 "suppressed": c["sms_suppressed"], "failed": c["sms_failed"]},
         "activities": activity_figures(c),
     }
+
+
+def churn_by_tier(c: dict[str, int]) -> dict[str, dict[str, object]]:
+    """Churn of each VIP tier: the snapshot's members of that tier (their tier at the month's
+    start) and those of them lost."""
+    out: dict[str, dict[str, object]] = {}
+    for t in VIP_TIER_IDS:
+        monthly = rate(c[f"lost_{t}"], c[f"snapshot_{t}"])
+        out[t] = {"snapshot": c[f"snapshot_{t}"], "lost": c[f"lost_{t}"], "rate": monthly,
+                  "annualised_rate": annualised(monthly)}
+    return out
 
 
 def activity_figures(c: dict[str, int]) -> dict[str, object]:

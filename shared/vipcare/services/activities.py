@@ -36,6 +36,7 @@ from ..domain.segments import MemberFilters
 from ..domain.tasks import Task, TaskKind, TaskStatus, task_id
 from ..store.activities import Full, GuestItem, NotInvited
 from ..store.models import Taken
+from ..store.paging import Page
 from .care_ports import CareDeps
 from .care_settings import CarePolicy, Policies
 from .member_lists import ListDeps, Walk, list_context
@@ -44,13 +45,13 @@ from .messaging import Messenger
 SLICE = 200  # members one worker invocation invites, at most
 SLICE_EXAMINE = 5000  # index entries one slice looks at, at most (a very selective list)
 MAX_ATTENDANCE = 200  # member ids in one attendance request
-RECENT = 50
 
 
 class ActivityStore(Protocol):
     def add(self, a: Activity) -> None: ...
     def get(self, brand_id: str, activity_id: str) -> Activity | None: ...
-    def recent(self, brand_id: str, limit: int) -> list[Activity]: ...
+    def recent(self, brand_id: str, *, limit: int, after: str | None = None,
+               store_id: str | None = None) -> Page[Activity]: ...
     def due(self, now: datetime) -> list[Activity]: ...
     def start(self, a: Activity, now: datetime, watch_until: datetime) -> None: ...
     def watch(self, a: Activity, until: datetime) -> None: ...
@@ -148,9 +149,11 @@ def get_activity(caller: Caller, activity_id: str, *, now: datetime, deps: Activ
     return activity
 
 
-def recent_activities(caller: Caller, *, deps: ActivityDeps) -> list[Activity]:
-    found = deps.activities.recent(caller.brand_id, RECENT)
-    return [a for a in found if not caller.store_scoped or a.store_id in (None, caller.store_id)]
+def recent_activities(caller: Caller, *, limit: int, after: str | None, deps: ActivityDeps) -> Page[Activity]:
+    """A page of the brand's activities, newest first; store staff see their store's and the
+    brand-wide ones."""
+    return deps.activities.recent(caller.brand_id, limit=limit, after=after,
+                                  store_id=caller.store_id if caller.store_scoped else None)
 
 
 def reply(caller: Caller, activity_id: str, member_id: str, response: Reply, *, now: datetime,

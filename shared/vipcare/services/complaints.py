@@ -48,6 +48,7 @@ from ..domain.months import month_of, window
 from ..domain.privacy import redact
 from ..store.complaints import DUE_SHARDS, CaseExists, StaleCase, Step
 from ..store.outbox import PendingEvent
+from ..store.paging import Page
 from .brands import brand_settings
 from .outbox import deliver
 from .ports import (
@@ -486,7 +487,7 @@ def run_escalations(now: datetime, *, complaints: ComplaintStore, directory: Dir
 
 
 def list_complaints(caller: Caller, *, status: Status | None, assignee: str | None, store_id: str | None,
-                    limit: int = 50, complaints: ComplaintStore) -> list[Complaint]:
+                    limit: int = 50, after: str | None = None, complaints: ComplaintStore) -> Page[Complaint]:
     if status is None and assignee is None and store_id is None:
         raise ValidationFailed("give at least one of status, assignee or store_id", field="status")
     if caller.store_scoped and not (assignee == caller.staff_id and store_id is None):
@@ -494,7 +495,8 @@ def list_complaints(caller: Caller, *, status: Status | None, assignee: str | No
             raise Forbidden("you can only list your own store's complaints", field="store_id")
         store_id = caller.store_id
     return complaints.queue(
-        caller.brand_id, status=status.value if status else None, assignee=assignee, store_id=store_id, limit=limit)
+        caller.brand_id, status=status.value if status else None, assignee=assignee, store_id=store_id, limit=limit,
+        after=after)
 
 
 def figures(c: dict[str, int]) -> dict[str, Any]:

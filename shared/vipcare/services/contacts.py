@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 from ..domain import tasks as rules_t
 from ..domain.access import Caller
 from ..domain.errors import Conflict, ValidationFailed
-from ..domain.kpis import GOLD_PLUS
 from ..domain.months import month_of_day
 from ..domain.tasks import Contact, TaskKind, task_id
 from ..domain.tiers import local_day
 from ..store.contacts import ContactKpi, ReviewMove
 from ..store.models import Taken
+from ..store.paging import Page
 from .brands import brand_settings
 from .care_ports import CareDeps
 from .tasks import brand_today, visible_member, visible_staff
@@ -55,8 +55,7 @@ def log_contact(caller: Caller, member_id: str, request: ContactCreate, *, now: 
     contact = Contact(brand_id=caller.brand_id, member_id=member_id, contact_id=contact_id,
                       contacted_on=request.contacted_on, channel=str(request.channel), staff_id=caller.staff_id,
                       created_at=now, notes=request.notes, next_action=request.next_action, nps=request.nps)
-    kpi = ContactKpi(period=month_of_day(request.contacted_on), store_id=member.store_id,
-                     coverage=member.tier in GOLD_PLUS, nps=request.nps)
+    kpi = ContactKpi(period=month_of_day(request.contacted_on), store_id=member.store_id, nps=request.nps)
     try:
         deps.contacts.log(contact, task=task, review=review, now=now, kpi=kpi)
     except Taken:
@@ -68,10 +67,10 @@ def _keyed_id(brand_id: str, member_id: str, request_key: str) -> str:
     return hashlib.sha256(f"{brand_id}#{member_id}#contact#{request_key}".encode()).hexdigest()[:32]
 
 
-def contacts(caller: Caller, member_id: str, *, deps: CareDeps) -> list[Contact]:
-    """The member's contact log, newest first."""
+def contacts(caller: Caller, member_id: str, *, limit: int, after: str | None, deps: CareDeps) -> Page[Contact]:
+    """A page of the member's contact log, newest first."""
     visible_member(caller, member_id, deps)
-    return deps.contacts.recent(caller.brand_id, member_id)
+    return deps.contacts.recent(caller.brand_id, member_id, limit=limit, after=after)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from ..domain.directory import Staff, Store
 from ..domain.errors import Conflict, NotFound, ValidationFailed
 from ..domain.members import store_code_for
 from ..store.directory import AlreadyExists, Missing
+from ..store.paging import Page
 from .brands import brand_settings
 from .ports import Directory, DirectoryReader
 
@@ -50,8 +51,8 @@ def create_store(caller: Caller, request: StoreCreate, *, now: datetime, directo
     return store
 
 
-def list_stores(caller: Caller, *, directory: Directory) -> list[Store]:
-    return directory.stores(caller.brand_id)
+def list_stores(caller: Caller, *, limit: int, after: str | None, directory: Directory) -> Page[Store]:
+    return directory.stores_page(caller.brand_id, limit=limit, after=after)
 
 
 def _check_links(caller: Caller, directory: DirectoryReader, *, role: Role, store_id: str | None,

@@ -25,6 +25,7 @@ from .care_ports import CareDeps
 from .ports import BrandSource, ComplaintStore, Directory, KpiStore, Ledger
 
 MAX_HISTORY_MONTHS = 24
+DEFAULT_HISTORY_MONTHS = 12
 
 
 # ---- counting as things happen ------------------------------------------------------------
@@ -91,7 +92,8 @@ def run_snapshot(now: datetime, *, care: CareDeps, kpis: KpiStore, ledger: Ledge
                                  closed=m.member_id not in alive)
             gold = m.tier in rules.GOLD_PLUS
             for name, value in (("snapshot", 1), ("lost", int(lost)), ("snapshot_gold_plus", int(gold)),
-                                ("lost_gold_plus", int(lost and gold))):
+                                ("lost_gold_plus", int(lost and gold)), (f"snapshot_{m.tier}", 1),
+                                (f"lost_{m.tier}", int(lost))):
                 figures[name] = figures.get(name, 0) + value
             run.evaluated += 1
             run.lost += int(lost)
@@ -107,22 +109,27 @@ def run_snapshot(now: datetime, *, care: CareDeps, kpis: KpiStore, ledger: Ledge
         # an invitation earlier this year stays with the VIP into the new month's snapshot
         year = int(period[:4])
         invited = {m.member_id for m in members if m.invited_year == year}
-        opening = [SnapshotMember(m, profiles[m].tier.value, profiles[m].store_id, year if m in invited else None)
-                   for m in vips if m in profiles and profiles[m].tier in rules.VIP_TIERS]
-        kpis.put_snapshot(brand_id, period, opening, now)
-        kpis.set_opening_figures(brand_id, period, _opening_figures(opening))
+        # entries an interrupted run wrote stay as they are: flags may have been set on them since
+        written = {m.member_id: m for m in kpis.snapshot_members(brand_id, period)}
+        new = [SnapshotMember(m, profiles[m].tier.value, profiles[m].store_id, year if m in invited else None)
+               for m in vips if m in profiles and profiles[m].tier in rules.VIP_TIERS and m not in written]
+        kpis.put_snapshot(brand_id, period, new, now)
+        kpis.set_opening_figures(brand_id, period, _opening_figures([*written.values(), *new], invited))
         kpis.finish_snapshot(brand_id, period, now)
         run.taken += 1
         run.vips += len(vips)
     return run
 
 
-def _opening_figures(opening: list[SnapshotMember]) -> dict[str, dict[str, int]]:
+def _opening_figures(opening: list[SnapshotMember], carried: set[str]) -> dict[str, dict[str, int]]:
+    """Per store: the snapshot's VIPs, its gold+ ones, and those invited earlier in the year
+    (`carried`: from the previous snapshot, not a flag set on this one during the month)."""
     out: dict[str, dict[str, int]] = {}
     for m in opening:
-        figures = out.setdefault(m.store_id, {"vips_at_start": 0, "activity_vips_carried": 0})
+        figures = out.setdefault(m.store_id, {"vips_at_start": 0, "gold_plus_at_start": 0, "activity_vips_carried": 0})
         figures["vips_at_start"] += 1
-        figures["activity_vips_carried"] += int(m.invited_year is not None)
+        figures["gold_plus_at_start"] += int(m.tier in rules.GOLD_PLUS)
+        figures["activity_vips_carried"] += int(m.member_id in carried)
     return out
 
 
@@ -186,9 +193,15 @@ def kpi_report(caller: Caller, period: str, *, store_id: str | None = None, regi
                          complaints=complaints, directory=directory))
 
 
-def kpi_history(caller: Caller, first: str, last: str, *, store_id: str | None = None, region: str | None = None,
-                now: datetime, kpis: KpiStore, complaints: ComplaintStore,
+def kpi_history(caller: Caller, first: str | None, last: str | None, *, store_id: str | None = None,
+                region: str | None = None, now: datetime, kpis: KpiStore, complaints: ComplaintStore,
                 directory: Directory) -> list[dict[str, Any]]:
+    """The reports of `first`..`last`; a missing end makes it 12 months (none: up to now)."""
+    if last is None:
+        current = month_of(now, brand_settings(caller.brand_id, directory).timezone)
+        last = current if first is None else min(shift(first, DEFAULT_HISTORY_MONTHS - 1), current)
+    if first is None:
+        first = shift(last, -(DEFAULT_HISTORY_MONTHS - 1))
     span = months_between(first, last)
     if span < 0:
         raise ValidationFailed("`from` must not be after `to`", field="from")

@@ -25,7 +25,9 @@ from ..domain.errors import NotFound, ValidationFailed
 from ..domain.months import month_of
 from ..domain.segments import Lead, ListContext, MemberFilters, context_for, lead_of, matches
 from ..domain.tiers import local_day
+from ..store.care_table import utc_text
 from ..store.member_lists import Card, Partition, member_of_entry
+from ..store.paging import Page, sorted_page
 from ..store.segments import Segment
 from .brands import brand_settings
 
@@ -213,8 +215,11 @@ def get_segment(caller: Caller, segment_id: str, *, deps: ListDeps) -> Segment:
     return segment
 
 
-def segments(caller: Caller, *, deps: ListDeps) -> list[Segment]:
-    return sorted(deps.segments.all(caller.brand_id), key=lambda s: s.created_at, reverse=True)
+def segments(caller: Caller, *, limit: int, after: str | None, deps: ListDeps) -> Page[Segment]:
+    """A page of the brand's segments, newest first (a brand keeps tens: read whole and sorted)."""
+    return sorted_page(deps.segments.all(caller.brand_id), tag="segments", limit=limit, after=after,
+                       key=lambda s: (utc_text(s.created_at), s.segment_id), names=("created_at", "segment_id"),
+                       reverse=True)
 
 
 def segment_members(caller: Caller, segment_id: str, *, limit: int, after: str | None, now: datetime,

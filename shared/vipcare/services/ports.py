@@ -12,7 +12,7 @@ methods by keyword.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ..store.kpis import SnapshotMember
     from ..store.ledger import LedgerEntry, PurchaseSnapshot, RedemptionItem
     from ..store.outbox import PendingEvent
+    from ..store.paging import Page
     from ..store.tiers import ApplicationItem, MemberTier, StoredDecision
 
 
@@ -206,7 +207,7 @@ class ComplaintStore(CaseStore, Protocol):
     def pending_events(self, shard: int) -> list[PendingEvent]: ...
 
     def queue(self, brand_id: str, *, status: str | None, assignee: str | None, store_id: str | None,
-              limit: int) -> list[Complaint]: ...
+              limit: int, after: str | None = None) -> Page[Complaint]: ...
 
     def kpis(self, brand_id: str, period: str, store_id: str | None) -> dict[str, dict[str, int]]: ...
 
@@ -236,6 +237,8 @@ class Directory(DirectoryReader, Protocol):
     """Administration of stores and staff, and the per-store member number sequence."""
 
     def stores(self, brand_id: str) -> list[Store]: ...
+
+    def stores_page(self, brand_id: str, *, limit: int, after: str | None = None) -> Page[Store]: ...
 
     def add_store(self, store: Store) -> None: ...
 
@@ -370,7 +373,8 @@ class RewardBook(Protocol):
 
     def get(self, brand_id: str, reward_id: str) -> Reward | None: ...
 
-    def all(self, brand_id: str) -> list[Reward]: ...
+    def page(self, brand_id: str, *, limit: int, after: str | None = None,
+             keep: Callable[[Reward], bool] | None = None) -> Page[Reward]: ...
 
     def put(self, r: Reward) -> None: ...
 

@@ -19,6 +19,7 @@ from ..domain.access import Caller, Role, ensure_visible, require_role
 from ..domain.errors import NotFound
 from ..domain.months import month_of
 from ..store.models import Taken
+from ..store.paging import every
 from .brands import brand_settings
 from .care_ports import CareDeps
 from .ports import BenefitRecords, CaseArchive, DecisionHistory, Directory, Ledger, MemberRecords
@@ -78,7 +79,8 @@ def export_member(caller: Caller, member_id: str, *, now: datetime,
         "messages": [_item(m, "occasion_key", "kind", "category", "status", "reason", "text", "created_at",
                            "sent_at") for m in care.messages.history(caller.brand_id, member_id)],
         "contacts": [_item(c, "contact_id", "contacted_on", "channel", "notes", "next_action", "nps", "staff_id",
-                           "created_at") for c in care.contacts.recent(caller.brand_id, member_id, limit=10_000)],
+                           "created_at") for c in every(lambda after: care.contacts.recent(
+                               caller.brand_id, member_id, limit=200, after=after))],
         "tasks": [_item(t, "task_id", "kind", "period", "status", "assignee", "reason", "created_at",
                         "completed_at") for t in care.tasks.of_member(caller.brand_id, member_id)],
         "complaints": [_plain(c) for c in complaints.cases_of_member(caller.brand_id, member_id, stores)],

@@ -19,6 +19,8 @@ from ..domain.access import Caller
 from ..domain.members import Member
 from ..domain.reminders import Candidate, Kind, Message
 from ..domain.tiers import rank_of
+from ..store.care_table import utc_text
+from ..store.paging import Page, sorted_page
 from .care_ports import CareDeps
 from .care_settings import Policies
 from .holidays import greet_holidays
@@ -129,8 +131,12 @@ def run_dispatch(now: datetime, deps: CareDeps, *, deadline: float | None = None
 # ---- API use cases ----------------------------------------------------------------------------
 
 
-def member_messages(caller: Caller, member_id: str, *, deps: CareDeps) -> list[Message]:
-    """Every message of the member, newest first."""
+def member_messages(caller: Caller, member_id: str, *, limit: int, after: str | None,
+                    deps: CareDeps) -> Page[Message]:
+    """A page of the member's messages, newest first. Their keys are the occasions, so the
+    history is read whole (one Query; the caps keep a member's to hundreds) and sorted."""
     visible_member(caller, member_id, deps)
-    return sorted(deps.messages.history(caller.brand_id, member_id), key=lambda m: m.created_at, reverse=True)
+    return sorted_page(deps.messages.history(caller.brand_id, member_id), tag="messages", limit=limit, after=after,
+                       key=lambda m: (utc_text(m.created_at), m.occasion_key), names=("created_at", "occasion"),
+                       reverse=True)
 

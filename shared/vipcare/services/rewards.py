@@ -11,6 +11,7 @@ from ..domain.access import Caller, Role, require_role
 from ..domain.errors import NotFound
 from ..domain.months import month_of
 from ..domain.rewards import Reward, RewardKind
+from ..store.paging import Page
 from .brands import brand_settings
 from .limits import purchase_limits
 from .members import visible_member
@@ -40,14 +41,17 @@ class Offer:
 
 
 def catalogue(caller: Caller, *, member_id: str | None, now: datetime, members: MemberLookup,
-              ledger: MemberFigures, directory: BrandSource, rewards: RewardBook) -> list[Offer]:
-    """The brand's active rewards in stock; with a member, only those their tier reaches, each
-    saying whether their points cover it now."""
-    everything = [r for r in rewards.all(caller.brand_id) if r.active and r.in_stock()]
+              ledger: MemberFigures, directory: BrandSource, rewards: RewardBook, limit: int = 50,
+              after: str | None = None) -> Page[Offer]:
+    """A page of the brand's active rewards in stock, by id; with a member, only those their
+    tier reaches, each saying whether their points cover it now."""
     if member_id is None:
-        return [Offer(r, None) for r in everything]
+        page = rewards.page(caller.brand_id, limit=limit, after=after, keep=lambda r: r.active and r.in_stock())
+        return Page([Offer(r, None) for r in page.items], page.next)
     member = visible_member(caller, member_id, members=members)
     month = month_of(now, brand_settings(caller.brand_id, directory).timezone)
     balance = ledger.stats(caller.brand_id, member_id).points.balance(
         month, purchase_limits(caller.brand_id, directory).points_lifetime_months)
-    return [Offer(r, balance >= r.points) for r in everything if r.open_to(member.tier)]
+    page = rewards.page(caller.brand_id, limit=limit, after=after,
+                        keep=lambda r: r.active and r.in_stock() and r.open_to(member.tier))
+    return Page([Offer(r, balance >= r.points) for r in page.items], page.next)

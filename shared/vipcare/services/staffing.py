@@ -30,6 +30,7 @@ from ..domain.errors import Conflict, Forbidden, NotFound
 from ..domain.tasks import Task
 from ..store.complaints import StaleCase, Step
 from ..store.models import Taken
+from ..store.paging import every
 from .care_ports import CareMembers, TaskStore
 from .ports import ComplaintStore, ManagerMoves, StaffAdmin, StaffNotifier
 
@@ -89,7 +90,12 @@ class _Mover:
 
     # ---- tasks and cases
     def open_tasks(self, staff_id: str) -> list[Task]:
-        return [t for t in self.tasks.assigned_to(self.caller.brand_id, staff_id, 1000) if t.open]
+        found: list[Task] = []
+        for t in every(lambda after: self.tasks.assigned_to(self.caller.brand_id, staff_id, limit=200, after=after)):
+            if not t.open:
+                break  # open tasks come first: the rest are done
+            found.append(t)
+        return found
 
     def give_task(self, task: Task, to: str, run: Handover) -> None:
         try:
@@ -102,8 +108,8 @@ class _Mover:
                                             "action": run.action})
 
     def open_cases(self, staff_id: str) -> list[Complaint]:
-        cases = self.complaints.queue(self.caller.brand_id, status=None, assignee=staff_id, store_id=None,
-                                      limit=1000)
+        cases = every(lambda after: self.complaints.queue(self.caller.brand_id, status=None, assignee=staff_id,
+                                                          store_id=None, limit=200, after=after))
         return [c for c in cases if c.status in OPEN_CASES]
 
     def give_case(self, case: Complaint, to: str, why: str, run: Handover) -> None:

@@ -22,6 +22,7 @@ from ..domain.members import Member
 from ..domain.months import month_of
 from ..domain.tasks import Cadence, Task, TaskKind, TaskStatus, task_id
 from ..store.models import Taken
+from ..store.paging import Page
 from .brands import brand_settings
 from .care_ports import CareDeps
 
@@ -182,10 +183,10 @@ def visible_staff(caller: Caller, staff_id: str, deps: CareDeps) -> None:
         raise NotFound("staff member not found")
 
 
-def staff_tasks(caller: Caller, staff_id: str, *, limit: int = 100, deps: CareDeps) -> list[Task]:
-    """A staff member's tasks, open first."""
+def staff_tasks(caller: Caller, staff_id: str, *, limit: int, after: str | None, deps: CareDeps) -> Page[Task]:
+    """A page of a staff member's tasks, open first."""
     visible_staff(caller, staff_id, deps)
-    return deps.tasks.assigned_to(caller.brand_id, staff_id, limit)
+    return deps.tasks.assigned_to(caller.brand_id, staff_id, limit=limit, after=after)
 
 
 def complete_task(caller: Caller, member_id: str, task_id: str, *, now: datetime, deps: CareDeps) -> Task:

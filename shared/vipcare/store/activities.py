@@ -33,6 +33,7 @@ from .care_table import CareTableModel, due_partitions, due_pk, utc_text
 from .kpis import SnapshotMemberItem, add_counters, snapshot_pk
 from .messages import MessageItem, message_sk
 from .models import DueIndex, Taken, condition_failed, condition_failed_at, member_pk, taken_on_condition
+from .paging import KeyedQuery, Page
 
 ACTIVITY_PREFIX = "ACTIVITY#"
 DUE_PREFIX = "ACTDUE"
@@ -183,11 +184,16 @@ class ActivityRepository:
         except DoesNotExist:
             return None
 
-    def recent(self, brand_id: str, limit: int) -> list[Activity]:
-        """The brand's activities, newest id first (ids start with their creation day)."""
-        return [_from_item(i) for i in ActivityItem.query(activities_pk(brand_id),
-                                                          ActivityItem.sk.startswith(ACTIVITY_PREFIX),
-                                                          scan_index_forward=False, limit=limit)]
+    def recent(self, brand_id: str, *, limit: int, after: str | None = None,
+               store_id: str | None = None) -> Page[Activity]:
+        """A page of the brand's activities, newest id first (ids start with their creation
+        day); with `store_id`, those of that store and the brand-wide ones."""
+        q = KeyedQuery("activities", {"pk": activities_pk(brand_id)}, ("sk",))
+        items, more = q.take(ActivityItem.query(activities_pk(brand_id), ActivityItem.sk.startswith(ACTIVITY_PREFIX),
+                                                scan_index_forward=False, page_size=limit,
+                                                last_evaluated_key=q.start(after)), limit,
+                             keep=None if store_id is None else lambda i: i.store_id in (None, store_id))
+        return Page([_from_item(i) for i in items], more)
 
     def due(self, now: datetime) -> list[Activity]:
         """Activities the hourly job has to look at by `now` (one Query per due shard)."""

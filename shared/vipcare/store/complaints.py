@@ -41,6 +41,7 @@ from .attributes import DecimalAttribute
 from .clients import REGION as _REGION
 from .models import DueIndex, _SharedClientModel, condition_failed_at
 from .outbox import Outbox, PendingEvent
+from .paging import KeyedQuery, Page
 
 DUE_SHARDS = 10
 CASE_SK = "CASE"
@@ -426,33 +427,32 @@ class ComplaintRepository:
                                                               limit=limit)]
 
     def queue(self, brand_id: str, *, status: str | None, assignee: str | None, store_id: str | None,
-              limit: int) -> list[Complaint]:
-        """Newest deadline first, through the most selective index; other filters on top."""
+              limit: int, after: str | None = None) -> Page[Complaint]:
+        """A page of cases, newest deadline first, through the most selective index; other
+        filters on top (a page may read past cases they drop)."""
         filters: list[Condition] = []
         if assignee is not None:
             index: Any = ComplaintItem.by_assignee
-            key = assignee_key(brand_id, assignee)
+            key, key_name = assignee_key(brand_id, assignee), "assignee_pk"
             if store_id is not None:
                 filters.append(ComplaintItem.store_id == store_id)
             if status is not None:
                 filters.append(ComplaintItem.status == status)
         elif store_id is not None:
-            index, key = ComplaintItem.by_store, store_key(brand_id, store_id)
+            index, key, key_name = ComplaintItem.by_store, store_key(brand_id, store_id), "store_pk"
             if status is not None:
                 filters.append(ComplaintItem.status == status)
         else:
             assert status is not None
-            index, key = ComplaintItem.by_status, status_key(brand_id, status)
+            index, key, key_name = ComplaintItem.by_status, status_key(brand_id, status), "status_pk"
         condition: Condition | None = None
         for f in filters:
             condition = f if condition is None else condition & f
-        items = index.query(key, filter_condition=condition, scan_index_forward=False, page_size=limit)
-        out: list[Complaint] = []
-        for item in items:
-            out.append(_from_item(item))
-            if len(out) >= limit:
-                break
-        return out
+        # the cursor names its index: one of the store's queue cannot go on an assignee's
+        q = KeyedQuery(f"complaints.{key_name}", {key_name: key}, ("deadline_sk", "pk", "sk"))
+        items, more = q.take(index.query(key, filter_condition=condition, scan_index_forward=False, page_size=limit,
+                                         last_evaluated_key=q.start(after)), limit)
+        return Page([_from_item(i) for i in items], more)
 
     def kpis(self, brand_id: str, period: str, store_id: str | None) -> dict[str, dict[str, int]]:
         """Counters per store for the month (one Query, or one GetItem for a store)."""

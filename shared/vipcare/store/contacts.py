@@ -5,7 +5,6 @@ closes the period's cadence task, moves the review on and counts the KPIs, in on
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -18,8 +17,9 @@ from ..domain.tasks import Contact, Task
 from .cadence import EXISTS as CADENCE_EXISTS
 from .cadence import cadence_key, moved_on
 from .care_table import CareTableModel
-from .kpis import add_counters
+from .kpis import SnapshotMember, add_counters, flag_contacted, gold_plus_entry
 from .models import Taken, condition_failed, condition_failed_at, member_pk
+from .paging import KeyedQuery, Page
 from .tasks import OPEN_ONLY, done_actions
 
 CONTACT_PREFIX = "CONTACT#"
@@ -41,21 +41,14 @@ class ContactItem(CareTableModel):
     created_at = UTCDateTimeAttribute()
 
 
-class ContactedItem(CareTableModel):
-    """sk CONTACTED#<month>: the member was contacted that month (counted once for coverage)."""
-
-    class Meta(CareTableModel.Meta):
-        pass
-
-
 @dataclass(frozen=True)
 class ContactKpi:
-    """What a logged contact counts: the month (brand time) and store; `coverage` when the
-    member is gold+ (their first contact of the month counts towards contact coverage)."""
+    """What a logged contact counts: the month (brand time, of the day contacted) and the
+    member's store now; `nps` when an answer was given. Coverage is decided by the month's
+    opening snapshot (KpiTable), not by the member's tier now."""
 
     period: str
     store_id: str
-    coverage: bool
     nps: int | None = None
 
 
@@ -85,11 +78,14 @@ def _from_item(item: ContactItem) -> Contact:
 
 
 class ContactRepository:
-    def recent(self, brand_id: str, member_id: str, limit: int = 100) -> list[Contact]:
-        """The member's contacts, newest first."""
-        return [_from_item(i) for i in ContactItem.query(member_pk(brand_id, member_id),
-                                                         ContactItem.sk.startswith(CONTACT_PREFIX),
-                                                         scan_index_forward=False, limit=limit)]
+    def recent(self, brand_id: str, member_id: str, *, limit: int, after: str | None = None) -> Page[Contact]:
+        """A page of the member's contacts, newest first."""
+        pk = member_pk(brand_id, member_id)
+        q = KeyedQuery("contacts", {"pk": pk}, ("sk",))
+        items, more = q.take(ContactItem.query(pk, ContactItem.sk.startswith(CONTACT_PREFIX),
+                                               scan_index_forward=False, page_size=limit,
+                                               last_evaluated_key=q.start(after)), limit)
+        return Page([_from_item(i) for i in items], more)
 
     def find(self, brand_id: str, member_id: str, contact_id: str) -> Contact | None:
         """One Query of the member's contact log (a member has few)."""
@@ -102,43 +98,41 @@ class ContactRepository:
             kpi: ContactKpi | None = None) -> bool:
         """The contact, the matching open cadence task done, the review moved on and the KPI
         counts, in one transaction: a task completed concurrently makes the whole request fail
-        (Taken). With `kpi.coverage`, the member's first contact of the month also counts a
-        gold+ member contacted, once: a marker `CONTACTED#<month>` is put with the counts; when
-        it exists already, the contact is written again without them. Returns whether the
-        contact counted towards coverage."""
+        (Taken). A member of the month's opening gold+ set (the snapshot, docs/kpis.md) counts
+        as contacted once: their snapshot entry is flagged `contacted` in the same transaction,
+        and the count goes to their store in the snapshot, so the numerator is a part of the
+        set the denominator counts. When the flag is set already, the contact is written again
+        without it. Returns whether the contact counted towards coverage."""
+        entry = gold_plus_entry(contact.brand_id, kpi.period, contact.member_id) if kpi is not None else None
         try:
-            self._log(contact, task, review, now, kpi)
-            return bool(kpi and kpi.coverage)
+            self._log(contact, task, review, now, kpi, entry)
+            return entry is not None
         except TransactWriteError as exc:
-            marker_taken = kpi is not None and kpi.coverage and condition_failed_at(exc, 1)
-            if not marker_taken:
+            flag_taken = entry is not None and condition_failed_at(exc, 1)
+            if not flag_taken:
                 if condition_failed(exc):
                     raise Taken() from None
                 raise
-        assert kpi is not None
-        self._log_without_coverage(contact, task, review, now, kpi)
-        return False
-
-    def _log_without_coverage(self, contact: Contact, task: Task | None, review: ReviewMove | None, now: datetime,
-                              kpi: ContactKpi) -> None:
         try:
-            self._log(contact, task, review, now, dataclasses.replace(kpi, coverage=False))
+            self._log(contact, task, review, now, kpi, None)
         except TransactWriteError as exc:
             if condition_failed(exc):
                 raise Taken() from None
             raise
+        return False
 
     def _log(self, contact: Contact, task: Task | None, review: ReviewMove | None, now: datetime,
-             kpi: ContactKpi | None) -> None:
+             kpi: ContactKpi | None, entry: SnapshotMember | None) -> None:
         item = _to_item(contact)
         with TransactWrite(connection=ContactItem._get_connection().connection) as tx:
             tx.save(item, condition=ContactItem.pk.does_not_exist())
-            if kpi is not None and kpi.coverage:  # the second put of the request (see above)
-                tx.save(ContactedItem(item.pk, f"CONTACTED#{kpi.period}"),
-                        condition=ContactedItem.pk.does_not_exist())
             if kpi is not None:
-                counts = {"contacts": 1, "gold_plus_contacted": int(kpi.coverage), **nps_counts(kpi.nps)}
-                add_counters(tx, contact.brand_id, kpi.period, kpi.store_id, counts)
+                per_store: dict[str, dict[str, int]] = {kpi.store_id: {"contacts": 1, **nps_counts(kpi.nps)}}
+                if entry is not None:  # the second item of the request (see above)
+                    flag_contacted(tx, contact.brand_id, kpi.period, entry)
+                    per_store.setdefault(entry.store_id, {})["gold_plus_contacted"] = 1
+                for store_id, counts in per_store.items():
+                    add_counters(tx, contact.brand_id, kpi.period, store_id, counts)
             if task is not None:
                 task_item, actions = done_actions(task, now, contact.staff_id)
                 tx.update(task_item, actions=actions, condition=OPEN_ONLY)

@@ -24,6 +24,7 @@ from .models import (
     staff_sk,
     store_sk,
 )
+from .paging import KeyedQuery, Page
 
 
 class AlreadyExists(Exception):
@@ -139,6 +140,13 @@ class DirectoryRepository:
 
     def stores(self, brand_id: str) -> list[Store]:
         return [_store(i) for i in StoreItem.query(brand_pk(brand_id), StoreItem.sk.startswith("STORE#"))]
+
+    def stores_page(self, brand_id: str, *, limit: int, after: str | None = None) -> Page[Store]:
+        """A page of the brand's stores, by store id."""
+        q = KeyedQuery("stores", {"pk": brand_pk(brand_id)}, ("sk",))
+        items, more = q.take(StoreItem.query(brand_pk(brand_id), StoreItem.sk.startswith("STORE#"), page_size=limit,
+                                             last_evaluated_key=q.start(after)), limit)
+        return Page([_store(i) for i in items], more)
 
     def next_member_seq(self, brand_id: str, store_id: str) -> tuple[int, str]:
         """Atomically take the store's next enrolment number; also proves the store exists.

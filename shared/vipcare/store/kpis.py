@@ -20,7 +20,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..config import settings
-from ..domain.kpis import COUNTERS, OPENING, SNAPSHOT, TIERS
+from ..domain.kpis import COUNTERS, GOLD_PLUS, OPENING, SNAPSHOT, TIERS
 from .clients import REGION as _REGION
 from .models import _SharedClientModel, condition_failed_at
 
@@ -85,6 +85,8 @@ class SnapshotMemberItem(_KpiModel):
     # the year of an activity invitation this VIP had (store/activities.py flags it; the next
     # month's snapshot carries it within the same year)
     invited_year = NumberAttribute(null=True)
+    # 1 once a contact in the period counted this gold+ VIP for contact coverage (store/contacts.py)
+    contacted = NumberAttribute(null=True)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,32 @@ class SnapshotMember:
     tier: str
     store_id: str
     invited_year: int | None = None
+    contacted: bool = False
+
+
+def gold_plus_entry(brand_id: str, period: str, member_id: str) -> SnapshotMember | None:
+    """The member's entry in the period's opening snapshot when they were gold+ in it (one
+    GetItem; the snapshot is written once at the month's start, so an eventual read is fine)."""
+    try:
+        i = SnapshotMemberItem.get(snapshot_pk(brand_id, period), member_id)
+    except SnapshotMemberItem.DoesNotExist:
+        return None
+    if i.tier not in GOLD_PLUS:
+        return None
+    return _member(i)
+
+
+def flag_contacted(tx: TransactWrite, brand_id: str, period: str, entry: SnapshotMember) -> None:
+    """In the caller's transaction: flag the snapshot entry contacted, once (condition fails
+    when flagged already)."""
+    tx.update(SnapshotMemberItem(snapshot_pk(brand_id, period), entry.member_id),
+              actions=[SnapshotMemberItem.contacted.set(1)],
+              condition=SnapshotMemberItem.pk.exists() & SnapshotMemberItem.contacted.does_not_exist())
+
+
+def _member(i: Any) -> SnapshotMember:
+    return SnapshotMember(i.sk, i.tier, i.store_id, int(i.invited_year) if i.invited_year else None,
+                          bool(i.contacted))
 
 
 class SnapshotRunItem(_KpiModel):
@@ -177,13 +205,12 @@ class KpiRepository:
 
     def snapshot_members(self, brand_id: str, period: str) -> list[SnapshotMember]:
         """The VIPs at the start of `period`, with their tier and store then."""
-        items = SnapshotMemberItem.query(snapshot_pk(brand_id, period))
-        return [SnapshotMember(i.sk, i.tier, i.store_id, int(i.invited_year) if i.invited_year else None)
-                for i in items]
+        return [_member(i) for i in SnapshotMemberItem.query(snapshot_pk(brand_id, period))]
 
     def put_snapshot(self, brand_id: str, period: str, members: Iterable[SnapshotMember], now: datetime) -> None:
-        """Each VIP at the start of `period`, with their tier, store and invitation year
-        (idempotent puts)."""
+        """Each VIP at the start of `period`, with their tier, store and invitation year. Puts
+        replace: the caller leaves out the entries a previous, interrupted run wrote (their
+        flags may have been set since)."""
         expires = int(now.timestamp()) + SNAPSHOT_TTL_SECONDS
         with SnapshotMemberItem.batch_write() as batch:
             for m in members:

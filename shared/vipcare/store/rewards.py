@@ -4,6 +4,7 @@ own transaction (ledger.commit's `extra_updates`), conditioned on some being lef
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -12,6 +13,7 @@ from pynamodb.exceptions import DoesNotExist
 from ..domain.members import Tier
 from ..domain.rewards import Reward, RewardKind
 from .models import MembersTableModel, brand_pk
+from .paging import KeyedQuery, Page
 
 PREFIX = "REWARD#"
 
@@ -41,9 +43,14 @@ class RewardRepository:
         except DoesNotExist:
             return None
 
-    def all(self, brand_id: str) -> list[Reward]:
-        """The brand's whole catalogue, by reward id (one Query)."""
-        return [_from_item(brand_id, i) for i in RewardItem.query(brand_pk(brand_id), RewardItem.sk.startswith(PREFIX))]
+    def page(self, brand_id: str, *, limit: int, after: str | None = None,
+             keep: Callable[[Reward], bool] | None = None) -> Page[Reward]:
+        """A page of the catalogue by reward id, of the rewards `keep` accepts (all: None)."""
+        q = KeyedQuery("rewards", {"pk": brand_pk(brand_id)}, ("sk",))
+        items, more = q.take(RewardItem.query(brand_pk(brand_id), RewardItem.sk.startswith(PREFIX), page_size=limit,
+                                              last_evaluated_key=q.start(after)), limit,
+                             keep=None if keep is None else lambda i: keep(_from_item(brand_id, i)))
+        return Page([_from_item(brand_id, i) for i in items], more)
 
     def put(self, r: Reward) -> None:
         RewardItem(brand_pk(r.brand_id), PREFIX + r.reward_id, reward_id=r.reward_id, name=r.name, kind=r.kind.value,

@@ -19,6 +19,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from ..domain.tasks import Task, TaskKind, TaskStatus
 from .care_table import CareTableModel, due_partitions, due_pk, utc_text
 from .models import DueIndex, Taken, member_pk, taken_on_condition
+from .paging import KeyedQuery, Page
 
 TASK_PREFIX = "TASK#"
 DUE_PREFIX = "TASKESC"
@@ -143,10 +144,12 @@ class TaskRepository:
         return [_from_item(i) for i in TaskItem.query(member_pk(brand_id, member_id),
                                                       TaskItem.sk.startswith(TASK_PREFIX))]
 
-    def assigned_to(self, brand_id: str, staff_id: str, limit: int) -> list[Task]:
-        """A staff member's tasks, open first (oldest first), then done ones."""
-        return [_from_item(i) for i in TaskItem.by_assignee.query(assignee_pk(brand_id, staff_id),
-                                                                  scan_index_forward=True, limit=limit)]
+    def assigned_to(self, brand_id: str, staff_id: str, *, limit: int, after: str | None = None) -> Page[Task]:
+        """A page of a staff member's tasks, open first (oldest first), then done ones."""
+        q = KeyedQuery("tasks", {"assignee_pk": assignee_pk(brand_id, staff_id)}, ("assignee_sk", "pk", "sk"))
+        items, more = q.take(TaskItem.by_assignee.query(assignee_pk(brand_id, staff_id), scan_index_forward=True,
+                                                        page_size=limit, last_evaluated_key=q.start(after)), limit)
+        return Page([_from_item(i) for i in items], more)
 
     def due(self, now: datetime) -> list[Task]:
         """Tasks whose escalation moment has come (open ones; done tasks leave the index)."""

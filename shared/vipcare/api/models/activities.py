@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from .base import Id, _Input, _Model
+from .base import Id, NextCursor, _Input, _Model
 from .lists import MemberFiltersIn
 
 ActivityKindId = Literal["salon", "trip", "launch", "training", "holiday", "notice"]
@@ -113,3 +113,8 @@ class FeedbackIn(_Input):
     summary: Summary
     satisfied_count: int | None = Field(None, ge=0, description="Guests who said they were satisfied "
                                                                 "(at most those who attended)")
+
+
+class ActivityListOut(_Model):
+    activities: list[ActivityOut] = Field(description="Newest first")
+    next: NextCursor = None

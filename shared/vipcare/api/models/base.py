@@ -27,6 +27,9 @@ LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10
 PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+# Every list's continuation (vipcare.store.paging): opaque, valid for the same list only.
+NextCursor = Annotated[str | None, Field(description="Pass as `after` for the next page; null on the last. A full "
+                                                      "page may lead to an empty last one")]
 
 
 class _Model(BaseModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from ...domain.members import Tier
-from .base import Id, _Input, _Model
+from .base import Id, NextCursor, _Input, _Model
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 UseId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")]
@@ -107,3 +107,8 @@ class RewardOut(_Model):
     active: bool
     affordable: bool | None = Field(None, description="With member_id: whether the member's points cover it")
     updated_at: datetime
+
+
+class RewardListOut(_Model):
+    rewards: list[RewardOut] = Field(description="By reward id")
+    next: NextCursor = None

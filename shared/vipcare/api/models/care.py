@@ -12,6 +12,7 @@ from pydantic import (
 )
 
 from .base import (
+    NextCursor,
     _Model,
 )
 
@@ -119,3 +120,21 @@ class CareSettingsIn(_Model):
 
 class CareSettingsOut(CareSettingsIn):
     """The brand's care settings as stored after a change; a field never set is null."""
+
+
+class MessageListOut(_Model):
+    member_id: str
+    messages: list[MessageOut]
+    next: NextCursor = None
+
+
+class ContactListOut(_Model):
+    member_id: str
+    contacts: list[ContactOut]
+    next: NextCursor = None
+
+
+class TaskListOut(_Model):
+    staff_id: str
+    tasks: list[TaskOut] = Field(description="Open tasks first (oldest first), then done ones")
+    next: NextCursor = None

@@ -15,6 +15,7 @@ from ...domain.complaints import Category, Channel, Priority, Severity
 from ...domain.complaints import Status as ComplaintStatus
 from .base import (
     Id,
+    NextCursor,
     Rate,
     _Input,
     _Model,
@@ -119,3 +120,8 @@ class ComplaintReport(_Model):
     store_id: str | None
     totals: ComplaintFigures
     stores: list[StoreComplaintFigures]
+
+
+class ComplaintListOut(_Model):
+    complaints: list[ComplaintSummary] = Field(description="Newest deadline first")
+    next: NextCursor = None

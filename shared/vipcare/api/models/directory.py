@@ -15,6 +15,7 @@ from ...domain.access import Role
 from .base import (
     Id,
     Name,
+    NextCursor,
     Text,
     _Input,
     _Model,
@@ -92,3 +93,8 @@ class StaffOut(_Model):
     active: bool
     created_at: datetime
     updated_at: datetime
+
+
+class StoreListOut(_Model):
+    stores: list[StoreOut] = Field(description="By store id")
+    next: NextCursor = None

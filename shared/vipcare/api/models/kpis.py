@@ -15,6 +15,13 @@ class MembersByTier(_Model):
     diamond: int
 
 
+class TierChurn(_Model):
+    snapshot: int = Field(description="VIPs of this tier at the start of the month")
+    lost: int
+    rate: Rate
+    annualised_rate: Rate
+
+
 class Churn(_Model):
     snapshot: int = Field(description="VIPs at the start of the month (the snapshot)")
     lost: int = Field(description="of them: closed, or 3 months of spend below the floor")
@@ -26,6 +33,7 @@ class Churn(_Model):
     gold_plus_annualised_rate: Rate
     target: str = Field(description="yearly VIP churn target (3.5%)")
     gold_plus_target: str = Field(description="yearly diamond+gold churn target (2%)")
+    by_tier: dict[str, TierChurn] = Field(description="silver, gold, diamond: by the tier at the month's start")
 
 
 class KpiComplaintFigures(_Model):

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import Id, MoneyOrZero, Name, Tag, _Input, _Model
+from .base import Id, MoneyOrZero, Name, NextCursor, Tag, _Input, _Model
 
 TierId = Literal["regular", "silver", "gold", "diamond"]
 BirthdayMonth = Annotated[int, Field(ge=1, le=12, description="The birthday falls in this month this year "
@@ -59,3 +59,8 @@ class MemberListOut(_Model):
     next: str | None = Field(None, description="Pass as `after` for the next page; absent on the last. A page "
                                                "may hold fewer members than `limit` (even none) and still have "
                                                "a next: each page reads a bounded part of the index")
+
+
+class SegmentListOut(_Model):
+    segments: list[SegmentOut] = Field(description="Newest first")
+    next: NextCursor = None
