@@ -112,6 +112,7 @@ def measure(audience: int) -> dict[str, Any]:
                         print(f"audience {audience}: {slices} slices, {time.perf_counter() - started:.0f} s",
                               file=sys.stderr, flush=True)
         seconds = time.perf_counter() - started
+        gc.unfreeze()
         done = deps.activities.get("bench", a.activity_id)
         assert done is not None
         sent = done.counts.sent
