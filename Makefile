@@ -71,8 +71,8 @@ bench: $(STAMP) build ## measured figures (docs/performance.md): cold init, Dyna
 	$(PY) -m tests.bench.escalation_job --cases 300
 	$(PY) -m tests.bench.reminder_job --members 20000
 	$(PY) -m tests.bench.basket_job --members 1000
-	$(PY) -m tests.bench.member_lists --bases 10000,100000
-	$(PY) -m tests.bench.activity_fanout --audiences 10000,100000
+	$(PY) -m tests.bench.member_lists --bases 10000,100000 --jobs 2
+	$(PY) -m tests.bench.activity_fanout --audiences 10000,100000 --jobs 2
 	$(PY) -m tests.bench.cost_model
 	$(PY) -m tests.bench.local_throughput --purchases 200
 

@@ -7,18 +7,31 @@ BatchWriteItem into in-process moto. One activity of the store invites them all:
 job starts the fan-out, then every slice message is delivered to the worker (as the queue's
 poller would) until the audience is done. Metered: DynamoDB requests and write units per
 invitation, slices, the SQS messages the fan-out used, and the largest slice's requests (what
-one invocation does, bounded by SLICE whatever the audience)."""
+one invocation does, bounded by SLICE whatever the audience).
+
+Each audience runs in a fresh process (its own moto and module caches; `--jobs 2` runs two at
+once), which prints its row as JSON; this process prints the table. moto's DynamoDB is made
+proportional to what each request names (infra/local/moto_speedups.py: a Query reads its
+partition, a transaction backs up what it touches), or every Query and every invitation's
+transaction would cost time in proportion to the table."""
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import resource
+import subprocess
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 STORE = "s-001"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _items(n: int, now: datetime) -> list[dict[str, Any]]:
@@ -79,6 +92,7 @@ def measure(audience: int) -> dict[str, Any]:
         # the deployment's daily SMS budget would pause a large fan-out until tomorrow
         CareSettingsRepository().put_settings("bench", {"daily_budget": 10 * audience}, send)
         _seed(audience, send)
+        gc.freeze()  # the seeded world lives to the end: keep it out of every later collection
         deps = wiring.activities()
         a = activities.create_activity(caller, activities.NewActivity(
             name="Launch", kind=ActivityKind.LAUNCH, store_id=STORE, starts_at=send + timedelta(days=3),
@@ -94,7 +108,11 @@ def measure(audience: int) -> dict[str, Any]:
                     activities.invite_slice(body, now=send, deps=deps)
                     slices, messages = slices + 1, messages + 1
                     largest = max(largest, m.total_requests - before)
+                    if slices % 50 == 0:
+                        print(f"audience {audience}: {slices} slices, {time.perf_counter() - started:.0f} s",
+                              file=sys.stderr, flush=True)
         seconds = time.perf_counter() - started
+        gc.unfreeze()
         done = deps.activities.get("bench", a.activity_id)
         assert done is not None
         sent = done.counts.sent
@@ -106,7 +124,8 @@ def measure(audience: int) -> dict[str, Any]:
                 "requests_per_invitation": round(m.total_requests / max(1, sent), 2),
                 "wcu_per_invitation": round(m.write_units / max(1, sent), 2),
                 "rcu_per_invitation": round(m.read_units / max(1, sent), 2),
-                "operations": dict(m.requests), "seconds": round(seconds, 1)}
+                "operations": dict(m.requests), "seconds": round(seconds, 1),
+                "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
 
 
 def report(rows: list[dict[str, Any]]) -> str:
@@ -126,10 +145,26 @@ def report(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def measure_fresh(audience: int) -> dict[str, Any]:
+    """`measure` in a fresh process."""
+    proc = subprocess.run([sys.executable, "-m", "tests.bench.activity_fanout", "--one", str(audience)],
+                          stdout=subprocess.PIPE, text=True, cwd=ROOT, check=False)
+    if proc.returncode:
+        raise RuntimeError(f"audience {audience}: exit {proc.returncode}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--audiences", default="10000,100000")
-    rows = [measure(int(n)) for n in parser.parse_args(argv).audiences.split(",")]
+    parser.add_argument("--jobs", type=int, default=1, help="audiences measured at once, each in its own process")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one audience here, its row as JSON
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(measure(args.one)))
+        return 0
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        rows = list(pool.map(measure_fresh, [int(n) for n in args.audiences.split(",")]))
     print(report(rows))
     print(json.dumps(rows))
     return 0

@@ -8,15 +8,29 @@ BatchWriteItem into in-process moto. Then each list is read to the end (at most 
 page, metered:
 pages, requests, index entries and items read, read units, per page. A list whose leading
 filter is an index reads the same at either size; a list with no leading index (a hobby alone
-walks every store's roll) grows with the base, which is why `lead_of` exists."""
+walks every store's roll) grows with the base, which is why `lead_of` exists.
+
+Each base runs in a fresh process (its own moto and module caches; `--jobs 2` runs two at once),
+which prints its rows as JSON; this process prints the table. moto's Query is made proportional
+to what it names (infra/local/moto_speedups.py), or every Query would cost time in proportion
+to the table."""
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import resource
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TARGET = 120
 LISTS: dict[str, dict[str, Any]] = {
@@ -69,7 +83,8 @@ def _seed(base: int, now: datetime) -> None:
         client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": i}} for i in batch]})
 
 
-def measure(bases: list[int]) -> dict[str, Any]:
+def measure_base(base: int) -> dict[str, dict[str, Any]]:
+    """list name -> what reading it cost in a base of `base` members."""
     import tests.conftest  # noqa: F401 - fake credentials and the functions' environment
     from tests.bench.ddb_meter import metered
     from tests.support.aws import mocked_aws
@@ -83,36 +98,75 @@ def measure(bases: list[int]) -> dict[str, Any]:
 
     now = datetime.now(UTC)
     caller = Caller(staff_id="admin", brand_id="bench", store_id=None, role=Role.ADMIN)
-    out: dict[str, Any] = {"target": TARGET, "stores": STORES, "lists": {}}
-    for base in bases:
-        with mocked_aws():
-            for s in range(1, STORES + 1):
-                DirectoryRepository().add_store(Store(brand_id="bench", store_id=f"s-{s:03d}", name=f"S{s}",
-                                                      code=f"{s:03d}", timezone="Asia/Shanghai", created_at=now))
-            _seed(base, now)
-            deps = wiring.member_lists()
-            for name, doc in LISTS.items():
-                f = MemberFilters.from_document(doc)
-                found, after, pages = 0, None, 0
-                with metered(dynamodb_client()) as m:
-                    while True:
-                        page = member_lists.search(caller, f, limit=50, after=after, now=now, deps=deps)
-                        found, after, pages = found + len(page.members), page.next, pages + 1
-                        if after is None or pages == MAX_PAGES:
-                            break
-                out["lists"].setdefault(name, {})[base] = {
-                    "found": found, "pages": pages, "complete": after is None,
-                    "requests_per_page": round(m.total_requests / pages, 1),
-                    "items_read_per_page": round(m.items_read / pages, 1),
-                    "rcu_per_page": round(m.read_units / pages, 1), "operations": dict(m.requests)}
+    out: dict[str, dict[str, Any]] = {}
+    with mocked_aws():
+        for s in range(1, STORES + 1):
+            DirectoryRepository().add_store(Store(brand_id="bench", store_id=f"s-{s:03d}", name=f"S{s}",
+                                                  code=f"{s:03d}", timezone="Asia/Shanghai", created_at=now))
+        _seed(base, now)
+        gc.freeze()  # the seeded base lives to the end: keep it out of every later collection
+        deps = wiring.member_lists()
+        for name, doc in LISTS.items():
+            f = MemberFilters.from_document(doc)
+            found, after, pages = 0, None, 0
+            with metered(dynamodb_client()) as m:
+                while True:
+                    page = member_lists.search(caller, f, limit=50, after=after, now=now, deps=deps)
+                    found, after, pages = found + len(page.members), page.next, pages + 1
+                    if after is None or pages == MAX_PAGES:
+                        break
+            out[name] = {
+                "found": found, "pages": pages, "complete": after is None,
+                "requests_per_page": round(m.total_requests / pages, 1),
+                "items_read_per_page": round(m.items_read / pages, 1),
+                "rcu_per_page": round(m.read_units / pages, 1), "operations": dict(m.requests)}
+    gc.unfreeze()
     return out
+
+
+def _result(by_base: dict[int, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"target": TARGET, "stores": STORES, "lists": {}}
+    for base, lists in by_base.items():
+        for name, row in lists.items():
+            out["lists"].setdefault(name, {})[base] = row
+    return out
+
+
+def measure(bases: list[int]) -> dict[str, Any]:
+    """Every base in this process."""
+    return _result({base: measure_base(base) for base in bases})
+
+
+def _measure_fresh(base: int) -> dict[str, dict[str, Any]]:
+    proc = subprocess.run([sys.executable, "-m", "tests.bench.member_lists", "--one", str(base)],
+                          stdout=subprocess.PIPE, text=True, cwd=ROOT, check=False)
+    if proc.returncode:
+        raise RuntimeError(f"base {base}: exit {proc.returncode}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def measure_fresh(bases: list[int], jobs: int = 1) -> dict[str, Any]:
+    """Each base in a fresh process, `jobs` at once."""
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return _result(dict(zip(bases, pool.map(_measure_fresh, bases), strict=True)))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bases", default="10000,100000")
-    bases = [int(b) for b in parser.parse_args(argv).bases.split(",")]
-    r = measure(bases)
+    parser.add_argument("--jobs", type=int, default=1, help="bases measured at once, each in its own process")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one base here, its rows as JSON
+    args = parser.parse_args(argv)
+    if args.one:
+        started = time.perf_counter()
+        rows = measure_base(args.one)
+        rows["_process"] = {"seconds": round(time.perf_counter() - started, 1),
+                            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
+        print(json.dumps(rows))
+        return 0
+    bases = [int(b) for b in args.bases.split(",")]
+    r = measure_fresh(bases, args.jobs)
+    process = r["lists"].pop("_process")
     print(f"Member lists: {r['target']} matching members in bases of {', '.join(map(str, bases))} "
           f"({r['stores']} stores), read to the end 50 a page")
     print(f"{'list':32} {'base':>7} {'found':>6} {'pages':>6} {'req/page':>9} {'items/page':>11} {'RCU/page':>9}"
@@ -126,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{large['requests_per_page'] / small['requests_per_page']:.2f}x, "
               f"items read {large['items_read_per_page'] / max(1, small['items_read_per_page']):.2f}x, "
               f"members per page {(large['found'] / large['pages']) / max(1, small['found'] / small['pages']):.2f}x")
-    print(json.dumps(r))
+    print(json.dumps(r | {"process": process}))
     return 0
 
 
