@@ -4,7 +4,7 @@ the report by store, region and brand, checked against a brute-force recomputati
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -71,15 +71,19 @@ def test_bad_periods_and_ranges_are_refused_naming_the_field():
 
 
 def test_history_without_a_range_is_the_last_twelve_months():
-    at = datetime(2026, 3, 15, 4, tzinfo=UTC)  # 12:00 in the brand's Shanghai
-    periods = [p["period"] for p in call("GET", "/reports/kpis/history", claims=ADMIN, at=at).body["periods"]]
-    assert periods == [f"2025-{m:02d}" for m in range(4, 13)] + ["2026-01", "2026-02", "2026-03"]
-    periods = [p["period"] for p in call("GET", "/reports/kpis/history?to=2025-06", claims=ADMIN, at=at)
+    from vipcare.domain.months import shift
+
+    current = clock.brand_month(NOW)
+    periods = [p["period"] for p in call("GET", "/reports/kpis/history", claims=ADMIN, at=NOW).body["periods"]]
+    assert periods == [shift(current, i) for i in range(-11, 1)]
+    to = shift(current, -9)
+    periods = [p["period"] for p in call("GET", f"/reports/kpis/history?to={to}", claims=ADMIN, at=NOW)
                .body["periods"]]
-    assert (periods[0], periods[-1], len(periods)) == ("2024-07", "2025-06", 12)
-    periods = [p["period"] for p in call("GET", "/reports/kpis/history?from=2025-10", claims=ADMIN, at=at)
+    assert (periods[0], periods[-1], len(periods)) == (shift(to, -11), to, 12)
+    start = shift(current, -5)
+    periods = [p["period"] for p in call("GET", f"/reports/kpis/history?from={start}", claims=ADMIN, at=NOW)
                .body["periods"]]
-    assert (periods[0], periods[-1]) == ("2025-10", "2026-03")  # never past the current month
+    assert (periods[0], periods[-1]) == (start, current)  # never past the current month
 
 
 # ---- the whole report against a brute-force recomputation from the raw items -----------------------
