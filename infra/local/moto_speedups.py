@@ -68,7 +68,27 @@ def install() -> None:
 
         DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
         _parse_json_templates_as_json()
+        _one_rsa_key_for_symmetric_kms_keys()
         _installed = True
+
+
+def _one_rsa_key_for_symmetric_kms_keys() -> None:
+    """moto gives every KMS key an RSA-2048 private key, a symmetric one too (0.2 s of CPU per
+    stack); only asymmetric keys ever use it (Sign, Verify, GetPublicKey). Symmetric keys share
+    one, generated once."""
+    import moto.kms.models as kms_models
+
+    generate = kms_models.generate_private_key
+    shared: dict[str, Any] = {}
+
+    def generate_private_key(key_spec: str) -> Any:
+        if key_spec != "SYMMETRIC_DEFAULT":
+            return generate(key_spec)
+        if "key" not in shared:
+            shared["key"] = generate(key_spec)
+        return shared["key"]
+
+    kms_models.generate_private_key = generate_private_key  # type: ignore[assignment]
 
 
 def _parse_json_templates_as_json() -> None:

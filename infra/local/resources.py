@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from . import template, transform
@@ -128,7 +129,28 @@ def stack_template(source: dict[str, Any] | None = None) -> dict[str, Any]:
         if isinstance(bus, dict) and bus.get("Ref") in buses:
             res["DependsOn"] = [bus["Ref"]]  # the order the Ref implied
         out["Resources"][logical_id] = local(res)
+    # moto's CloudFormation ignores a role's ManagedPolicyArns: each AWS managed policy the
+    # transform attaches becomes a customer managed copy (AWS's document, from moto's copy)
+    # attached to the same roles.
+    from .iam import managed_policy_document
+
+    attached: dict[str, list[str]] = {}
+    for logical_id in sorted(kept):
+        res = source["Resources"][logical_id]
+        if res["Type"] == "AWS::IAM::Role":
+            for arn in resolver.resolve(res["Properties"].get("ManagedPolicyArns", [])):
+                attached.setdefault(arn, []).append(logical_id)
+    for arn, roles in attached.items():
+        name = arn.rsplit("/", 1)[-1]
+        out["Resources"][f"LocalAwsManaged{name}"] = {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+            "ManagedPolicyName": f"aws-managed-{name}", "Description": f"local stand-in for {arn}",
+            "PolicyDocument": managed_policy_document(arn), "Roles": [{"Ref": r} for r in roles]}}
     return out
+
+
+@cache
+def _stack_body() -> str:
+    return json.dumps(stack_template())
 
 
 def _sub_refs(text: str) -> set[str]:
@@ -142,7 +164,7 @@ def create_all(client: Callable[[str], Any], *, sqs_endpoint: str | None = None)
     what only exists once created (the KMS key's id, the queue URLs of this endpoint)."""
     names = physical_names(sqs_endpoint)
     cfn = client("cloudformation")
-    cfn.create_stack(StackName=STACK_NAME, TemplateBody=json.dumps(stack_template()))
+    cfn.create_stack(StackName=STACK_NAME, TemplateBody=_stack_body())
     for logical_id in template.resources("AWS::KMS::Key"):  # moto picks the key's id
         key_id = cfn.describe_stack_resource(StackName=STACK_NAME, LogicalResourceId=logical_id)[
             "StackResourceDetail"]["PhysicalResourceId"]

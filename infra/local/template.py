@@ -179,9 +179,9 @@ def _events(template: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
         if "ScheduleExpression" not in props:
             continue
         for target in props.get("Targets", []):
-            fn = _target_function(target["Arn"])
-            if fn is not None:
-                out.setdefault(fn, {})[logical_id.removeprefix(fn)] = {"Type": "Schedule", "Properties": {
+            scheduled = _target_function(target["Arn"])
+            if scheduled is not None:
+                out.setdefault(scheduled, {})[logical_id.removeprefix(scheduled)] = {"Type": "Schedule", "Properties": {
                     "Schedule": props["ScheduleExpression"], "Rule": logical_id}}
     return out
 
