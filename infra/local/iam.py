@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from . import template, transform
@@ -231,9 +231,14 @@ def role_documents(role_name: str, account_id: str = transform.ACCOUNT) -> list[
     return docs
 
 
-def _glob(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+@lru_cache(maxsize=4096)
+def _compiled(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     regex = "^" + re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + "$"
-    return re.match(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+    return re.compile(regex, re.IGNORECASE if ignore_case else 0)
+
+
+def _glob(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+    return _compiled(pattern, ignore_case).match(value) is not None
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -43,8 +43,11 @@ def main(paths: list[str]) -> int:
         for key, value in template.function_environment(fn, names).items():
             os.environ.setdefault(key, value)
     ensure_layer_on_path()
+    def client(service: str) -> object:
+        return boto3.client(service)  # type: ignore[call-overload]
+
     with mock_aws():
-        iam.enforce(boto3.client, resources.create_all(boto3.client))
+        iam.enforce(client, resources.create_all(client))
         try:
             return _run(paths)
         finally:
