@@ -35,44 +35,56 @@ def main(paths: list[str]) -> int:
     import boto3
     from moto import mock_aws
 
-    from . import resources, template
-    from .lambdas import LambdaContext, ensure_layer_on_path, handler_for
+    from . import iam, resources, template
+    from .lambdas import ensure_layer_on_path
 
     names = resources.physical_names() | {"StaffUserPool": "local", "StaffUserPoolClient": "local"}
     for fn in template.functions():  # what the template gives the functions, unless already set
         for key, value in template.function_environment(fn, names).items():
             os.environ.setdefault(key, value)
     ensure_layer_on_path()
-    with mock_aws():
-        resources.create_all(boto3.client)
-        from .demo import seed
+    def client(service: str) -> object:
+        return boto3.client(service)  # type: ignore[call-overload]
 
-        seed(members_per_brand=0)
-        member_id = None
-        for path in paths:
-            text = Path(path).read_text()
-            if member_id:
-                text = text.replace(PLACEHOLDER_MEMBER, member_id)
-            event = json.loads(text)
-            if event.get("source") == "aws.events":  # a scheduled event: the folder names the function
-                props = scheduled_function(Path(path).parent.name)
-                if props is None:
-                    print(f"{path}: no scheduled function {Path(path).parent.name!r} in template.yaml")
-                    return 1
-                result = handler_for(props["CodeUri"], props["Handler"])(event, LambdaContext())
-                print(f"== {path} -> scheduled run at {event['time']}")
-                print(json.dumps(result, indent=2, ensure_ascii=False))
-                continue
-            route = next((r for r in template.routes()
-                          if r.method == event["httpMethod"] and r.path == event["resource"]), None)
-            if route is None:
-                print(f"{path}: no route {event['httpMethod']} {event['resource']} in template.yaml")
+    with mock_aws():
+        iam.enforce(client, resources.create_all(client))
+        try:
+            return _run(paths)
+        finally:
+            iam.relax()
+
+
+def _run(paths: list[str]) -> int:
+    from . import template
+    from .demo import seed
+    from .lambdas import LambdaContext, handler_for
+
+    seed(members_per_brand=0)
+    member_id = None
+    for path in paths:
+        text = Path(path).read_text()
+        if member_id:
+            text = text.replace(PLACEHOLDER_MEMBER, member_id)
+        event = json.loads(text)
+        if event.get("source") == "aws.events":  # a scheduled event: the folder names the function
+            props = scheduled_function(Path(path).parent.name)
+            if props is None:
+                print(f"{path}: no scheduled function {Path(path).parent.name!r} in template.yaml")
                 return 1
-            result = handler_for(route.code_uri, route.handler)(event, LambdaContext(function_name=route.function))
-            body = json.loads(result["body"]) if result.get("body") else None
-            member_id = (body or {}).get("member_id") or member_id
-            print(f"== {path} -> {route.function} {route.method} {route.path}: {result['statusCode']}")
-            print(json.dumps(body, indent=2, ensure_ascii=False))
+            result = handler_for(props["CodeUri"], props["Handler"])(event, LambdaContext())
+            print(f"== {path} -> scheduled run at {event['time']}")
+            print(json.dumps(result, indent=2, ensure_ascii=False))
+            continue
+        route = next((r for r in template.routes()
+                      if r.method == event["httpMethod"] and r.path == event["resource"]), None)
+        if route is None:
+            print(f"{path}: no route {event['httpMethod']} {event['resource']} in template.yaml")
+            return 1
+        result = handler_for(route.code_uri, route.handler)(event, LambdaContext(function_name=route.function))
+        body = json.loads(result["body"]) if result.get("body") else None
+        member_id = (body or {}).get("member_id") or member_id
+        print(f"== {path} -> {route.function} {route.method} {route.path}: {result['statusCode']}")
+        print(json.dumps(body, indent=2, ensure_ascii=False))
     return 0
 
 

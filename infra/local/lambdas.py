@@ -43,7 +43,25 @@ def load_module(code_uri: str) -> ModuleType:
 
 
 def handler_for(code_uri: str, handler: str = "app.handler") -> Callable[[dict[str, Any], Any], Any]:
-    return getattr(load_module(code_uri), handler.split(".", 1)[1])
+    """The function's handler, run with the credentials of the function's own execution role
+    once infra.local.iam enforces them (every AWS call it makes is checked against its role)."""
+    return _as_deployed(code_uri, handler)
+
+
+@cache
+def _as_deployed(code_uri: str, handler: str) -> Callable[[dict[str, Any], Any], Any]:
+    from . import iam, template
+
+    fn = getattr(load_module(code_uri), handler.split(".", 1)[1])
+    function = template.function_for_code(code_uri)
+
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        with iam.running_as(function):
+            return fn(event, context)
+
+    invoke.__wrapped__ = fn  # type: ignore[attr-defined]
+    invoke.function = function  # type: ignore[attr-defined]
+    return invoke
 
 
 def function_folders() -> list[Path]:

@@ -140,4 +140,46 @@ def install() -> None:
         Table.sorted_items = sorted_items  # type: ignore[method-assign]
         Table.query = query  # type: ignore[method-assign]
         Table.all_items = all_items  # type: ignore[method-assign]
+        _parse_json_templates_as_json()
+        _one_rsa_key_for_symmetric_kms_keys()
         _installed = True
+
+
+def _one_rsa_key_for_symmetric_kms_keys() -> None:
+    """moto gives every KMS key an RSA-2048 private key, a symmetric one too (0.2 s of CPU per
+    stack); only asymmetric keys ever use it (Sign, Verify, GetPublicKey). Symmetric keys share
+    one, generated once."""
+    import moto.kms.models as kms_models
+
+    generate = kms_models.generate_private_key
+    shared: dict[str, Any] = {}
+
+    def generate_private_key(key_spec: str) -> Any:
+        if key_spec != "SYMMETRIC_DEFAULT":
+            return generate(key_spec)
+        if "key" not in shared:
+            shared["key"] = generate(key_spec)
+        return shared["key"]
+
+    kms_models.generate_private_key = generate_private_key  # type: ignore[assignment]
+
+
+def _parse_json_templates_as_json() -> None:
+    """moto's CloudFormation parses every template body with PyYAML's pure-Python loader, JSON
+    included: over a second for our stack, on every test. A JSON body is read as JSON (the same
+    dict: JSON is YAML); anything else goes to moto's own parser."""
+    import json
+
+    from moto.cloudformation.models import Stack
+
+    yaml_parse = Stack.parse_template
+
+    def parse_template(template: str) -> dict[str, Any]:
+        if template.lstrip().startswith("{"):
+            try:
+                return json.loads(template)
+            except ValueError:
+                pass
+        return yaml_parse(template)
+
+    Stack.parse_template = staticmethod(parse_template)  # type: ignore[method-assign]

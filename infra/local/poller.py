@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import template
+from . import iam, template
 from .lambdas import LambdaContext, handler_for
 
 
@@ -83,6 +83,10 @@ class QueuePoller:
 
     def poll_once(self, sub: Subscription, *, wait_seconds: int = 0) -> int:
         url = self.names[sub.queue_logical_id]
+        with iam.running_as(sub.function):  # Lambda polls with the function's role
+            return self._poll_as_function(sub, url, wait_seconds)
+
+    def _poll_as_function(self, sub: Subscription, url: str, wait_seconds: int) -> int:
         response = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(sub.batch_size, 10),
                                             WaitTimeSeconds=wait_seconds, AttributeNames=["All"],
                                             MessageAttributeNames=["All"])
@@ -103,7 +107,8 @@ class QueuePoller:
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
         for m in messages:
             if m["MessageId"] in failed:
-                self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
-                                                   VisibilityTimeout=self.retry_seconds)
+                with iam.as_admin():  # a local shortcut, not something Lambda does
+                    self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
+                                                       VisibilityTimeout=self.retry_seconds)
         self.log(f"{sub.function}: {len(messages)} message(s), {len(failed)} failed")
         return len(messages)

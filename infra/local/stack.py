@@ -1,5 +1,7 @@
-"""The local stack: a moto server holding every resource of template.yaml, the API served
-over HTTP as API Gateway would, and (for later issues) the job runner and queue poller.
+"""The local stack: a moto server holding every resource of template.yaml (created by moto's
+CloudFormation from the SAM transform's output), the API served over HTTP as API Gateway
+would, the job runner and queue poller; each function runs with its own role's credentials,
+with moto's IAM access control on (infra/local/iam.py).
 
 Used by `make run` (python -m infra.local) and by the e2e tests (on free ports).
 """
@@ -11,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import resources, template
+from . import iam, resources, template
 from .cognito import LocalCognito
 
 REGION = "us-east-1"
@@ -52,8 +54,11 @@ class LocalStack:
         self._server.start()
         self.create_resources()
         self.apply_function_environment()
+        # From here on each function runs under its own role and moto checks every call.
+        iam.enforce(self.client, self.names)
 
     def stop(self) -> None:
+        iam.relax()
         self._server.stop()
 
     def client(self, service: str) -> Any:

@@ -60,9 +60,21 @@ def test_staff_cannot_write_their_own_brand_store_or_role():
 def test_every_api_route_requires_the_cognito_authorizer():
     api = next(iter(template.resources("AWS::Serverless::Api").values()))["Properties"]
     assert api["Auth"]["DefaultAuthorizer"] in api["Auth"]["Authorizers"]
-    for props in template.functions().values():
-        for event in (props.get("Events") or {}).values():
+    for props in template.load()["Resources"].values():
+        for event in (props.get("Properties", {}).get("Events") or {}).values():
             assert "Auth" not in event["Properties"], "no route may opt out of the authorizer"
+    # and as the transform wrote it: every operation of the REST API's body is secured by it
+    operations = template.api_operations()
+    assert len(operations) == len(template.routes()) > 0
+    for method, path, _, operation in operations:
+        assert operation.get("security") == [{"StaffCognito": []}], f"{method} {path}"
+
+
+def test_every_function_has_its_own_role_from_the_transform():
+    roles = {props["RoleId"] for props in template.functions().values()}
+    assert len(roles) == len(template.functions())
+    for role in roles:
+        assert template.resources("AWS::IAM::Role")[role]["Properties"]["Policies"]
 
 
 def test_every_function_can_decrypt_its_environment_and_every_log_group_is_encrypted():
