@@ -21,6 +21,14 @@ OUTPUT = template.ROOT / "docs" / "openapi.json"
 
 # What changed on the wire, newest first: store apps read this before they upgrade.
 CHANGES = (
+    "2026-12 (breaking): `GET /reports/kpis` churn counts members who left (closed): `churn.lost`, "
+    "`churn.gold_plus_lost` and `churn.by_tier.*.lost` are renamed `left`, `gold_plus_left`, `left` (they "
+    "also counted 3 months in a row below a floor, which is retention's rule). `retention_rate` is replaced "
+    "by the `retention` block: the snapshot of the brand's retention window (`window_start`, "
+    "`window_months`), lost by the brand's rule (`rule`: months below a floor in total, or no purchase for "
+    "N days), `rate`, gold+, `target_basic` / `target_challenge`. Months judged before this change keep "
+    "no churn or retention figures. New: `GET`/`PUT /brands/{brand_id}/kpi-policy`; the deployment's "
+    "`LOST_SPEND_FLOOR` is gone (the floor is the brand's, 50 by default).",
     "2026-12: `GET /reports/kpis` `contacts.gold_plus` is the gold+ part of the month's opening snapshot "
     "and `contacts.contacted` the members of that set contacted in the month (it was the gold+ count at "
     "the moment of reading against members who were gold+ when contacted, which could exceed 1). "

@@ -20,8 +20,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from vipcare import wiring
 from vipcare.api.events import is_api_request, is_queue_batch, is_scheduled, moment
 from vipcare.api.http import SECURITY, create_app, current_caller, error_responses, request_time, resolve
-from vipcare.api.models.kpis import KpiHistory, KpiReport
-from vipcare.services import basket, kpis
+from vipcare.api.models.kpis import KpiHistory, KpiPolicyIn, KpiPolicyOut, KpiReport
+from vipcare.domain.kpi_policy import KpiPolicy
+from vipcare.services import basket, kpi_policy, kpis
 from vipcare.tracing import make_tracer
 
 logger = Logger()
@@ -74,6 +75,35 @@ def kpi_history(
                             now=request_time(app), kpis=wired.kpis, complaints=wired.complaints,
                             directory=wired.directory)
     return KpiHistory(periods=[KpiReport(**d) for d in docs])
+
+
+def _policy_out(brand_id: str, policy: KpiPolicy, versions: list[KpiPolicy]) -> KpiPolicyOut:
+    return KpiPolicyOut(brand_id=brand_id, versions=[v.version for v in versions], **policy.as_doc())
+
+
+@app.get("/brands/<brand_id>/kpi-policy", operation_id="getKpiPolicy",
+         summary="The brand's KPI policy in force: the retention window, the lost rule, the targets (admin)",
+         tags=TAGS, security=SECURITY, responses=error_responses(403, 404))
+@tracer.capture_method
+def get_kpi_policy(brand_id: str) -> KpiPolicyOut:
+    current, versions = kpi_policy.get_policy(current_caller(app), brand_id, repo=wired.kpi_policies)
+    return _policy_out(brand_id, current, versions)
+
+
+@app.put("/brands/<brand_id>/kpi-policy", operation_id="setKpiPolicy",
+         summary="Store a new version of the KPI policy (admin)",
+         description="Fields left out keep the values in force. Each PUT is a new version; the older ones stay "
+         "readable and each monthly snapshot records the version it judged by. Applies from the next snapshot on: "
+         "figures already taken are not recomputed.",
+         tags=TAGS, security=SECURITY, responses={200: {"description": "Stored as the next version"},
+                                                  **error_responses(403, 404, 409)})
+@tracer.capture_method
+def put_kpi_policy(brand_id: str, request: KpiPolicyIn) -> KpiPolicyOut:
+    stored = kpi_policy.put_policy(current_caller(app), brand_id, request.model_dump(mode="json", exclude_none=True),
+                                   now=request_time(app), repo=wired.kpi_policies)
+    logger.info("kpi policy stored", extra={"brand_id": brand_id, "version": stored.version})
+    _, versions = kpi_policy.get_policy(current_caller(app), brand_id, repo=wired.kpi_policies)
+    return _policy_out(brand_id, stored, versions)
 
 
 # The basket aggregate stops this long (at most a fifth of the time left) before the function would

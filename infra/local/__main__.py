@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack(moto_port=args.moto_port)
     stack.start()  # sets the environment before any vipcare module is imported
 
+    from . import iam
     from .gateway import Gateway
     from .lambdas import ensure_layer_on_path
     from .local_routes import ROUTES
@@ -50,12 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     token = stack.cognito.token_for(brand_id="demo", role="admin", store_id="demo-001",
                                     staff_id="demo-001-admin")
     url = gateway.url
+    operator = iam.operator()
+    key = f"{operator.access_key} {operator.secret_key}" if operator else "any (access control off)"
     print(f"""
 VIP Care local stack is up ({time.monotonic() - started:.1f}s)
   API          {url}
   OpenAPI      {url}/openapi.json
   Swagger UI   {url}/docs
   AWS (moto)   {stack.endpoint}
+  AWS key      {key}  (id, secret: the local administrator; each function has its own role)
   demo data    {json.dumps(counts)}
   token        POST {url}/_local/token {{"brand_id": "demo", "store_id": "demo-001", "role": "manager"}}
 

@@ -86,6 +86,12 @@ def active() -> bool:
     return _state.admin is not None
 
 
+def operator() -> Session | None:
+    """The administrator's access key (everything allowed): what a person or an e2e check uses
+    to look into the local stack's AWS directly (`make run` prints it)."""
+    return _state.admin
+
+
 def session_for(function: str) -> Session | None:
     return _state.sessions.get(function)
 

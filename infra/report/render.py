@@ -98,19 +98,26 @@ def churn_tile(kpi: str, label: str, churn: dict, prefix: str, target_key: str) 
     # The targets are yearly (docs/domain.md §6), so the annualised rate is what is judged against them.
     annual, target = churn.get(f"{prefix}annualised_rate"), churn.get(target_key)
     monthly = churn.get(f"{prefix}rate")
-    lost, base = count(churn.get(f"{prefix}lost")), count(churn.get(f"{prefix}snapshot"))
-    detail = (f"{percent(monthly, 2)} this month ({lost} of {base} lost) · "
+    left, base = count(churn.get(f"{prefix}left")), count(churn.get(f"{prefix}snapshot"))
+    detail = (f"{percent(monthly, 2)} this month ({left} of {base} left) · "
               f"target below {percent(target)} a year")
     value = NA if rate(annual) is None else f"{percent(annual)} a year"
     return tile(kpi, label, value, detail, status_against(annual, target))
 
 
 def retention_tile(doc: dict) -> str:
-    churn = section(doc, "churn")
-    base = count(churn.get("snapshot"))
-    kept = base - count(churn.get("lost"))
-    return tile("retention", "VIP retention", percent(doc.get("retention_rate")),
-                f"{kept} of {base} last month's VIPs kept")
+    """Retention of the window's snapshot (docs/kpis.md): good at or above the challenge target,
+    bad below the basic one."""
+    r = section(doc, "retention")
+    base = count(r.get("snapshot"))
+    kept = base - count(r.get("lost"))
+    measured, basic, challenge = rate(r.get("rate")), rate(r.get("target_basic")), rate(r.get("target_challenge"))
+    status = "neutral"
+    if measured is not None and basic is not None and challenge is not None:
+        status = "good" if measured >= challenge else "bad" if measured < basic else "neutral"
+    detail = (f"{kept} of {base} VIPs of {r.get('window_start', '?')} kept · "
+              f"target {percent(r.get('target_basic'))} / {percent(r.get('target_challenge'))}")
+    return tile("retention", "VIP retention", percent(r.get("rate")), detail, status)
 
 
 def timeliness_tile(doc: dict) -> str:
@@ -302,7 +309,7 @@ def period_axis(periods: list[str], y: float) -> list[str]:
 def churn_retention_chart(history: list[dict]) -> str:
     periods = [str(d.get("period", "")) for d in history]
     churn = [rate(section(d, "churn").get("annualised_rate")) for d in history]
-    retention = [rate(d.get("retention_rate")) for d in history]
+    retention = [rate(section(d, "retention").get("rate")) for d in history]
     target = next((rate(section(d, "churn").get("target")) for d in reversed(history)
                    if rate(section(d, "churn").get("target")) is not None), None)
 
@@ -312,7 +319,7 @@ def churn_retention_chart(history: list[dict]) -> str:
     churn_hi = nice_ceiling(max([*(v for v in churn if v is not None), *([target] if target else [])],
                                 default=Decimal(0)))
 
-    body = rate_panel(periods, retention, 30, 140, retention_lo, Decimal(1), GOOD, "Retention (monthly)")
+    body = rate_panel(periods, retention, 30, 140, retention_lo, Decimal(1), GOOD, "Retention (of the window's snapshot)")
     body += rate_panel(periods, churn, 185, 295, Decimal(0), churn_hi, BAD, "VIP churn (annualised)", target)
     body += period_axis(periods, 315)
     span = f"{periods[0]} to {periods[-1]}" if periods else "no periods"

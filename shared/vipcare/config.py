@@ -40,7 +40,6 @@ class Settings:
     # KPIs: the counters table, and the monthly spend under which a VIP counts towards "lost"
     # (3 consecutive months below it; docs/domain.md §6).
     kpi_table: str = "vipcare-kpis"
-    lost_spend_floor: str = "100"
     # Optional JSON overrides of the complaint policy (SLA, value bands, technical categories).
     complaint_policy_json: str | None = None
     # Tier re-evaluation: the queue that fans a run out into shard workers, and how many due
@@ -79,5 +78,4 @@ def settings() -> Settings:
         sms_daily_budget=int(env("SMS_DAILY_BUDGET", "10000")),
         holiday_country=env("HOLIDAY_COUNTRY", "CN"),
         kpi_table=env("KPI_TABLE", "vipcare-kpis"),
-        lost_spend_floor=env("LOST_SPEND_FLOOR", "100"),
     )

@@ -45,6 +45,7 @@ from .services.ports import (
 if TYPE_CHECKING:
     from .services.activities import ActivityDeps
     from .services.ingestion import Ingestor
+    from .services.kpi_policy import KpiPolicyStore
     from .services.member_lists import ListDeps
     from .services.staffing import StaffingDeps
 
@@ -187,17 +188,19 @@ class KpiReports:
     directory: Directory
     ledger: Ledger
     basket: BasketStore
+    kpi_policies: KpiPolicyStore
 
 
 def kpi_reports() -> KpiReports:
     from .store.basket import BasketRepository
     from .store.complaints import ComplaintRepository
     from .store.directory import DirectoryRepository
+    from .store.kpi_policy import KpiPolicyRepository
     from .store.kpis import KpiRepository
     from .store.ledger import LedgerRepository
 
     return KpiReports(kpis=KpiRepository(), complaints=ComplaintRepository(), directory=DirectoryRepository(),
-                      ledger=LedgerRepository(), basket=BasketRepository())
+                      ledger=LedgerRepository(), basket=BasketRepository(), kpi_policies=KpiPolicyRepository())
 
 
 @dataclass(frozen=True, slots=True)

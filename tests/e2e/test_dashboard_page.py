@@ -37,10 +37,10 @@ def kpi_doc(period: str = "2026-11", **changes: object) -> dict:
         "brand_id": "demo", "level": "brand", "scope_id": "demo", "period": period,
         "members_by_tier": {"regular": 120, "silver": 40, "gold": 15, "diamond": 5},
         "vips": 60, "new_vips": 4, "upgrades": 6, "downgrades": 1,
-        "churn": {"snapshot": 58, "lost": 1, "rate": "0.0172", "annualised_rate": "0.1880",
-                  "gold_plus_snapshot": 20, "gold_plus_lost": 0, "gold_plus_rate": "0.0000",
+        "churn": {"snapshot": 58, "left": 1, "rate": "0.0172", "annualised_rate": "0.1880",
+                  "gold_plus_snapshot": 20, "gold_plus_left": 0, "gold_plus_rate": "0.0000",
                   "gold_plus_annualised_rate": "0.0000", "target": "0.035", "gold_plus_target": "0.02"},
-        "retention_rate": "0.9828",
+        "retention": retention(1, 58),
         "complaints": {"opened": 7, "resolved": 5, "resolved_on_time": 4, "timeliness": "0.8000",
                        "first_responses": 6, "mean_first_response_minutes": "42.5",
                        "rated": 4, "satisfied": 3, "satisfaction": "0.7500"},
@@ -55,12 +55,20 @@ def kpi_doc(period: str = "2026-11", **changes: object) -> dict:
     return doc
 
 
-def monthly(lost: int, snapshot: int) -> dict:
-    """The churn block for `lost` of `snapshot`, with the annualised rate the API would send."""
-    rate = Decimal(lost) / Decimal(snapshot)
+def retention(lost: int, snapshot: int, window_start: str = "2026-01") -> dict:
+    """The retention block for `lost` of the window's `snapshot`."""
+    return {"window_start": window_start, "window_months": 12, "rule": "closed, or 3+ months in total below 50",
+            "snapshot": snapshot, "lost": lost, "rate": f"{1 - Decimal(lost) / Decimal(snapshot):.4f}",
+            "gold_plus_snapshot": 20, "gold_plus_lost": 0, "gold_plus_rate": "1.0000",
+            "target_basic": "0.77", "target_challenge": "0.83"}
+
+
+def monthly(left: int, snapshot: int) -> dict:
+    """The churn block for `left` of `snapshot`, with the annualised rate the API would send."""
+    rate = Decimal(left) / Decimal(snapshot)
     annual = 1 - (1 - rate) ** 12
-    return {"snapshot": snapshot, "lost": lost, "rate": f"{rate:.4f}", "annualised_rate": f"{annual:.4f}",
-            "gold_plus_snapshot": 20, "gold_plus_lost": 0, "gold_plus_rate": "0.0000",
+    return {"snapshot": snapshot, "left": left, "rate": f"{rate:.4f}", "annualised_rate": f"{annual:.4f}",
+            "gold_plus_snapshot": 20, "gold_plus_left": 0, "gold_plus_rate": "0.0000",
             "gold_plus_annualised_rate": "0.0000", "target": "0.035", "gold_plus_target": "0.02"}
 
 
@@ -75,10 +83,10 @@ def history() -> list[dict]:
     """Six months, oldest first, the last one being the current month of kpi_doc()."""
     months = [(2, 50, 6, 5), (0, 52, 4, 4), (3, 55, 8, 5), (1, 56, 3, 3), (2, 57, 9, 8)]
     docs = []
-    for period, (lost, snapshot, resolved, on_time) in zip(PERIODS[:-1], months, strict=True):
-        churn = monthly(lost, snapshot)
+    for period, (left, snapshot, resolved, on_time) in zip(PERIODS[:-1], months, strict=True):
+        churn = monthly(left, snapshot)
         docs.append(kpi_doc(period, churn=churn, complaints=complaints(resolved, on_time),
-                            retention_rate=f"{1 - Decimal(lost) / Decimal(snapshot):.4f}"))
+                            retention=retention(left, snapshot)))
     return [*docs, kpi_doc(PERIODS[-1])]
 
 
@@ -87,10 +95,10 @@ def zero_doc() -> dict:
     return kpi_doc(
         members_by_tier={"regular": 0, "silver": 0, "gold": 0, "diamond": 0}, vips=0, new_vips=0, upgrades=0,
         downgrades=0,
-        churn={"snapshot": 0, "lost": 0, "rate": None, "annualised_rate": None, "gold_plus_snapshot": 0,
-               "gold_plus_lost": 0, "gold_plus_rate": None, "gold_plus_annualised_rate": None,
+        churn={"snapshot": 0, "left": 0, "rate": None, "annualised_rate": None, "gold_plus_snapshot": 0,
+               "gold_plus_left": 0, "gold_plus_rate": None, "gold_plus_annualised_rate": None,
                "target": "0.035", "gold_plus_target": "0.02"},
-        retention_rate=None,
+        retention={**retention(0, 1), "snapshot": 0, "rate": None, "gold_plus_snapshot": 0, "gold_plus_rate": None},
         complaints={"opened": 0, "resolved": 0, "resolved_on_time": 0, "timeliness": None, "first_responses": 0,
                     "mean_first_response_minutes": None, "rated": 0, "satisfied": 0, "satisfaction": None},
         nps={"responses": 0, "promoters": 0, "passives": 0, "detractors": 0, "score": None},
@@ -183,13 +191,15 @@ def test_headline_figures_match_the_input(open_page, history: list[dict]) -> Non
     churn_value, churn_detail = tile("churn")
     assert churn_value == f"{percent(current['churn']['annualised_rate'])} a year" == "18.8% a year"
     assert percent(current["churn"]["rate"], 2) in churn_detail  # 1.72% this month
-    assert "1 of 58 lost" in churn_detail and "3.5%" in churn_detail
+    assert "1 of 58 left" in churn_detail and "3.5%" in churn_detail
     # 18.8% a year is above the yearly 3.5% target, gold+ at 0% is within its 2%
     assert "bad" in page.locator('[data-kpi="churn"]').get_attribute("class")
     assert "good" in page.locator('[data-kpi="gold-plus-churn"]').get_attribute("class")
     assert tile("gold-plus-churn")[0] == "0.0% a year"
     assert tile("members")[0] == "180"
-    assert tile("retention")[0] == "98.3%"
+    retention_value, retention_detail = tile("retention")
+    assert retention_value == "98.3%" and "57 of 58" in retention_detail and "77.0% / 83.0%" in retention_detail
+    assert "good" in page.locator('[data-kpi="retention"]').get_attribute("class")  # above the challenge
     assert tile("complaint-timeliness")[0] == "80.0%"
     assert tile("nps")[0] == "+40"
     assert tile("contact-coverage")[0] == "65.0%"
@@ -386,7 +396,7 @@ def test_zero_denominators_show_na_and_draw_empty_charts(open_page) -> None:
 
 def test_missing_sections_and_malformed_figures_do_not_break_the_page() -> None:
     bare = {"brand_id": "demo", "period": "2026-11"}
-    odd = kpi_doc(retention_rate="not a number", vips="many", nps={"responses": 3, "score": "NaN"},
+    odd = kpi_doc(retention={"rate": "not a number"}, vips="many", nps={"responses": 3, "score": "NaN"},
                   contacts={"gold_plus": 4, "contacted": 9, "coverage": "2.25"})
     for current, history in ((bare, []), (bare, [bare]), (odd, [odd]), (kpi_doc(), [])):
         html = render.dashboard_html(current, history)

@@ -19,8 +19,10 @@ TIERS = ("regular", "silver", "gold", "diamond")
 
 def _table_items(stack, logical_prefix: str) -> list[dict]:
     endpoint = next(m.group(1) for line in stack.output if (m := re.search(r"AWS \(moto\)\s+(http://\S+)", line)))
+    # moto's access control is on: the scan is signed with the administrator key the stack prints
+    key_id, secret = next(m.groups() for line in stack.output if (m := re.search(r"AWS key\s+(\S+) (\S+)", line)))
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
+                          aws_access_key_id=key_id, aws_secret_access_key=secret)
     plain = TypeDeserializer()
     return [{k: plain.deserialize(v) for k, v in item.items()}
             for page in client.get_paginator("scan").paginate(TableName=f"vipcare-{logical_prefix}")

@@ -45,6 +45,8 @@ RULES: dict[tuple[str, str], tuple[dict | None, tuple[dict, ...], bool]] = {
     ("put", "/brands/{brand_id}/benefits"): ({"benefits": []}, (SUPERVISOR, MANAGER, STORE_STAFF), False),
     ("put", "/brands/{brand_id}/rewards/{reward_id}"): ({"name": "Mug", "kind": "gift", "points": 100},
                                                        (SUPERVISOR, MANAGER, STORE_STAFF), False),
+    ("get", "/brands/{brand_id}/kpi-policy"): (None, (SUPERVISOR, MANAGER, STORE_STAFF), False),
+    ("put", "/brands/{brand_id}/kpi-policy"): ({"floor": 80}, (SUPERVISOR, MANAGER, STORE_STAFF), False),
     ("get", "/brands/{brand_id}/tier-policy"): (None, (), False),
     ("put", "/brands/{brand_id}/tier-policy"): (policy_body(), (SUPERVISOR, MANAGER), False),
     ("put", "/care/templates/{kind}/{language}"): ({"text": "Hi {name}"}, (SUPERVISOR, MANAGER), False),

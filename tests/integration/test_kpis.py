@@ -93,12 +93,13 @@ def _recompute(period: str, previous: str, snapshot_ids: set[str], floor: int) -
     """Every figure of the brand's report for `period`, from the raw data (Scans, test only)."""
     from tests.support.aws import all_items
 
-    members = [i for i in all_items("MembersTable") if i["sk"] == "PROFILE"]
+    profiles = [i for i in all_items("MembersTable") if i["sk"] == "PROFILE"]
+    members = [i for i in profiles if not i.get("erased_at")]  # the erased leave the tier mix
     stats = {i["pk"].split("#")[3]: i for i in all_items("MembersTable") if i["sk"] == "STATS"}
     by_tier = {t: sum(1 for m in members if m.get("tier", "regular") == t) for t in ("regular", "silver", "gold",
                                                                                      "diamond")}
     tz = clock.brand_zone()
-    enrolled = sum(1 for m in members if datetime.fromisoformat(str(m["enrolled_at"]).replace("Z", "+00:00"))
+    enrolled = sum(1 for m in profiles if datetime.fromisoformat(str(m["enrolled_at"]).replace("Z", "+00:00"))
                    .astimezone(tz).strftime("%Y-%m") == period)
     # coverage's set: the gold+ members of the month's opening snapshot, whatever their tier since
     gold_plus = {i["sk"] for i in all_items("KpiTable") if i["pk"] == f"BRAND#demo#SNAP#{period}"
@@ -113,9 +114,11 @@ def _recompute(period: str, previous: str, snapshot_ids: set[str], floor: int) -
     def spend(member_id: str, month: str) -> float:
         return float((stats.get(member_id, {}).get("spend") or {}).get(month, 0))
 
-    months = [previous, __import__("vipcare.domain.months", fromlist=["shift"]).shift(previous, -1),
-              __import__("vipcare.domain.months", fromlist=["shift"]).shift(previous, -2)]
-    lost = {m for m in snapshot_ids if all(spend(m, mo) < floor for mo in months)}
+    # churn: the previous month's snapshot members who left (their profile is gone); retention
+    # with a one-month window: lost = left, or that month's spend below the floor
+    alive = {m["pk"].split("#")[3] for m in members}
+    left = snapshot_ids - alive
+    lost = {m for m in snapshot_ids if m in left or spend(m, previous) < floor}
     return {
         "members_by_tier": by_tier, "enrolled": enrolled,
         "gold_plus": len(gold_plus), "contacted": len({c["member_id"] for c in contacts} & gold_plus),
@@ -124,8 +127,20 @@ def _recompute(period: str, previous: str, snapshot_ids: set[str], floor: int) -
         "sms": {s: sum(1 for m in messages if m["status"] == s) for s in ("sent", "capped", "suppressed")},
         "complaints": (len(cases), sum(1 for c in cases if c.get("resolved_at")),
                        sum(1 for c in cases if c.get("satisfied") is True)),
-        "snapshot": len(snapshot_ids), "lost": len(lost),
+        "snapshot": len(snapshot_ids), "left": len(left), "lost": len(lost),
     }
+
+
+def _spent(member_id: str, month: str, amount: str) -> None:
+    """The member's net spend of a past month, as the ledger keeps it (the sale itself is not
+    what this test is about)."""
+    from decimal import Decimal
+
+    from vipcare.store.ledger import STATS_SK, StatsItem
+    from vipcare.store.models import member_pk
+
+    item = StatsItem.get(member_pk("demo", member_id), STATS_SK)
+    item.update(actions=[StatsItem.spend.set({**(item.spend or {}), month: Decimal(amount)})])
 
 
 def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
@@ -155,6 +170,14 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
     start_now = clock.at_local(date.fromisoformat(f"{PERIOD}-01"), 1)
     assert run_snapshot(start_prev, care=care(), kpis=reports.kpis,
                         ledger=reports.ledger).vips == 4  # both brands have stores; only demo has VIPs
+    # the brand assesses retention month by month: lost = a month's spend below 100
+    r = call("PUT", "/brands/demo/kpi-policy", {"retention_months": 1, "months_below_floor": 1, "floor": 100},
+             claims=ADMIN, at=start_prev)
+    assert r.status == 200 and r.body["version"] == 1, r.body
+    # during the previous month: one VIP spent above the floor, one spent below it, one left
+    _spent(ids[0], previous, "150")
+    _spent(ids[3], previous, "99.99")
+    assert call("DELETE", f"/members/{ids[2]}", claims=ADMIN).status in (200, 204)
     # this month's snapshot, taken at its start: it judges the previous month and fixes the
     # gold+ set contact coverage is a share of
     assert run_snapshot(start_now, care=care(), kpis=reports.kpis, ledger=reports.ledger).evaluated == 4
@@ -162,9 +185,9 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
     tier_changed(ids[1], "gold", "silver", "bf-down", MemberItem.get(member_pk("demo", ids[1]), "PROFILE").store_id)
     MemberItem(member_pk("demo", ids[1]), "PROFILE").update(actions=[MemberItem.tier.set("silver")])
     # contacts: gold+ members, one twice (coverage counts members), one with an NPS answer, the
-    # downgraded one, and a silver one (outside the set)
+    # downgraded one, and a regular one (outside the set)
     today = clock.local_day(NOW).isoformat()
-    for mid, nps in [(ids[0], 9), (ids[0], None), (ids[3], 4), (ids[2], None), (ids[1], None)]:
+    for mid, nps in [(ids[0], 9), (ids[0], None), (ids[3], 4), (ids[1], None), (ids[5], None)]:
         body = {"contacted_on": today, "channel": "phone", **({"nps": nps} if nps is not None else {})}
         assert call("POST", f"/members/{mid}/contacts", body, claims=ADMIN).status == 201
     # complaints: one resolved with feedback (NPS 10), one open
@@ -184,6 +207,7 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
     assert run_snapshot(start_now, care=care(), kpis=reports.kpis, ledger=reports.ledger).taken == 0  # done
 
     expected = _recompute(PERIOD, previous, {ids[0], ids[1], ids[2], ids[3]}, 100)
+    assert reports.kpis.snapshot_done("demo", PERIOD)
     doc = report()
     assert doc["members_by_tier"] == expected["members_by_tier"]
     assert doc["enrolled"] == expected["enrolled"]
@@ -195,10 +219,16 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
     assert (doc["complaints"]["opened"], doc["complaints"]["resolved"], doc["complaints"]["satisfied"]) == \
         expected["complaints"]
     last_month = call("GET", f"/reports/kpis?period={previous}", claims=ADMIN).body
-    assert (last_month["churn"]["snapshot"], last_month["churn"]["lost"]) == (expected["snapshot"], expected["lost"])
+    assert (last_month["churn"]["snapshot"], last_month["churn"]["left"]) == (expected["snapshot"],
+                                                                              expected["left"]) == (4, 1)
     by_tier = last_month["churn"]["by_tier"]
     assert {t: v["snapshot"] for t, v in by_tier.items()} == {"silver": 1, "gold": 2, "diamond": 1}
-    assert sum(v["lost"] for v in by_tier.values()) == expected["lost"]
+    assert {t: v["left"] for t, v in by_tier.items()} == {"silver": 1, "gold": 0, "diamond": 0}
+    retention = last_month["retention"]
+    assert (retention["window_start"], retention["window_months"]) == (previous, 1)
+    assert (retention["snapshot"], retention["lost"]) == (expected["snapshot"], expected["lost"]) == (4, 3)
+    assert retention["rate"] == "0.2500" and retention["gold_plus_rate"] == "0.3333"  # ids[0] of 3 gold+ kept
+    assert doc["retention"]["snapshot"] == 0 and doc["retention"]["rate"] is None  # judged when the month ends
     assert all(v["rate"] is None or 0 <= float(v["rate"]) <= 1 for v in by_tier.values())
     assert last_month["members_as_of"] == "period_end"
     # the region is the sum of its stores
@@ -207,3 +237,30 @@ def test_the_report_agrees_with_a_brute_force_recomputation_from_the_raw_data():
     assert north["level"] == "region" and north["complaints"]["opened"] == 2
     history = call("GET", f"/reports/kpis/history?from={previous}&to={PERIOD}", claims=ADMIN).body["periods"]
     assert [h["period"] for h in history] == [previous, PERIOD]
+
+
+def test_the_kpi_policy_is_the_brands_own_versioned_and_validated():
+    url = "/brands/demo/kpi-policy"
+    first = call("GET", url, claims=ADMIN).body
+    assert (first["version"], first["retention_months"], first["floor"], first["retention_target_basic"]) == \
+        (0, 12, "50", "0.77")  # the defaults until the brand stores one
+    def refused(body: dict) -> list[str]:
+        r = call("PUT", url, body, claims=ADMIN)
+        assert r.status == 422, r.body
+        return [f["field"] for f in r.body["fields"]]
+
+    assert refused({"retention_months": 5}) == ["retention_months"]
+    assert refused({"churn_target": 2}) == ["churn_target"]
+    assert refused({"months_below_floor": 4, "retention_months": 3}) == ["months_below_floor"]
+    assert call("PUT", url, {"lost_rule": "ever"}, claims=ADMIN).status == 422
+    assert call("PUT", url, {"colour": "red"}, claims=ADMIN).status == 422
+    assert call("PUT", url, {"floor": 80}, claims=CLERK_001).status == 403
+    assert call("PUT", url, {"floor": 80}, claims=OTHER_BRAND_ADMIN).status == 404
+    assert call("GET", url, claims=ADMIN).body["version"] == 0  # nothing refused was stored
+    one = call("PUT", url, {"lost_rule": "no_purchase_days", "no_purchase_days": 120}, claims=ADMIN).body
+    two = call("PUT", url, {"retention_months": 3}, claims=ADMIN).body
+    assert (one["version"], two["version"], two["versions"]) == (1, 2, [1, 2])
+    assert (two["lost_rule"], two["no_purchase_days"], two["retention_months"]) == ("no_purchase_days", 120, 3)
+    assert two["created_by"] == "staff:demo-001-admin"
+    doc = report()
+    assert doc["retention"]["window_months"] == 3 and "120 days" in doc["retention"]["rule"]

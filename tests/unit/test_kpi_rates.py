@@ -1,7 +1,7 @@
 """Every rate of the KPI report is a share in [0, 1] (docs/kpis.md): property tests on the pure
 figures, fed counters as the writers keep them, each numerator counted within its
-denominator's set (a contacted gold+ member is one of the month's opening gold+ set, a lost
-VIP one of the snapshot, an attended guest an invited one, ...)."""
+denominator's set (a contacted gold+ member is one of the month's opening gold+ set, a VIP who
+left one of the snapshot, a lost one of the retention window's snapshot, an attended guest an invited one, ...)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from vipcare.domain import kpis as rules
 
 # numerator -> the counter it is a part of
 PARTS = {
-    "lost": "snapshot", "lost_gold_plus": "snapshot_gold_plus", "gold_plus_contacted": "gold_plus_at_start",
+    "left": "snapshot", "left_gold_plus": "snapshot_gold_plus", "gold_plus_contacted": "gold_plus_at_start",
+    "retention_lost": "retention_snapshot",
     "activity_attended": "activity_invited", "activity_feedback_on_time": "activities_ended",
 }
 COMPLAINT_PARTS = {"resolved_in_time": "opened", "satisfied": "feedback"}
@@ -26,10 +27,12 @@ def counters(draw: Any) -> tuple[dict[str, int], dict[str, int]]:
     n = st.integers(min_value=0, max_value=10_000)
     c = {name: draw(n) for name in rules.COUNTERS}
     c["snapshot_gold_plus"] = draw(st.integers(0, c["snapshot"]))
+    c["retention_snapshot_gold_plus"] = draw(st.integers(0, c["retention_snapshot"]))
     c["gold_plus_at_start"] = draw(st.integers(0, c["vips_at_start"]))
-    for part, whole in {**PARTS, **{f"lost_{t}": f"snapshot_{t}" for t in rules.VIP_TIER_IDS}}.items():
+    for part, whole in {**PARTS, **{f"left_{t}": f"snapshot_{t}" for t in rules.VIP_TIER_IDS}}.items():
         c[part] = draw(st.integers(0, c[whole]))
-    c["lost_gold_plus"] = draw(st.integers(0, min(c["lost"], c["snapshot_gold_plus"])))
+    c["left_gold_plus"] = draw(st.integers(0, min(c["left"], c["snapshot_gold_plus"])))
+    c["retention_lost_gold_plus"] = draw(st.integers(0, min(c["retention_lost"], c["retention_snapshot_gold_plus"])))
     c["activity_vips_carried"] = draw(st.integers(0, c["vips_at_start"]))
     c["activity_vips_invited"] = draw(st.integers(0, c["vips_at_start"] - c["activity_vips_carried"]))
     c["nps_promoters"] = draw(st.integers(0, c["nps_responses"]))
@@ -54,10 +57,11 @@ def rates(doc: Any, path: str = "") -> list[tuple[str, str | None]]:
     return found
 
 
-@given(counters(), st.dictionaries(st.sampled_from(rules.TIERS), st.integers(0, 10_000)))
-def test_every_rate_of_the_report_is_a_share(kit, by_tier):
+@given(counters(), st.dictionaries(st.sampled_from(rules.TIERS), st.integers(0, 10_000)),
+       st.sampled_from(["2026-01", "2026-06", "2026-12"]))
+def test_every_rate_of_the_report_is_a_share(kit, by_tier, period):
     c, complaints = kit
-    doc = rules.figures(c, by_tier, complaints)
+    doc = rules.figures(c, by_tier, complaints, period=period)
     found = rates(doc)
     assert len(found) >= 10
     for name, value in found:

@@ -59,6 +59,8 @@ OPERATION_IDS = {
     "PUT /brands/{brand_id}/benefits": "setBrandBenefits",
     "PUT /brands/{brand_id}/rewards/{reward_id}": "setReward",
     "GET /brands/{brand_id}/tier-policy": "getTierPolicy",
+    "GET /brands/{brand_id}/kpi-policy": "getKpiPolicy",
+    "PUT /brands/{brand_id}/kpi-policy": "setKpiPolicy",
     "PUT /brands/{brand_id}/tier-policy": "setTierPolicy",
     "PUT /care/settings": "setCareSettings",
     "PUT /care/templates/{kind}/{language}": "setMessageTemplate",

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from ..config import settings
 from ..domain import kpis as rules
 from ..domain.access import Caller
 from ..domain.errors import Forbidden, ValidationFailed
+from ..domain.kpi_policy import KpiPolicy
 from ..domain.months import month_of, months_between, shift
 from ..store.complaints import KPI_COUNTERS as COMPLAINT_COUNTERS
 from ..store.kpis import SnapshotMember
@@ -66,15 +65,16 @@ class SnapshotRun:
 
 def run_snapshot(now: datetime, *, care: CareDeps, kpis: KpiStore, ledger: Ledger) -> SnapshotRun:
     """For each brand whose local month P has started and has no snapshot yet:
-    1. the previous month's snapshot members (VIPs at its start) are judged: lost when closed
-       or with 3 months of spend below the floor -> `snapshot`, `lost` of that month;
-    2. the tier mix now is recorded as that month's end (`members_<tier>`);
-    3. today's VIP set (every silver+ member has a cadence review: CareTable `due` index
+    1. churn of the previous month: its snapshot's members (VIPs at its start) who left (the
+       profile is gone) -> `snapshot`, `left` of that month, overall, gold+ and per tier;
+    2. retention at the previous month's end: the members of the snapshot of its retention
+       window's first month, lost by the brand's rule (domain.kpi_policy) -> `retention_*`;
+    3. the tier mix now is recorded as that month's end (`members_<tier>`);
+    4. today's VIP set (every silver+ member has a cadence review: CareTable `due` index
        CADENCE#<n>, read whole; no member scan) becomes P's snapshot.
     Figures are SET, not ADDed, so an interrupted run simply runs again."""
     directory = care.directory
     run = SnapshotRun(now)
-    floor = Decimal(settings().lost_spend_floor)
     vip_sets: dict[str, list[str]] | None = None  # brand -> its VIPs' member ids, read once
     for brand_id in directory.brand_ids():
         run.brands += 1
@@ -82,21 +82,23 @@ def run_snapshot(now: datetime, *, care: CareDeps, kpis: KpiStore, ledger: Ledge
         if kpis.snapshot_done(brand_id, period):
             continue
         previous = shift(period, -1)
-        per_store: dict[str, dict[str, int]] = {}
+        policy = kpis.policy(brand_id)
         members = kpis.snapshot_members(brand_id, previous)
-        stats = ledger.stats_many(brand_id, [m.member_id for m in members])
-        alive = {p.member_id for p in care.members.profiles((brand_id, m.member_id) for m in members)}
+        start = policy.window_start(previous)
+        window = members if start == previous else kpis.snapshot_members(brand_id, start)
+        ids = {m.member_id for m in (*members, *window)}
+        stats = ledger.stats_many(brand_id, list(ids))
+        alive = {p.member_id for p in care.members.profiles((brand_id, m) for m in ids)}
+        per_store: dict[str, dict[str, int]] = {}
         for m in members:
-            figures = per_store.setdefault(m.store_id, {})
-            lost = rules.is_lost(stats[m.member_id].spend if m.member_id in stats else {}, previous, floor,
-                                 closed=m.member_id not in alive)
-            gold = m.tier in rules.GOLD_PLUS
-            for name, value in (("snapshot", 1), ("lost", int(lost)), ("snapshot_gold_plus", int(gold)),
-                                ("lost_gold_plus", int(lost and gold)), (f"snapshot_{m.tier}", 1),
-                                (f"lost_{m.tier}", int(lost))):
-                figures[name] = figures.get(name, 0) + value
+            left = m.member_id not in alive
+            _count(per_store, m, "snapshot", "left", left)
             run.evaluated += 1
-            run.lost += int(lost)
+            run.lost += int(left)
+        for m in window:
+            lost = policy.is_lost(stats.get(m.member_id), window_start=start, period=previous, at=now,
+                                  closed=m.member_id not in alive)
+            _count(per_store, m, "retention_snapshot", "retention_lost", lost, per_tier=False)
         for store_id, tiers in kpis.stock(brand_id).items():
             figures = per_store.setdefault(store_id, {})
             figures.update({f"members_{t}": n for t, n in tiers.items()})
@@ -115,10 +117,24 @@ def run_snapshot(now: datetime, *, care: CareDeps, kpis: KpiStore, ledger: Ledge
                for m in vips if m in profiles and profiles[m].tier in rules.VIP_TIERS and m not in written]
         kpis.put_snapshot(brand_id, period, new, now)
         kpis.set_opening_figures(brand_id, period, _opening_figures([*written.values(), *new], invited))
-        kpis.finish_snapshot(brand_id, period, now)
+        kpis.finish_snapshot(brand_id, period, now, policy_version=policy.version)
         run.taken += 1
         run.vips += len(vips)
     return run
+
+
+def _count(per_store: dict[str, dict[str, int]], m: SnapshotMember, base: str, out: str, hit: bool, *,
+           per_tier: bool = True) -> None:
+    """One snapshot member into its store's figures: the base, and `out` when `hit`, overall,
+    gold+ and (churn) per tier: every numerator counted within its own base."""
+    figures = per_store.setdefault(m.store_id, {})
+    names = [("", True), ("_gold_plus", m.tier in rules.GOLD_PLUS)]
+    if per_tier:
+        names.append((f"_{m.tier}", True))
+    for suffix, member_of in names:
+        if member_of:
+            figures[base + suffix] = figures.get(base + suffix, 0) + 1
+            figures[out + suffix] = figures.get(out + suffix, 0) + int(hit)
 
 
 def _opening_figures(opening: list[SnapshotMember], carried: set[str]) -> dict[str, dict[str, int]]:
@@ -171,7 +187,7 @@ def _in(scope: set[str] | None, per_store: dict[str, dict[str, int]]) -> list[di
 
 def _document(caller: Caller, period: str, level: str, scope_id: str, scope: set[str] | None, *,
               current: str, kpis: KpiStore, complaints: ComplaintStore,
-              stock: dict[str, dict[str, int]] | None) -> dict[str, Any]:
+              stock: dict[str, dict[str, int]] | None, policy: KpiPolicy) -> dict[str, Any]:
     counters = rules.total(_in(scope, kpis.counters(caller.brand_id, period)), rules.COUNTERS)
     complaint_counts = rules.total(_in(scope, complaints.kpis(caller.brand_id, period, None)), COMPLAINT_COUNTERS)
     for name in ("nps_responses", "nps_promoters", "nps_passives", "nps_detractors"):
@@ -184,7 +200,7 @@ def _document(caller: Caller, period: str, level: str, scope_id: str, scope: set
         by_tier = {t: counters[f"members_{t}"] for t in rules.TIERS}
         as_of = "period_end"
     return {"brand_id": caller.brand_id, "level": level, "scope_id": scope_id, "period": period,
-            "members_as_of": as_of, **rules.figures(counters, by_tier, complaint_counts)}
+            "members_as_of": as_of, **rules.figures(counters, by_tier, complaint_counts, period=period, policy=policy)}
 
 
 def kpi_report(caller: Caller, period: str, *, store_id: str | None = None, region: str | None = None,
@@ -217,6 +233,7 @@ def _reports(caller: Caller, periods: list[str], *, store_id: str | None, region
     level, scope_id, scope = _scope(caller, store_id, region, directory)
     current = month_of(now, brand_settings(caller.brand_id, directory).timezone)
     stock = kpis.stock(caller.brand_id)
+    policy = kpis.policy(caller.brand_id)
     for period in periods:
         yield _document(caller, period, level, scope_id, scope, current=current, kpis=kpis,
-                        complaints=complaints, stock=stock)
+                        complaints=complaints, stock=stock, policy=policy)

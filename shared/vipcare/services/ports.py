@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..domain.benefits import Catalogue
     from ..domain.complaints import Complaint
     from ..domain.directory import BrandSettings, Staff, Store
+    from ..domain.kpi_policy import KpiPolicy
     from ..domain.members import AuditEntry, Member
     from ..domain.rewards import Reward
     from ..domain.stats import MemberStats
@@ -290,7 +291,9 @@ class KpiStore(Protocol):
 
     def snapshot_done(self, brand_id: str, period: str) -> bool: ...
 
-    def finish_snapshot(self, brand_id: str, period: str, now: datetime) -> None: ...
+    def finish_snapshot(self, brand_id: str, period: str, now: datetime, *, policy_version: int = 0) -> None: ...
+
+    def policy(self, brand_id: str) -> KpiPolicy: ...
 
     def snapshot_members(self, brand_id: str, period: str) -> list[SnapshotMember]: ...
 

@@ -20,6 +20,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..config import settings
+from ..domain.kpi_policy import KpiPolicy
 from ..domain.kpis import COUNTERS, GOLD_PLUS, OPENING, SNAPSHOT, TIERS
 from .clients import REGION as _REGION
 from .models import _SharedClientModel, condition_failed_at
@@ -130,6 +131,7 @@ class SnapshotRunItem(_KpiModel):
         pass
 
     finished_at = UnicodeAttribute(null=True)
+    kpi_policy_version = NumberAttribute(null=True)  # the brand's KPI policy the run judged by
 
 
 def _adds(model: Any, counts: dict[str, int]) -> list[Action]:
@@ -198,10 +200,16 @@ class KpiRepository:
             return False
         return True
 
-    def finish_snapshot(self, brand_id: str, period: str, now: datetime) -> None:
+    def finish_snapshot(self, brand_id: str, period: str, now: datetime, *, policy_version: int = 0) -> None:
         with contextlib.suppress(PutError):  # an overlapping run finished it first
-            SnapshotRunItem(f"BRAND#{brand_id}#SNAPRUN", period, finished_at=now.isoformat()).save(
-                condition=SnapshotRunItem.pk.does_not_exist())
+            SnapshotRunItem(f"BRAND#{brand_id}#SNAPRUN", period, finished_at=now.isoformat(),
+                            kpi_policy_version=policy_version).save(condition=SnapshotRunItem.pk.does_not_exist())
+
+    def policy(self, brand_id: str) -> KpiPolicy:
+        """The brand's KPI policy in force (store/kpi_policy.py keeps its versions)."""
+        from .kpi_policy import KpiPolicyRepository  # it builds on this module's table model
+
+        return KpiPolicyRepository().current(brand_id)
 
     def snapshot_members(self, brand_id: str, period: str) -> list[SnapshotMember]:
         """The VIPs at the start of `period`, with their tier and store then."""

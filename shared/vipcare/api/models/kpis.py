@@ -3,9 +3,12 @@ places (null when there is nothing to divide by), never floats."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Literal
+
 from pydantic import Field
 
-from .base import Rate, _Model
+from .base import Rate, _Input, _Model
 
 
 class MembersByTier(_Model):
@@ -17,23 +20,40 @@ class MembersByTier(_Model):
 
 class TierChurn(_Model):
     snapshot: int = Field(description="VIPs of this tier at the start of the month")
-    lost: int
+    left: int = Field(description="of them: left the programme (closed) during the month")
     rate: Rate
     annualised_rate: Rate
 
 
 class Churn(_Model):
     snapshot: int = Field(description="VIPs at the start of the month (the snapshot)")
-    lost: int = Field(description="of them: closed, or 3 months of spend below the floor")
-    rate: Rate = Field(description="lost / snapshot, this month")
+    left: int = Field(description="of them: left the programme (closed) during the month")
+    rate: Rate = Field(description="left / snapshot, this month")
     annualised_rate: Rate = Field(description="1 - (1 - rate)^12: what the yearly targets are about")
+    gold_plus_snapshot: int
+    gold_plus_left: int
+    gold_plus_rate: Rate
+    gold_plus_annualised_rate: Rate
+    target: str = Field(description="yearly VIP churn target (the brand's KPI policy; 3.5% by default)")
+    gold_plus_target: str = Field(description="yearly diamond+gold churn target (2% by default)")
+    by_tier: dict[str, TierChurn] = Field(description="silver, gold, diamond: by the tier at the month's start")
+
+
+class Retention(_Model):
+    """Retention at the month's end, of the snapshot taken at its retention window's start
+    (figures appear once the next month's snapshot has run)."""
+
+    window_start: str = Field(description="YYYY-MM: the window's first month, whose opening VIP set is the snapshot")
+    window_months: int = Field(description="1, 3, 6 or 12: the brand's retention window")
+    rule: str = Field(description="what counts as lost, in words (the brand's KPI policy)")
+    snapshot: int
+    lost: int = Field(description="of the snapshot: lost by the brand's rule as of the month's end")
+    rate: Rate = Field(description="1 - lost / snapshot")
     gold_plus_snapshot: int
     gold_plus_lost: int
     gold_plus_rate: Rate
-    gold_plus_annualised_rate: Rate
-    target: str = Field(description="yearly VIP churn target (3.5%)")
-    gold_plus_target: str = Field(description="yearly diamond+gold churn target (2%)")
-    by_tier: dict[str, TierChurn] = Field(description="silver, gold, diamond: by the tier at the month's start")
+    target_basic: str = Field(description="77% by default")
+    target_challenge: str = Field(description="83% by default")
 
 
 class KpiComplaintFigures(_Model):
@@ -102,7 +122,7 @@ class KpiReport(_Model):
     upgrades: int
     downgrades: int
     churn: Churn
-    retention_rate: Rate = Field(description="1 - lost / snapshot")
+    retention: Retention
     complaints: KpiComplaintFigures
     nps: Nps
     contacts: ContactFigures
@@ -112,3 +132,42 @@ class KpiReport(_Model):
 
 class KpiHistory(_Model):
     periods: list[KpiReport]
+
+
+class KpiPolicyIn(_Input):
+    """Fields left out keep the values of the policy in force (the defaults at first)."""
+
+    retention_months: int | None = Field(None, description="the retention window: 1, 3, 6 or 12 months, "
+                                                          "aligned on the calendar year (default 12)")
+    lost_rule: Literal["months_below_floor", "no_purchase_days"] | None = Field(
+        None, description="months_below_floor (default) or no_purchase_days")
+    floor: Decimal | None = Field(None, description="monthly net spend below which a month counts (default 50)")
+    months_below_floor: int | None = Field(None, description="months in total below the floor that make a "
+                                                            "member lost (default 3)")
+    no_purchase_days: int | None = Field(None, description="days without a purchase that make a member lost "
+                                                          "under no_purchase_days (default 180)")
+    churn_target: Decimal | None = Field(None, description="yearly, all VIPs (default 0.035)")
+    gold_plus_churn_target: Decimal | None = Field(None, description="yearly, diamond + gold (default 0.02)")
+    retention_target_basic: Decimal | None = Field(None, description="default 0.77")
+    retention_target_challenge: Decimal | None = Field(None, description="default 0.83")
+    activity_coverage_target: Decimal | None = Field(None, description="default 1")
+    participation_target: Decimal | None = Field(None, description="default 0.85")
+
+
+class KpiPolicyOut(_Model):
+    brand_id: str
+    version: int = Field(description="0: the defaults (nothing stored yet)")
+    retention_months: int
+    lost_rule: str
+    floor: str
+    months_below_floor: int
+    no_purchase_days: int
+    churn_target: str
+    gold_plus_churn_target: str
+    retention_target_basic: str
+    retention_target_challenge: str
+    activity_coverage_target: str
+    participation_target: str
+    created_at: str | None
+    created_by: str | None
+    versions: list[int] = Field(description="every stored version, oldest first")
