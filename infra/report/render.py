@@ -319,7 +319,7 @@ def churn_retention_chart(history: list[dict]) -> str:
     churn_hi = nice_ceiling(max([*(v for v in churn if v is not None), *([target] if target else [])],
                                 default=Decimal(0)))
 
-    body = rate_panel(periods, retention, 30, 140, retention_lo, Decimal(1), GOOD, "Retention (of the window's snapshot)")
+    body = rate_panel(periods, retention, 30, 140, retention_lo, Decimal(1), GOOD, "Retention (window snapshot)")
     body += rate_panel(periods, churn, 185, 295, Decimal(0), churn_hi, BAD, "VIP churn (annualised)", target)
     body += period_axis(periods, 315)
     span = f"{periods[0]} to {periods[-1]}" if periods else "no periods"
