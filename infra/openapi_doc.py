@@ -21,6 +21,12 @@ OUTPUT = template.ROOT / "docs" / "openapi.json"
 
 # What changed on the wire, newest first: store apps read this before they upgrade.
 CHANGES = (
+    "2026-12 (breaking): the tier policy's `contact_every_days` (stored, never read) is gone: a PUT carrying it "
+    "is a 422. Each tier takes a `cadence` [{`channel` (a contact-log channel or `any`), `count`, `per` "
+    "month|quarter}] instead (default: gold and diamond 1 contact a month, silver 1 a quarter); a period's "
+    "cadence task is done only when every requirement is met, and a task shows its `requirements` and what "
+    "is still `missing`. `POST /members/{member_id}/contacts` answers `completed_task_id` only when the "
+    "contact completed the period.",
     "2026-12: `GET /reports/kpis` `contacts.gold_plus` is the gold+ part of the month's opening snapshot "
     "and `contacts.contacted` the members of that set contacted in the month (it was the gold+ count at "
     "the moment of reading against members who were gold+ when contacted, which could exceed 1). "

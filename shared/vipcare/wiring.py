@@ -242,12 +242,13 @@ def care(*, sms: Sms | None = None) -> CareDeps:
     from .store.members import MemberRepository
     from .store.messages import MessageRepository
     from .store.tasks import TaskRepository
+    from .store.tiers import TierRepository
 
     return CareDeps(messages=MessageRepository(), tasks=TaskRepository(), contacts=ContactRepository(),
                     cadence=CadenceRepository(), settings=CareSettingsRepository(), audiences=AudienceIndex(),
                     members=MemberRepository(), figures=LedgerRepository(), kpis=KpiRepository(),
                     directory=DirectoryRepository(), sms=sms or SnsNotifier(), complaints=ComplaintRepository(),
-                    activities=ActivityRepository())
+                    policies=TierRepository(), activities=ActivityRepository())
 
 
 def member_lists() -> ListDeps:

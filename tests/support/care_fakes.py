@@ -16,6 +16,7 @@ from vipcare.domain.members import Member
 from vipcare.domain.reminders import DailyBudget, HolidayRun, Message, Status
 from vipcare.domain.stats import MemberStats
 from vipcare.domain.tasks import Cadence, Contact, Task, TaskStatus
+from vipcare.domain.tiers import TierPolicy
 from vipcare.services.care_ports import CareDeps, MemberKey
 from vipcare.store.care_settings import StoredCareSettings
 from vipcare.store.contacts import ContactKpi, ReviewMove
@@ -173,13 +174,21 @@ class FakeContacts:
         return next((c for c in self.log_entries
                      if (c.brand_id, c.member_id, c.contact_id) == (brand_id, member_id, contact_id)), None)
 
+    def between(self, brand_id: str, member_id: str, first: date, last: date) -> list[Contact]:
+        return [c for c in self.log_entries
+                if (c.brand_id, c.member_id) == (brand_id, member_id) and first <= c.contacted_on <= last]
+
     def log(self, contact: Contact, *, task: Task | None, review: ReviewMove | None, now: datetime,
-            kpi: ContactKpi | None = None) -> bool:
-        if task is not None:
+            kpi: ContactKpi | None = None, missing: list[dict[str, Any]] | None = None) -> bool:
+        if task is not None and missing:
+            held = self._tasks.tasks[(task.brand_id, task.member_id, task.task_id)]
+            held.detail = {**held.detail, "missing": missing}
+        elif task is not None:
             self._tasks.complete(task, now, contact.staff_id)
         if review is not None:
             c = self._cadence.reviews[(contact.brand_id, contact.member_id)]
-            c.review_on, c.last_contact_on = review.review_on, contact.contacted_on
+            c.last_contact_on = contact.contacted_on
+            c.review_on = review.review_on or c.review_on
         self.log_entries.append(replace(contact))
         if kpi is not None:
             self.kpis.append(kpi)
@@ -326,4 +335,14 @@ def fake_care(brand: BrandSettings, *members: Member, staff: tuple[Staff, ...] =
     return CareDeps(messages=FakeMessages(), tasks=tasks, contacts=FakeContacts(tasks, cadence), cadence=cadence,
                     settings=FakeSettings(settings), audiences=FakeAudiences(), members=FakeMembers(*members),
                     figures=FakeFigures(), kpis=FakeKpis(), directory=FakeDirectory(brand, *staff),
-                    sms=RecordingSms(), complaints=FakeComplaintCounts())
+                    sms=RecordingSms(), complaints=FakeComplaintCounts(), policies=FakePolicies())
+
+
+class FakePolicies:
+    """The brand's stored tier policy (None: the defaults)."""
+
+    def __init__(self) -> None:
+        self.policy: TierPolicy | None = None
+
+    def current_policy(self, brand_id: str) -> TierPolicy | None:
+        return self.policy

@@ -90,15 +90,15 @@ class Cadence:
     last_contact_on: date | None = None
 
 
-CADENCE_MONTHS = {"diamond": 1, "gold": 1, "silver": 3}
 DORMANT_AFTER = timedelta(days=90)
 ESCALATE_AFTER = timedelta(days=7)
 HIGH_RISK = 50
 DORMANCY_TIERS = frozenset({"gold", "diamond"})
 
 
-def cadence_months(tier: str) -> int | None:
-    return CADENCE_MONTHS.get(tier)
+def period_end(day: date, months: int) -> date:
+    """Last day of the cadence period containing `day`."""
+    return next_period_start(day, months) - timedelta(days=1)
 
 
 def period_start(day: date, months: int) -> date:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..store.care_settings import StoredCareSettings
     from ..store.contacts import ContactKpi, ReviewMove
     from ..store.paging import Page
-    from .ports import ComplaintCounts
+    from .ports import ComplaintCounts, PolicySource
 
 MemberKey = tuple[str, str]  # (brand_id, member_id)
 
@@ -60,8 +60,9 @@ class TaskStore(Protocol):
 class ContactStore(Protocol):
     def recent(self, brand_id: str, member_id: str, *, limit: int, after: str | None = None) -> Page[Contact]: ...
     def find(self, brand_id: str, member_id: str, contact_id: str) -> Contact | None: ...
+    def between(self, brand_id: str, member_id: str, first: date, last: date) -> list[Contact]: ...
     def log(self, contact: Contact, *, task: Task | None, review: ReviewMove | None, now: datetime,
-            kpi: ContactKpi | None = None) -> bool: ...
+            kpi: ContactKpi | None = None, missing: list[dict[str, Any]] | None = None) -> bool: ...
     def erase_notes(self, brand_id: str, member_id: str) -> int: ...
 
 
@@ -148,4 +149,5 @@ class CareDeps:
     directory: StaffDirectory
     sms: Sms
     complaints: ComplaintCounts  # the churn-risk score counts open complaints
+    policies: PolicySource  # the tier policy: each tier's contact cadence
     activities: ActivityCounts | None = None  # retried invitations move their activity's counts

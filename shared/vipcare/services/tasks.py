@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from ..domain import cadence as rules_c
 from ..domain import reminders as rules
 from ..domain import tasks as rules_t
 from ..domain.access import Caller, Role, ensure_visible
@@ -25,10 +26,32 @@ from ..store.models import Taken
 from ..store.paging import Page
 from .brands import brand_settings
 from .care_ports import CareDeps
+from .limits import tier_policy
 
 
 def brand_today(brand_id: str, now: datetime, deps: CareDeps) -> date:
     return now.astimezone(rules.zone(brand_settings(brand_id, deps.directory).timezone)).date()
+
+
+def tier_cadence(brand_id: str, tier: str, deps: CareDeps) -> rules_c.Cadence:
+    """What the brand's tier policy asks per period for a member of `tier` (empty: nothing)."""
+    return tier_policy(brand_id, repo=deps.policies).cadence(tier)
+
+
+def period_missing(brand_id: str, member_id: str, cadence: rules_c.Cadence, day: date, deps: CareDeps,
+                   *, plus: str | None = None) -> list[dict[str, Any]]:
+    """What the period of `day` still misses, from the contact log of that period (plus the
+    channel of a contact being logged): the one place a period is judged done."""
+    months = rules_c.period_months(cadence)
+    assert months is not None
+    logged = deps.contacts.between(brand_id, member_id, rules_t.period_start(day, months),
+                                   rules_t.period_end(day, months))
+    return rules_c.missing(cadence, [c.channel for c in logged] + ([plus] if plus else []))
+
+
+def cadence_detail(cadence: rules_c.Cadence, missing: list[dict[str, Any]]) -> dict[str, Any]:
+    """A cadence task's detail: the requirements and what the period still misses."""
+    return {"requirements": [r.as_document() for r in cadence], "missing": missing}
 
 
 class TaskRun:
@@ -83,7 +106,7 @@ class TaskRun:
     def tier_changed(self, member: Member, tier: str) -> None:
         """From a TierChanged event: silver+ members get (or keep) a cadence review; the first
         one is due today (their period has had no contact yet)."""
-        months = rules_t.cadence_months(tier)
+        months = rules_c.period_months(tier_cadence(member.brand_id, tier, self.deps))
         cadence = self.deps.cadence
         existing = cadence.get(member.brand_id, member.member_id)
         if months is None:
@@ -110,14 +133,16 @@ class TaskRun:
             if review.review_on > today:
                 continue  # due in UTC terms but not yet where the brand is
             member = members.get((review.brand_id, review.member_id))
-            months = rules_t.cadence_months(member.tier) if member else None
+            cadence = tier_cadence(member.brand_id, member.tier.value, self.deps) if member else ()
+            months = rules_c.period_months(cadence)
             if member is None or months is None:
                 self.deps.cadence.drop(review.brand_id, review.member_id)
                 continue
-            period = rules_t.period_label(today, months)
-            created += self.raise_task(member, TaskKind.CADENCE, period,
-                                       f"{member.tier.value}: at least one contact per "
-                                       f"{'month' if months == 1 else 'quarter'}")
+            missing = period_missing(member.brand_id, member.member_id, cadence, today, self.deps)
+            if missing:  # contacts logged before the review may have met the period already
+                created += self.raise_task(member, TaskKind.CADENCE, rules_t.period_label(today, months),
+                                           f"{member.tier.value}: {rules_c.describe(cadence)}",
+                                           cadence_detail(cadence, missing))
             created += self._risk(member, today)
             self.deps.cadence.put(Cadence(member.brand_id, member.member_id, member.tier.value,
                                           rules_t.next_period_start(today, months), review.last_contact_on))

@@ -115,6 +115,11 @@ def done_actions(task: Task, now: datetime, staff_id: str) -> tuple[TaskItem, li
                             TaskItem.due_pk.remove(), TaskItem.due_sk.remove()]
 
 
+def still_missing(task: Task, missing: list[dict[str, Any]]) -> tuple[TaskItem, list[Any]]:
+    """The update that keeps a cadence task open with what its period still misses."""
+    return _to_item(task), [TaskItem.detail.set({**task.detail, "missing": missing})]
+
+
 OPEN_ONLY = TaskItem.status == TaskStatus.OPEN.value
 
 

@@ -57,6 +57,13 @@ class ContactOut(_Model):
     completed_task_id: str | None = Field(None, description="The cadence task this contact completed")
 
 
+class CadenceNeedOut(_Model):
+    channel: str = Field(description="A contact-log channel or `any`")
+    count: int
+    per: str | None = None
+    have: int | None = Field(None, description="Contacts of the channel logged in the period (in `missing`)")
+
+
 class TaskOut(_Model):
     task_id: str = Field(description="`<kind>.<period>`, unique per member (or activity)")
     member_id: str | None = Field(None, description="The member the task is about (none for an activity's task)")
@@ -70,6 +77,10 @@ class TaskOut(_Model):
     created_at: datetime
     completed_at: datetime | None = None
     completed_by: str | None = None
+    requirements: list[CadenceNeedOut] | None = Field(
+        None, description="A cadence task: the contacts its tier's cadence asks for the period")
+    missing: list[CadenceNeedOut] | None = Field(
+        None, description="A cadence task: the requirements the period's contacts do not meet yet (`have` done)")
 
 
 class BookEntryOut(_Model):
