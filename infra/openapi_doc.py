@@ -21,6 +21,9 @@ OUTPUT = template.ROOT / "docs" / "openapi.json"
 
 # What changed on the wire, newest first: store apps read this before they upgrade.
 CHANGES = (
+    "2026-12: new tasks given by hand: `POST /tasks`, `POST /tasks/{task_id}/assign` (down the supervisor "
+    "chain; `history` on the task), `POST /tasks/{task_id}/complete` (`outcome`). A task's `kind` may be "
+    "`assigned`, and a task carries `title`, `note`, `due_on`, `outcome` and `history` when it has them.",
     "2026-12 (breaking): the tier policy's `contact_every_days` (stored, never read) is gone: a PUT carrying it "
     "is a 422. Each tier takes a `cadence` [{`channel` (a contact-log channel or `any`), `count`, `per` "
     "month|quarter}] instead (default: gold and diamond 1 contact a month, silver 1 a quarter); a period's "

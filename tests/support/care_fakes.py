@@ -128,10 +128,19 @@ class FakeTasks:
     def hand_over(self, task: Task, to: str) -> None:
         self._open(task).assignee = to
 
-    def complete(self, task: Task, now: datetime, staff_id: str) -> None:
+    def complete(self, task: Task, now: datetime, staff_id: str, outcome: str | None = None) -> None:
         current = self._open(task)
         current.status, current.completed_at, current.completed_by = TaskStatus.DONE, now, staff_id
-        current.escalate_at = None
+        current.escalate_at, current.outcome = None, outcome or current.outcome
+
+    def assigned(self, brand_id: str, task_id: str) -> Task | None:
+        return self.get(brand_id, "", task_id)
+
+    def pass_on(self, task: Task, to: str, entry: dict[str, Any]) -> None:
+        current = self._open(task)
+        if current.assignee != task.assignee:
+            raise Taken()
+        current.assignee, current.history = to, [*current.history, entry]
 
 
 class FakeCadence:

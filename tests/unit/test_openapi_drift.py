@@ -110,6 +110,9 @@ OPERATION_IDS = {
     "GET /stores": "listStores",
     "POST /stores": "addStore",
     "POST /tier-applications/{application_id}/decision": "decideTierApplication",
+    "POST /tasks": "createTask",
+    "POST /tasks/{task_id}/assign": "passTaskOn",
+    "POST /tasks/{task_id}/complete": "completeAssignedTask",
 }
 
 

@@ -24,6 +24,7 @@ class TaskKind(StrEnum):
     RETENTION = "retention"
     REVISIT = "revisit"
     ACTIVITY_FEEDBACK = "activity_feedback"  # the organiser's feedback on an ended activity
+    ASSIGNED = "assigned"  # given by hand (POST /tasks), passed down the supervisor chain
 
 
 class TaskStatus(StrEnum):
@@ -53,6 +54,12 @@ class Task:
     completed_by: str | None = None
     escalate_at: datetime | None = None  # None once done or escalated (the escalation index)
     activity_id: str | None = None  # a task about an activity, not a member (member_id "")
+    # a task given by hand: what to do, by when, each hand-over, and how it ended
+    title: str | None = None
+    note: str | None = None
+    due_on: date | None = None
+    outcome: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def open(self) -> bool:

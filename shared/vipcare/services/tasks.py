@@ -87,7 +87,7 @@ class TaskRun:
                     escalate_at=self.now + rules_t.ESCALATE_AFTER)
         if not self.deps.tasks.add(task):
             return False
-        self._tell(task, "task_assigned")
+        self.tell(task, "task_assigned")
         return True
 
     def revisit(self, member: Member, complaint_id: str, revisit_on: str) -> bool:
@@ -97,7 +97,7 @@ class TaskRun:
                                f"revisit after complaint {complaint_id} was resolved",
                                {"complaint_id": complaint_id, "revisit_on": revisit_on})
 
-    def _tell(self, task: Task, event: str) -> None:
+    def tell(self, task: Task, event: str) -> None:
         self.deps.sms.tell_staff({"event": event, "brand_id": task.brand_id, "assignee": task.assignee,
                                   "member_id": task.member_id, "task_id": task.task_id, "kind": task.kind.value,
                                   "reason": task.reason})
@@ -183,7 +183,7 @@ class TaskRun:
             except Taken:
                 continue
             task.assignee = target
-            self._tell(task, "task_escalated")
+            self.tell(task, "task_escalated")
             moved += 1
         return moved
 
