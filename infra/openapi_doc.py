@@ -21,6 +21,10 @@ OUTPUT = template.ROOT / "docs" / "openapi.json"
 
 # What changed on the wire, newest first: store apps read this before they upgrade.
 CHANGES = (
+    "2026-12 (breaking): `POST /members/{member_id}/tasks/{task_id}/complete` takes a body `{outcome, reason}`: "
+    "a retention task needs `outcome` retained or lost and, when lost, a `reason` (moved, competitor, price, "
+    "service, product, other), else 422; other tasks take an optional `outcome` (no body still works). New: "
+    "`GET /reports/churn-reasons?period=YYYY-MM[&store_id=]`; a task shows `lost_reason`.",
     "2026-12: new tasks given by hand: `POST /tasks`, `POST /tasks/{task_id}/assign` (down the supervisor "
     "chain; `history` on the task), `POST /tasks/{task_id}/complete` (`outcome`). A task's `kind` may be "
     "`assigned`, and a task carries `title`, `note`, `due_on`, `outcome` and `history` when it has them.",

@@ -34,6 +34,7 @@ from vipcare.api.models.activities import (
 from vipcare.api.models.care import (
     CareSettingsIn,
     CareSettingsOut,
+    ChurnReasonsOut,
     ContactCreate,
     ContactListOut,
     ContactOut,
@@ -42,6 +43,7 @@ from vipcare.api.models.care import (
     TaskAssignIn,
     TaskCompleteIn,
     TaskCreate,
+    TaskDoneIn,
     TaskListOut,
     TaskOut,
     TemplateIn,
@@ -61,7 +63,16 @@ from vipcare.api.presenters import (
 from vipcare.domain.activities import ActivityKind, Reply
 from vipcare.domain.members import Tier
 from vipcare.domain.segments import MemberFilters
-from vipcare.services import activities, assignments, care_settings, contacts, member_lists, reminders, tasks
+from vipcare.services import (
+    activities,
+    assignments,
+    care_settings,
+    churn_reasons,
+    contacts,
+    member_lists,
+    reminders,
+    tasks,
+)
 from vipcare.tracing import make_tracer
 
 logger = Logger()
@@ -142,12 +153,26 @@ def manager_book(staff_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 50,
 
 
 @app.post("/members/<member_id>/tasks/<task_id>/complete", operation_id="completeTask",
-          summary="Complete a task (twice: 409)", tags=TAGS,
-          security=SECURITY, responses=error_responses(404, 409))
+          summary="Complete a task (twice: 409)",
+          description="A retention task closes with `outcome` retained or lost, and lost with a `reason` "
+          "(counted in `GET /reports/churn-reasons`); other tasks take an optional `outcome`.", tags=TAGS,
+          security=SECURITY, responses=error_responses(404, 409, 422))
 @tracer.capture_method
-def complete_task(member_id: str, task_id: Annotated[str, Path(max_length=80)]) -> TaskOut:
+def complete_task(member_id: str, task_id: Annotated[str, Path(max_length=80)],
+                  request: TaskDoneIn | None = None) -> TaskOut:
+    done = request or TaskDoneIn(outcome=None, reason=None)
     return task_out(tasks.complete_task(current_caller(app), member_id, task_id, now=request_time(app),
-                                       deps=CARE))
+                                       deps=CARE, outcome=done.outcome, reason=done.reason))
+
+
+@app.get("/reports/churn-reasons", operation_id="getChurnReasons",
+         summary="Retention tasks closed in a month: retained, lost and why (rates: shares of the closed)",
+         description="Store staff and managers see their own store.", tags=TAGS, security=SECURITY,
+         responses=error_responses(403, 422))
+@tracer.capture_method
+def churn_reason_report(period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+                        store_id: Annotated[str | None, Query(max_length=64)] = None) -> ChurnReasonsOut:
+    return ChurnReasonsOut.model_validate(churn_reasons.report(current_caller(app), period, store_id, deps=CARE))
 
 
 TASK_ID = Annotated[str, Path(max_length=80)]

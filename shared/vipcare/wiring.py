@@ -234,6 +234,7 @@ def care(*, sms: Sms | None = None) -> CareDeps:
     from .store.audiences import AudienceIndex
     from .store.cadence import CadenceRepository
     from .store.care_settings import CareSettingsRepository
+    from .store.churn_reasons import ChurnReasonRepository
     from .store.complaints import ComplaintRepository
     from .store.contacts import ContactRepository
     from .store.directory import DirectoryRepository
@@ -248,7 +249,8 @@ def care(*, sms: Sms | None = None) -> CareDeps:
                     cadence=CadenceRepository(), settings=CareSettingsRepository(), audiences=AudienceIndex(),
                     members=MemberRepository(), figures=LedgerRepository(), kpis=KpiRepository(),
                     directory=DirectoryRepository(), sms=sms or SnsNotifier(), complaints=ComplaintRepository(),
-                    policies=TierRepository(), activities=ActivityRepository())
+                    policies=TierRepository(), churn_reasons=ChurnReasonRepository(),
+                    activities=ActivityRepository())
 
 
 def member_lists() -> ListDeps:

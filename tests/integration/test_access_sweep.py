@@ -99,6 +99,7 @@ RULES: dict[tuple[str, str], tuple[dict | None, tuple[dict, ...], bool]] = {
     ("post", "/members"): (None, (), False),
     ("post", "/purchases"): (None, (), False),
     ("get", "/reports/complaints"): (None, (), False),
+    ("get", "/reports/churn-reasons"): (None, (), False),
     ("get", "/reports/kpis"): (None, (), False),
     ("get", "/reports/kpis/history"): (None, (), False),
     ("get", "/reports/threshold-advice"): (None, (), False),
@@ -196,6 +197,7 @@ def test_another_brand_never_reaches_this_brands_objects(world):
 
 def test_collections_show_another_brand_nothing_of_this_brand(world):
     queries = {"/members": "?phone=13800138950", "/reports/complaints": "?period=2026-12",
+               "/reports/churn-reasons": f"?period={clock.brand_month(clock.now())}",
                "/reports/kpis": "?period=2026-12", "/reports/kpis/history": "?from=2026-11&to=2026-12",
                "/reports/threshold-advice": "", "/complaints": "?status=assigned", "/stores": "",
                "/members/search": "", "/segments": "", "/activities": ""}

@@ -344,7 +344,26 @@ def fake_care(brand: BrandSettings, *members: Member, staff: tuple[Staff, ...] =
     return CareDeps(messages=FakeMessages(), tasks=tasks, contacts=FakeContacts(tasks, cadence), cadence=cadence,
                     settings=FakeSettings(settings), audiences=FakeAudiences(), members=FakeMembers(*members),
                     figures=FakeFigures(), kpis=FakeKpis(), directory=FakeDirectory(brand, *staff),
-                    sms=RecordingSms(), complaints=FakeComplaintCounts(), policies=FakePolicies())
+                    sms=RecordingSms(), complaints=FakeComplaintCounts(), policies=FakePolicies(),
+                    churn_reasons=FakeChurnReasons(tasks))
+
+
+class FakeChurnReasons:
+    def __init__(self, tasks: FakeTasks) -> None:
+        self._tasks = tasks
+        self.counters: dict[tuple[str, str, str], dict[str, int]] = {}
+
+    def close(self, task: Task, *, now: datetime, staff_id: str, outcome: str, reason: str | None,
+              period: str, store_id: str, counts: dict[str, int]) -> None:
+        self._tasks.complete(task, now, staff_id, outcome)
+        self._tasks.tasks[(task.brand_id, task.member_id, task.task_id)].lost_reason = reason
+        mine = self.counters.setdefault((task.brand_id, period, store_id), {})
+        for k, v in counts.items():
+            mine[k] = mine.get(k, 0) + v
+
+    def month(self, brand_id: str, period: str, store_id: str | None = None) -> list[dict[str, Any]]:
+        return [dict(c) for (b, p, s), c in self.counters.items()
+                if (b, p) == (brand_id, period) and store_id in (None, s)]
 
 
 class FakePolicies:

@@ -111,6 +111,7 @@ OPERATION_IDS = {
     "POST /stores": "addStore",
     "POST /tier-applications/{application_id}/decision": "decideTierApplication",
     "POST /tasks": "createTask",
+    "GET /reports/churn-reasons": "getChurnReasons",
     "POST /tasks/{task_id}/assign": "passTaskOn",
     "POST /tasks/{task_id}/complete": "completeAssignedTask",
 }

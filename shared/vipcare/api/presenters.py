@@ -80,7 +80,7 @@ def task_out(t: Any) -> TaskOut:
                    assignee=t.assignee, reason=t.reason, escalated=int(t.escalated or 0), created_at=t.created_at,
                    completed_at=t.completed_at, completed_by=t.completed_by,
                    requirements=(t.detail or {}).get("requirements"), missing=(t.detail or {}).get("missing"),
-                   title=t.title, note=t.note, due_on=t.due_on, outcome=t.outcome,
+                   title=t.title, note=t.note, due_on=t.due_on, outcome=t.outcome, lost_reason=t.lost_reason,
                    history=[HandOverOut.model_validate(h) for h in t.history] if t.history else None)
 
 

@@ -59,6 +59,7 @@ class Task:
     note: str | None = None
     due_on: date | None = None
     outcome: str | None = None
+    lost_reason: str | None = None  # a retention task closed lost: why (domain/churn_reasons.py)
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @property

@@ -68,6 +68,12 @@ class ContactStore(Protocol):
     def erase_notes(self, brand_id: str, member_id: str) -> int: ...
 
 
+class ChurnReasonStore(Protocol):
+    def close(self, task: Task, *, now: datetime, staff_id: str, outcome: str, reason: str | None,
+              period: str, store_id: str, counts: dict[str, int]) -> None: ...
+    def month(self, brand_id: str, period: str, store_id: str | None = None) -> list[dict[str, Any]]: ...
+
+
 class CadenceStore(Protocol):
     def get(self, brand_id: str, member_id: str) -> Cadence | None: ...
     def many(self, brand_id: str, member_ids: list[str]) -> dict[str, Cadence]: ...
@@ -152,4 +158,5 @@ class CareDeps:
     sms: Sms
     complaints: ComplaintCounts  # the churn-risk score counts open complaints
     policies: PolicySource  # the tier policy: each tier's contact cadence
+    churn_reasons: ChurnReasonStore  # how retention tasks closed, counted per month and store
     activities: ActivityCounts | None = None  # retried invitations move their activity's counts

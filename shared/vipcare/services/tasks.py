@@ -18,7 +18,7 @@ from ..domain import cadence as rules_c
 from ..domain import reminders as rules
 from ..domain import tasks as rules_t
 from ..domain.access import Caller, Role, ensure_visible
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import Conflict, NotFound, ValidationFailed
 from ..domain.members import Member
 from ..domain.months import month_of
 from ..domain.tasks import Cadence, Task, TaskKind, TaskStatus, task_id
@@ -214,17 +214,31 @@ def staff_tasks(caller: Caller, staff_id: str, *, limit: int, after: str | None,
     return deps.tasks.assigned_to(caller.brand_id, staff_id, limit=limit, after=after)
 
 
-def complete_task(caller: Caller, member_id: str, task_id: str, *, now: datetime, deps: CareDeps) -> Task:
-    visible_member(caller, member_id, deps)
+def complete_task(caller: Caller, member_id: str, task_id: str, *, now: datetime, deps: CareDeps,
+                  outcome: str | None = None, reason: str | None = None) -> Task:
+    """Complete a member's task; a retention task closes retained or lost (with the reason),
+    counted in the churn-reasons report (services/churn_reasons.py)."""
+    from .churn_reasons import close_retention
+
+    member = visible_member(caller, member_id, deps)
     task = deps.tasks.get(caller.brand_id, member_id, task_id)
     if task is None:
         raise NotFound("task not found")
     if not task.open:
         raise Conflict("the task is already completed", code="task_done")
+    if task.kind is TaskKind.RETENTION:
+        close_retention(caller, member, task, outcome, reason, now=now, deps=deps)
+        return _reread(caller, member_id, task_id, deps)
+    if reason is not None:
+        raise ValidationFailed("only a retention task closed lost has a reason", field="reason")
     try:
-        deps.tasks.complete(task, now, caller.staff_id)
+        deps.tasks.complete(task, now, caller.staff_id, outcome)
     except Taken:
         raise Conflict("the task is already completed", code="task_done") from None
+    return _reread(caller, member_id, task_id, deps)
+
+
+def _reread(caller: Caller, member_id: str, task_id: str, deps: CareDeps) -> Task:
     refreshed = deps.tasks.get(caller.brand_id, member_id, task_id)
     assert refreshed is not None
     return refreshed

@@ -65,6 +65,7 @@ class TaskItem(CareTableModel):
     note = UnicodeAttribute(null=True)
     due_on = UnicodeAttribute(null=True)
     outcome = UnicodeAttribute(null=True)
+    lost_reason = UnicodeAttribute(null=True)  # a retention task closed `lost`: why
     history = ListAttribute[dict[str, Any]](null=True)
 
 
@@ -105,7 +106,7 @@ def _to_item(t: Task) -> TaskItem:
                     detail=t.detail or None, escalated=t.escalated, created_at=t.created_at,
                     completed_at=t.completed_at, completed_by=t.completed_by, activity_id=t.activity_id,
                     title=t.title, note=t.note, due_on=t.due_on.isoformat() if t.due_on else None,
-                    outcome=t.outcome, history=t.history or None,
+                    outcome=t.outcome, lost_reason=t.lost_reason, history=t.history or None,
                     assignee_pk=assignee_pk(t.brand_id, t.assignee), assignee_sk=_assignee_sk(t),
                     due_pk=due_pk(DUE_PREFIX, t.member_id or t.activity_id or "") if t.escalate_at else None,
                     due_sk=utc_text(t.escalate_at) if t.escalate_at else None)
@@ -120,6 +121,7 @@ def _from_item(item: TaskItem) -> Task:
                 escalate_at=datetime.fromisoformat(item.due_sk) if item.due_sk else None,
                 activity_id=item.activity_id, title=item.title, note=item.note,
                 due_on=date.fromisoformat(item.due_on) if item.due_on else None, outcome=item.outcome,
+                lost_reason=item.lost_reason,
                 history=[dict(h) for h in item.history or []])
 
 

@@ -86,6 +86,33 @@ class TaskCompleteIn(_Model):
     outcome: Text = Field(description="How it ended")
 
 
+class TaskDoneIn(_Model):
+    """How a member's task ended; a retention task needs `outcome` retained or lost, and lost a `reason`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Text | None = Field(None, description="Free text; a retention task: `retained` or `lost`")
+    reason: Literal["moved", "competitor", "price", "service", "product", "other"] | None = Field(
+        None, description="Why a member was lost (a retention task closed `lost` only)")
+
+
+class ChurnReasonOut(_Model):
+    reason: str
+    count: int
+    rate: str | None = Field(description="count / closed retention tasks (4 decimals), null when none closed")
+
+
+class ChurnReasonsOut(_Model):
+    period: str
+    store_id: str | None = None
+    closed: int = Field(description="Retention tasks closed in the brand's month")
+    retained: int
+    lost: int
+    retained_rate: str | None = None
+    lost_rate: str | None = None
+    reasons: list[ChurnReasonOut]
+
+
 class HandOverOut(_Model):
     event: Literal["created", "assigned"]
     at: datetime
@@ -122,6 +149,7 @@ class TaskOut(_Model):
     note: str | None = None
     due_on: date | None = None
     outcome: str | None = Field(None, description="How it ended (given at completion)")
+    lost_reason: str | None = Field(None, description="A retention task closed `lost`: why")
     history: list[HandOverOut] | None = Field(None, description="A task given by hand: created, then each "
                                               "hand-over, oldest first")
 
