@@ -21,6 +21,8 @@ OUTPUT = template.ROOT / "docs" / "openapi.json"
 
 # What changed on the wire, newest first: store apps read this before they upgrade.
 CHANGES = (
+    "2026-12: an NPS answer of 0-6 raises a `detractor` task (a task's `kind` may be `detractor`, with "
+    "`due_on`); `GET /staff/{staff_id}/tasks` also lists a store's service queue (`queue:<store>:service`).",
     "2026-12 (breaking): `POST /members/{member_id}/tasks/{task_id}/complete` takes a body `{outcome, reason}`: "
     "a retention task needs `outcome` retained or lost and, when lost, a `reason` (moved, competitor, price, "
     "service, product, other), else 422; other tasks take an optional `outcome` (no body still works). New: "

@@ -25,6 +25,7 @@ class TaskKind(StrEnum):
     REVISIT = "revisit"
     ACTIVITY_FEEDBACK = "activity_feedback"  # the organiser's feedback on an ended activity
     ASSIGNED = "assigned"  # given by hand (POST /tasks), passed down the supervisor chain
+    DETRACTOR = "detractor"  # an NPS answer of 0-6: follow up within 3 days
 
 
 class TaskStatus(StrEnum):
@@ -101,6 +102,8 @@ class Cadence:
 DORMANT_AFTER = timedelta(days=90)
 ESCALATE_AFTER = timedelta(days=7)
 HIGH_RISK = 50
+DETRACTOR_MAX = 6  # NPS 0-6 is a detractor (docs/domain.md §6)
+DETRACTOR_FOLLOW_UP = timedelta(days=3)
 DORMANCY_TIERS = frozenset({"gold", "diamond"})
 
 
@@ -124,6 +127,10 @@ def next_period_start(day: date, months: int) -> date:
 def period_label(day: date, months: int) -> str:
     start = period_start(day, months)
     return f"{start.year}-{start.month:02d}" if months == 1 else f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+
+
+def is_detractor(nps: int | None) -> bool:
+    return nps is not None and 0 <= nps <= DETRACTOR_MAX
 
 
 def is_dormant(tier: str, last_purchase_at: datetime | None, enrolled_at: datetime | None, now: datetime) -> bool:

@@ -24,7 +24,7 @@ from ..store.models import Taken
 from ..store.paging import Page
 from .brands import brand_settings
 from .care_ports import CareDeps
-from .tasks import brand_today, period_missing, tier_cadence, visible_member, visible_staff
+from .tasks import TaskRun, brand_today, period_missing, tier_cadence, visible_member, visible_staff
 
 if TYPE_CHECKING:
     from ..api.models.care import ContactCreate
@@ -38,6 +38,7 @@ def log_contact(caller: Caller, member_id: str, request: ContactCreate, *, now: 
     member = visible_member(caller, member_id, deps)
     contact_id = _keyed_id(caller.brand_id, member_id, request_key) if request_key else uuid.uuid4().hex
     if request_key and (existing := deps.contacts.find(caller.brand_id, member_id, contact_id)) is not None:
+        TaskRun(now, deps).detractor(member, existing.nps, f"contact.{contact_id}")  # a crash before it
         return existing, None
     today = brand_today(caller.brand_id, now, deps)
     if request.contacted_on > today:
@@ -65,6 +66,7 @@ def log_contact(caller: Caller, member_id: str, request: ContactCreate, *, now: 
         deps.contacts.log(contact, task=task, review=review, now=now, kpi=kpi, missing=missing or None)
     except Taken:
         raise Conflict("the cadence task changed meanwhile; retry", code="task_changed") from None
+    TaskRun(now, deps).detractor(member, request.nps, f"contact.{contact_id}")
     return contact, task.task_id if task and not missing else None
 
 

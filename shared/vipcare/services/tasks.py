@@ -76,19 +76,39 @@ class TaskRun:
         return staff.staff_id
 
     def raise_task(self, member: Member, kind: TaskKind, period: str, reason: str,
-                   detail: dict[str, Any] | None = None) -> bool:
+                   detail: dict[str, Any] | None = None, *, assignee: str | None = None,
+                   due_on: date | None = None) -> bool:
         """One task per member, kind and period: False when it exists (or nobody can take it)."""
-        assignee = self.owner(member)
+        assignee = assignee or self.owner(member)
         if assignee is None:
             return False
         task = Task(brand_id=member.brand_id, member_id=member.member_id, task_id=task_id(kind, period), kind=kind,
                     period=period, status=TaskStatus.OPEN, assignee=assignee, created_at=self.now,
                     manager_id=member.manager_id, reason=reason, detail=detail or {},
-                    escalate_at=self.now + rules_t.ESCALATE_AFTER)
+                    escalate_at=self.now + rules_t.ESCALATE_AFTER, due_on=due_on)
         if not self.deps.tasks.add(task):
             return False
         self.tell(task, "task_assigned")
         return True
+
+    def detractor(self, member: Member, nps: int | None, source: str) -> bool:
+        """An NPS answer of 0-6 (a contact or complaint feedback): a follow-up due in 3 days for
+        the member's manager (their supervisor while on leave), or the store's service queue
+        when the member has none. One per answer: `source` names it and is the task's period."""
+        if not rules_t.is_detractor(nps):
+            return False
+        due = brand_today(member.brand_id, self.now + rules_t.DETRACTOR_FOLLOW_UP, self.deps)
+        return self.raise_task(member, TaskKind.DETRACTOR, source, f"NPS {nps}: follow up by {due.isoformat()}",
+                               {"nps": nps, "source": source}, assignee=self._manager_or_queue(member),
+                               due_on=due)
+
+    def _manager_or_queue(self, member: Member) -> str:
+        from ..domain.complaints import service_queue
+
+        staff = self.deps.directory.staff(member.brand_id, member.manager_id) if member.manager_id else None
+        if staff is None or not staff.active:
+            return service_queue(member.store_id)
+        return staff.supervisor_id if staff.on_leave and staff.supervisor_id else staff.staff_id
 
     def revisit(self, member: Member, complaint_id: str, revisit_on: str) -> bool:
         """From ComplaintResolved: call the member back about the case (one task per case: the
@@ -201,7 +221,16 @@ def visible_member(caller: Caller, member_id: str, deps: CareDeps) -> Member:
 
 
 def visible_staff(caller: Caller, staff_id: str, deps: CareDeps) -> None:
-    """Staff see their own work; supervisors and admins anyone's in the brand (else 404)."""
+    """Staff see their own work; supervisors and admins anyone's in the brand (else 404). A
+    store's queue (`queue:<store>:service`) is seen by its store's staff and by the brand-wide."""
+    from ..domain.complaints import is_queue, queue_store
+
+    if is_queue(staff_id):
+        store = queue_store(staff_id)
+        if not any(s.store_id == store for s in deps.directory.stores(caller.brand_id)) or \
+                (caller.store_scoped and store != caller.store_id):
+            raise NotFound("staff member not found")
+        return
     if deps.directory.staff(caller.brand_id, staff_id) is None:
         raise NotFound("staff member not found")
     if caller.staff_id != staff_id and caller.store_scoped:

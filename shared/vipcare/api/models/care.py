@@ -132,7 +132,8 @@ class TaskOut(_Model):
     task_id: str = Field(description="`<kind>.<period>`, unique per member (or activity)")
     member_id: str | None = Field(None, description="The member the task is about (none for an activity's task)")
     activity_id: str | None = Field(None, description="An organiser's task: the activity whose feedback is due")
-    kind: Literal["cadence", "dormancy", "retention", "revisit", "activity_feedback", "assigned"]
+    kind: Literal["cadence", "dormancy", "retention", "revisit", "activity_feedback", "assigned",
+                  "detractor"]
     period: str
     status: Literal["open", "done"]
     assignee: str
