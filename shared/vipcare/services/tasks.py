@@ -79,13 +79,17 @@ class TaskRun:
                    detail: dict[str, Any] | None = None, *, assignee: str | None = None,
                    due_on: date | None = None) -> bool:
         """One task per member, kind and period: False when it exists (or nobody can take it)."""
+        from ..domain.complaints import is_queue
+
         assignee = assignee or self.owner(member)
         if assignee is None:
             return False
+        # a queue has nobody above it: it would sit in the escalation index, read every hour
+        escalate_at = None if is_queue(assignee) else self.now + rules_t.ESCALATE_AFTER
         task = Task(brand_id=member.brand_id, member_id=member.member_id, task_id=task_id(kind, period), kind=kind,
                     period=period, status=TaskStatus.OPEN, assignee=assignee, created_at=self.now,
                     manager_id=member.manager_id, reason=reason, detail=detail or {},
-                    escalate_at=self.now + rules_t.ESCALATE_AFTER, due_on=due_on)
+                    escalate_at=escalate_at, due_on=due_on)
         if not self.deps.tasks.add(task):
             return False
         self.tell(task, "task_assigned")
