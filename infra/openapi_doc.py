@@ -29,6 +29,21 @@ CHANGES = (
     "N days), `rate`, gold+, `target_basic` / `target_challenge`. Months judged before this change keep "
     "no churn or retention figures. New: `GET`/`PUT /brands/{brand_id}/kpi-policy`; the deployment's "
     "`LOST_SPEND_FLOOR` is gone (the floor is the brand's, 50 by default).",
+    "2026-12: an NPS answer of 0-6 raises a `detractor` task (a task's `kind` may be `detractor`, with "
+    "`due_on`); `GET /staff/{staff_id}/tasks` also lists a store's service queue (`queue:<store>:service`).",
+    "2026-12 (breaking): `POST /members/{member_id}/tasks/{task_id}/complete` takes a body `{outcome, reason}`: "
+    "a retention task needs `outcome` retained or lost and, when lost, a `reason` (moved, competitor, price, "
+    "service, product, other), else 422; other tasks take an optional `outcome` (no body still works). New: "
+    "`GET /reports/churn-reasons?period=YYYY-MM[&store_id=]`; a task shows `lost_reason`.",
+    "2026-12: new tasks given by hand: `POST /tasks`, `POST /tasks/{task_id}/assign` (down the supervisor "
+    "chain; `history` on the task), `POST /tasks/{task_id}/complete` (`outcome`). A task's `kind` may be "
+    "`assigned`, and a task carries `title`, `note`, `due_on`, `outcome` and `history` when it has them.",
+    "2026-12 (breaking): the tier policy's `contact_every_days` (stored, never read) is gone: a PUT carrying it "
+    "is a 422. Each tier takes a `cadence` [{`channel` (a contact-log channel or `any`), `count`, `per` "
+    "month|quarter}] instead (default: gold and diamond 1 contact a month, silver 1 a quarter); a period's "
+    "cadence task is done only when every requirement is met, and a task shows its `requirements` and what "
+    "is still `missing`. `POST /members/{member_id}/contacts` answers `completed_task_id` only when the "
+    "contact completed the period.",
     "2026-12: `GET /reports/kpis` `contacts.gold_plus` is the gold+ part of the month's opening snapshot "
     "and `contacts.contacted` the members of that set contacted in the month (it was the gold+ count at "
     "the moment of reading against members who were gold+ when contacted, which could exceed 1). "

@@ -34,11 +34,16 @@ from vipcare.api.models.activities import (
 from vipcare.api.models.care import (
     CareSettingsIn,
     CareSettingsOut,
+    ChurnReasonsOut,
     ContactCreate,
     ContactListOut,
     ContactOut,
     ManagerBookOut,
     MessageListOut,
+    TaskAssignIn,
+    TaskCompleteIn,
+    TaskCreate,
+    TaskDoneIn,
     TaskListOut,
     TaskOut,
     TemplateIn,
@@ -58,7 +63,16 @@ from vipcare.api.presenters import (
 from vipcare.domain.activities import ActivityKind, Reply
 from vipcare.domain.members import Tier
 from vipcare.domain.segments import MemberFilters
-from vipcare.services import activities, care_settings, contacts, member_lists, reminders, tasks
+from vipcare.services import (
+    activities,
+    assignments,
+    care_settings,
+    churn_reasons,
+    contacts,
+    member_lists,
+    reminders,
+    tasks,
+)
 from vipcare.tracing import make_tracer
 
 logger = Logger()
@@ -139,12 +153,80 @@ def manager_book(staff_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 50,
 
 
 @app.post("/members/<member_id>/tasks/<task_id>/complete", operation_id="completeTask",
-          summary="Complete a task (twice: 409)", tags=TAGS,
-          security=SECURITY, responses=error_responses(404, 409))
+          summary="Complete a task (twice: 409)",
+          description="A retention task closes with `outcome` retained or lost, and lost with a `reason` "
+          "(counted in `GET /reports/churn-reasons`); other tasks take an optional `outcome`.", tags=TAGS,
+          security=SECURITY, responses=error_responses(404, 409, 422))
 @tracer.capture_method
-def complete_task(member_id: str, task_id: Annotated[str, Path(max_length=80)]) -> TaskOut:
+def complete_task(member_id: str, task_id: Annotated[str, Path(max_length=80)],
+                  request: TaskDoneIn | None = None) -> TaskOut:
+    done = request or TaskDoneIn(outcome=None, reason=None)
     return task_out(tasks.complete_task(current_caller(app), member_id, task_id, now=request_time(app),
-                                       deps=CARE))
+                                       deps=CARE, outcome=done.outcome, reason=done.reason))
+
+
+@app.get("/reports/churn-reasons", operation_id="getChurnReasons",
+         summary="Retention tasks closed in a month: retained, lost and why (rates: shares of the closed)",
+         description="Store staff and managers see their own store.", tags=TAGS, security=SECURITY,
+         responses=error_responses(403, 422))
+@tracer.capture_method
+def churn_reason_report(period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+                        store_id: Annotated[str | None, Query(max_length=64)] = None) -> ChurnReasonsOut:
+    return ChurnReasonsOut.model_validate(churn_reasons.report(current_caller(app), period, store_id, deps=CARE))
+
+
+TASK_ID = Annotated[str, Path(max_length=80)]
+
+
+@app.post("/tasks", operation_id="createTask", summary="Give a task by hand",
+          description="Supervisors and above give a task to anyone of the brand, a manager to someone below them "
+          "in the supervisor chain. It appears in the assignee's `GET /staff/{staff_id}/tasks`. Send an "
+          "`Idempotency-Key` header to make retries safe (a retry answers the first task).",
+          tags=TAGS, security=SECURITY, responses=error_responses(403, 404, 409, 422, success=201,
+                                                                  description="Given"))
+@tracer.capture_method
+def create_task(request: TaskCreate, idempotency_key: idempotency.KeyHeader = None) -> Response[TaskOut]:
+    caller = current_caller(app)
+
+    def work() -> dict[str, Any]:
+        new = assignments.NewTask(assignee_id=request.assignee_id, member_id=request.member_id,
+                                  title=request.title, due_on=request.due_on, note=request.note)
+        task = assignments.create_task(caller, new, now=request_time(app), deps=CARE, request_key=idempotency_key)
+        return {"status": 201, "body": task_out(task).model_dump(mode="json")}
+
+    result = idempotency.run_once(idempotency_key, scope=f"{caller.brand_id}#task",
+                                  payload=request.model_dump(mode="json"), compute=work)
+    return json_response(result["status"], result["body"])
+
+
+@app.post("/tasks/<task_id>/assign", operation_id="passTaskOn",
+          summary="Pass a task given by hand down the supervisor chain",
+          description="The holder, or someone above them, gives it to someone below the holder; never sideways "
+          "or up (admins: anyone). Each hand-over is kept in the task's `history`. Send an `Idempotency-Key` "
+          "header to make retries safe.", tags=TAGS, security=SECURITY,
+          responses=error_responses(403, 404, 409, 422))
+@tracer.capture_method
+def pass_task_on(task_id: TASK_ID, request: TaskAssignIn,
+                 idempotency_key: idempotency.KeyHeader = None) -> Response[TaskOut]:
+    caller = current_caller(app)
+
+    def work() -> dict[str, Any]:
+        task = assignments.pass_on(caller, task_id, request.assignee_id, now=request_time(app), deps=CARE)
+        return {"status": 200, "body": task_out(task).model_dump(mode="json")}
+
+    result = idempotency.run_once(idempotency_key, scope=f"{caller.brand_id}#task-assign#{task_id}",
+                                  payload=request.model_dump(mode="json"), compute=work)
+    return json_response(result["status"], result["body"])
+
+
+@app.post("/tasks/<task_id>/complete", operation_id="completeAssignedTask",
+          summary="Complete a task given by hand, with its outcome (twice: 409)",
+          description="The holder, someone above them, or an admin.", tags=TAGS, security=SECURITY,
+          responses=error_responses(403, 404, 409, 422))
+@tracer.capture_method
+def complete_assigned_task(task_id: TASK_ID, request: TaskCompleteIn) -> TaskOut:
+    return task_out(assignments.complete_assigned(current_caller(app), task_id, request.outcome,
+                                                  now=request_time(app), deps=CARE))
 
 
 @app.put("/care/templates/<kind>/<language>", operation_id="setMessageTemplate",

@@ -146,7 +146,7 @@ def resolve_complaint(complaint_id: str, request: ResolveRequest) -> ComplaintOu
 def feedback(complaint_id: str, request: FeedbackRequest) -> ComplaintOut:
     case = complaints.record_feedback(current_caller(app), complaint_id, request.satisfied, request.nps,
                                       request.comment, now=request_time(app), complaints=wired.complaints,
-                                      directory=wired.directory, notifier=wired.notifier)
+                                      directory=wired.directory, notifier=wired.notifier, events=wired.events)
     metrics.add_metric(name="ComplaintsClosed" if request.satisfied else "ComplaintsReopened",
                        unit=MetricUnit.Count, value=1)
     logger.info("complaint feedback", extra={"complaint_id": complaint_id, "status": case.status.value})

@@ -34,6 +34,7 @@ from vipcare.api.models.tiers import (
     TierRuleOut,
 )
 from vipcare.config import settings
+from vipcare.domain import cadence
 from vipcare.domain.tiers import Application, Combinator, TierPolicy, TierRule
 from vipcare.services import basket, tiers
 from vipcare.tracing import make_tracer
@@ -90,7 +91,9 @@ def put_tier_policy(brand_id: str, request: TierPolicyIn) -> TierPolicyOut:
         rules=tuple(TierRule(tier=t.tier, spend_12m=t.upgrade_spend_12m, purchases_6m=t.upgrade_purchases_6m,
                              points_multiplier=t.points_multiplier, keep_spend_12m=t.keep_spend_12m,
                              keep_purchases_6m=t.keep_purchases_6m, dedicated_manager=t.dedicated_manager,
-                             contact_every_days=t.contact_every_days) for t in request.tiers))
+                             cadence=cadence.from_document(
+                                 t.tier.value, [c.model_dump() for c in t.cadence] if t.cadence is not None else None))
+                      for t in request.tiers))
     stored = tiers.put_policy(current_caller(app), brand_id, policy, now=request_time(app), repo=wired.tiers)
     logger.info("tier policy stored", extra={"brand_id": brand_id, "version": stored.version})
     return _policy_out(brand_id, stored, [])

@@ -237,6 +237,7 @@ def care(*, sms: Sms | None = None) -> CareDeps:
     from .store.audiences import AudienceIndex
     from .store.cadence import CadenceRepository
     from .store.care_settings import CareSettingsRepository
+    from .store.churn_reasons import ChurnReasonRepository
     from .store.complaints import ComplaintRepository
     from .store.contacts import ContactRepository
     from .store.directory import DirectoryRepository
@@ -245,11 +246,13 @@ def care(*, sms: Sms | None = None) -> CareDeps:
     from .store.members import MemberRepository
     from .store.messages import MessageRepository
     from .store.tasks import TaskRepository
+    from .store.tiers import TierRepository
 
     return CareDeps(messages=MessageRepository(), tasks=TaskRepository(), contacts=ContactRepository(),
                     cadence=CadenceRepository(), settings=CareSettingsRepository(), audiences=AudienceIndex(),
                     members=MemberRepository(), figures=LedgerRepository(), kpis=KpiRepository(),
                     directory=DirectoryRepository(), sms=sms or SnsNotifier(), complaints=ComplaintRepository(),
+                    policies=TierRepository(), churn_reasons=ChurnReasonRepository(),
                     activities=ActivityRepository())
 
 

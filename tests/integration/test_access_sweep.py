@@ -101,6 +101,7 @@ RULES: dict[tuple[str, str], tuple[dict | None, tuple[dict, ...], bool]] = {
     ("post", "/members"): (None, (), False),
     ("post", "/purchases"): (None, (), False),
     ("get", "/reports/complaints"): (None, (), False),
+    ("get", "/reports/churn-reasons"): (None, (), False),
     ("get", "/reports/kpis"): (None, (), False),
     ("get", "/reports/kpis/history"): (None, (), False),
     ("get", "/reports/threshold-advice"): (None, (), False),
@@ -108,6 +109,11 @@ RULES: dict[tuple[str, str], tuple[dict | None, tuple[dict, ...], bool]] = {
     ("post", "/staff"): ({"name": "New", "role": "manager", "store_id": "demo-001"}, (SUPERVISOR, MANAGER), False),
     ("get", "/stores"): (None, (), False),
     ("post", "/stores"): ({"store_id": "demo-009", "name": "Nine"}, (SUPERVISOR, MANAGER), False),
+    # tasks given by hand: a manager gives only to someone below them (mgr-1 is not below mgr-1)
+    ("post", "/tasks"): ({"assignee_id": "mgr-1", "title": "Call back", "due_on": TODAY}, (MANAGER, STORE_STAFF),
+                         False),
+    ("post", "/tasks/{task_id}/assign"): ({"assignee_id": "clerk-1"}, (STORE_STAFF,), False),
+    ("post", "/tasks/{task_id}/complete"): ({"outcome": "done"}, (STORE_STAFF,), False),
 }
 # Properties no request may set (API3: mass assignment), unless the route's own input has them.
 FORBIDDEN = {"tier": "diamond", "points_balance": 1_000_000, "spend_12m": "99999.00", "member_no": "X-1",
@@ -140,11 +146,13 @@ def world() -> dict[str, str]:
                                 "occurred_at": clock.now().isoformat()}, claims=ADMIN)
     segment = call("POST", "/segments", {"name": "Everyone", "filters": {}}, claims=ADMIN).body["segment_id"]
     activity = call("POST", "/activities", activity_body(), claims=ADMIN).body["activity_id"]
+    given = call("POST", "/tasks", {"assignee_id": "mgr-1", "title": "Call back", "due_on": TODAY},
+                 claims=ADMIN).body["task_id"]
     return {"member_id": member_id, "complaint_id": complaint, "segment_id": segment, "staff_id": "mgr-1",
             "activity_id": activity,
             "brand_id": "demo",
             "kind": "birthday", "language": "en", "task_id": f"cadence.{clock.brand_month(clock.now())}",
-            "application_id": application,
+            "application_id": application, "assigned_task_id": given,
             "store_id": "demo-001", "transaction_id": "T-1", "reward_id": "mug"}
 
 
@@ -170,6 +178,8 @@ def documented(method: str, path: str, status: int) -> None:
 
 
 def _path(path: str, ids: dict[str, str]) -> str:
+    if path.startswith("/tasks/"):  # the routes of tasks given by hand take such a task's id
+        ids = {**ids, "task_id": ids["assigned_task_id"]}
     for name, value in ids.items():
         path = path.replace("{" + name + "}", value)
     return path
@@ -189,6 +199,7 @@ def test_another_brand_never_reaches_this_brands_objects(world):
 
 def test_collections_show_another_brand_nothing_of_this_brand(world):
     queries = {"/members": "?phone=13800138950", "/reports/complaints": "?period=2026-12",
+               "/reports/churn-reasons": f"?period={clock.brand_month(clock.now())}",
                "/reports/kpis": "?period=2026-12", "/reports/kpis/history": "?from=2026-11&to=2026-12",
                "/reports/threshold-advice": "", "/complaints": "?status=assigned", "/stores": "",
                "/members/search": "", "/segments": "", "/activities": ""}

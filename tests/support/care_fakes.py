@@ -16,6 +16,7 @@ from vipcare.domain.members import Member
 from vipcare.domain.reminders import DailyBudget, HolidayRun, Message, Status
 from vipcare.domain.stats import MemberStats
 from vipcare.domain.tasks import Cadence, Contact, Task, TaskStatus
+from vipcare.domain.tiers import TierPolicy
 from vipcare.services.care_ports import CareDeps, MemberKey
 from vipcare.store.care_settings import StoredCareSettings
 from vipcare.store.contacts import ContactKpi, ReviewMove
@@ -127,10 +128,19 @@ class FakeTasks:
     def hand_over(self, task: Task, to: str) -> None:
         self._open(task).assignee = to
 
-    def complete(self, task: Task, now: datetime, staff_id: str) -> None:
+    def complete(self, task: Task, now: datetime, staff_id: str, outcome: str | None = None) -> None:
         current = self._open(task)
         current.status, current.completed_at, current.completed_by = TaskStatus.DONE, now, staff_id
-        current.escalate_at = None
+        current.escalate_at, current.outcome = None, outcome or current.outcome
+
+    def assigned(self, brand_id: str, task_id: str) -> Task | None:
+        return self.get(brand_id, "", task_id)
+
+    def pass_on(self, task: Task, to: str, entry: dict[str, Any]) -> None:
+        current = self._open(task)
+        if current.assignee != task.assignee:
+            raise Taken()
+        current.assignee, current.history = to, [*current.history, entry]
 
 
 class FakeCadence:
@@ -173,13 +183,21 @@ class FakeContacts:
         return next((c for c in self.log_entries
                      if (c.brand_id, c.member_id, c.contact_id) == (brand_id, member_id, contact_id)), None)
 
+    def between(self, brand_id: str, member_id: str, first: date, last: date) -> list[Contact]:
+        return [c for c in self.log_entries
+                if (c.brand_id, c.member_id) == (brand_id, member_id) and first <= c.contacted_on <= last]
+
     def log(self, contact: Contact, *, task: Task | None, review: ReviewMove | None, now: datetime,
-            kpi: ContactKpi | None = None) -> bool:
-        if task is not None:
+            kpi: ContactKpi | None = None, missing: list[dict[str, Any]] | None = None) -> bool:
+        if task is not None and missing:
+            held = self._tasks.tasks[(task.brand_id, task.member_id, task.task_id)]
+            held.detail = {**held.detail, "missing": missing}
+        elif task is not None:
             self._tasks.complete(task, now, contact.staff_id)
         if review is not None:
             c = self._cadence.reviews[(contact.brand_id, contact.member_id)]
-            c.review_on, c.last_contact_on = review.review_on, contact.contacted_on
+            c.last_contact_on = contact.contacted_on
+            c.review_on = review.review_on or c.review_on
         self.log_entries.append(replace(contact))
         if kpi is not None:
             self.kpis.append(kpi)
@@ -326,4 +344,33 @@ def fake_care(brand: BrandSettings, *members: Member, staff: tuple[Staff, ...] =
     return CareDeps(messages=FakeMessages(), tasks=tasks, contacts=FakeContacts(tasks, cadence), cadence=cadence,
                     settings=FakeSettings(settings), audiences=FakeAudiences(), members=FakeMembers(*members),
                     figures=FakeFigures(), kpis=FakeKpis(), directory=FakeDirectory(brand, *staff),
-                    sms=RecordingSms(), complaints=FakeComplaintCounts())
+                    sms=RecordingSms(), complaints=FakeComplaintCounts(), policies=FakePolicies(),
+                    churn_reasons=FakeChurnReasons(tasks))
+
+
+class FakeChurnReasons:
+    def __init__(self, tasks: FakeTasks) -> None:
+        self._tasks = tasks
+        self.counters: dict[tuple[str, str, str], dict[str, int]] = {}
+
+    def close(self, task: Task, *, now: datetime, staff_id: str, outcome: str, reason: str | None,
+              period: str, store_id: str, counts: dict[str, int]) -> None:
+        self._tasks.complete(task, now, staff_id, outcome)
+        self._tasks.tasks[(task.brand_id, task.member_id, task.task_id)].lost_reason = reason
+        mine = self.counters.setdefault((task.brand_id, period, store_id), {})
+        for k, v in counts.items():
+            mine[k] = mine.get(k, 0) + v
+
+    def month(self, brand_id: str, period: str, store_id: str | None = None) -> list[dict[str, Any]]:
+        return [dict(c) for (b, p, s), c in self.counters.items()
+                if (b, p) == (brand_id, period) and store_id in (None, s)]
+
+
+class FakePolicies:
+    """The brand's stored tier policy (None: the defaults)."""
+
+    def __init__(self) -> None:
+        self.policy: TierPolicy | None = None
+
+    def current_policy(self, brand_id: str) -> TierPolicy | None:
+        return self.policy

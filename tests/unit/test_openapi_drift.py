@@ -112,6 +112,10 @@ OPERATION_IDS = {
     "GET /stores": "listStores",
     "POST /stores": "addStore",
     "POST /tier-applications/{application_id}/decision": "decideTierApplication",
+    "POST /tasks": "createTask",
+    "GET /reports/churn-reasons": "getChurnReasons",
+    "POST /tasks/{task_id}/assign": "passTaskOn",
+    "POST /tasks/{task_id}/complete": "completeAssignedTask",
 }
 
 

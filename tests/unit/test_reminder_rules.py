@@ -180,7 +180,8 @@ def test_cadence_periods_month_and_quarter():
     assert t.period_label(date(2026, 11, 23), 3) == "2026-Q4"
     assert t.next_period_start(date(2026, 12, 5), 1) == date(2027, 1, 1)
     assert t.next_period_start(date(2026, 11, 5), 3) == date(2027, 1, 1)
-    assert t.cadence_months("gold") == 1 and t.cadence_months("silver") == 3 and t.cadence_months("regular") is None
+    assert t.period_end(date(2026, 11, 5), 3) == date(2026, 12, 31)
+    assert t.period_end(date(2026, 2, 5), 1) == date(2026, 2, 28)
 
 
 def test_dormancy_is_gold_plus_without_purchase_for_90_days():

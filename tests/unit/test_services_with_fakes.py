@@ -154,8 +154,11 @@ def test_an_unsatisfied_member_reopens_the_case_one_level_up_and_the_supervisor_
     case = Case(now)
     cid = case.file().complaint.complaint_id
     case.resolve(cid, RecordingBus())
+    bus = RecordingBus()
     after = complaints.record_feedback(MANAGER, cid, False, 3, now=now + timedelta(hours=1),
-                                       complaints=case.complaints, directory=case.directory, notifier=case.notifier)
+                                       complaints=case.complaints, directory=case.directory, notifier=case.notifier,
+                                       events=bus)
+    assert [(t, d["event_id"], d["nps"]) for t, d in bus.sent] == [("ComplaintFeedback", f"{cid}.feedback.v3", 3)]
     assert (after.status, after.assignee) == (Status.REOPENED, "sup-1")
     assert [(t["event"], t["assignee"]) for t in case.notifier.told][-1] == ("complaint.escalated", "sup-1")
     counts = complaints.complaint_report(MANAGER, case.stored(cid).period, complaints=case.complaints)["totals"]

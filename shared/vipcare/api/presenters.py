@@ -74,11 +74,14 @@ def message_out(m: Any) -> MessageOut:
 
 
 def task_out(t: Any) -> TaskOut:
-    from .models.care import TaskOut
+    from .models.care import HandOverOut, TaskOut
     return TaskOut(task_id=t.task_id, member_id=t.member_id or None, activity_id=t.activity_id, kind=t.kind,
                    period=t.period, status=t.status,
                    assignee=t.assignee, reason=t.reason, escalated=int(t.escalated or 0), created_at=t.created_at,
-                   completed_at=t.completed_at, completed_by=t.completed_by)
+                   completed_at=t.completed_at, completed_by=t.completed_by,
+                   requirements=(t.detail or {}).get("requirements"), missing=(t.detail or {}).get("missing"),
+                   title=t.title, note=t.note, due_on=t.due_on, outcome=t.outcome, lost_reason=t.lost_reason,
+                   history=[HandOverOut.model_validate(h) for h in t.history] if t.history else None)
 
 
 def contact_out(c: Any, *, completed_task_id: str | None = None) -> ContactOut:

@@ -24,6 +24,8 @@ class TaskKind(StrEnum):
     RETENTION = "retention"
     REVISIT = "revisit"
     ACTIVITY_FEEDBACK = "activity_feedback"  # the organiser's feedback on an ended activity
+    ASSIGNED = "assigned"  # given by hand (POST /tasks), passed down the supervisor chain
+    DETRACTOR = "detractor"  # an NPS answer of 0-6: follow up within 3 days
 
 
 class TaskStatus(StrEnum):
@@ -53,6 +55,13 @@ class Task:
     completed_by: str | None = None
     escalate_at: datetime | None = None  # None once done or escalated (the escalation index)
     activity_id: str | None = None  # a task about an activity, not a member (member_id "")
+    # a task given by hand: what to do, by when, each hand-over, and how it ended
+    title: str | None = None
+    note: str | None = None
+    due_on: date | None = None
+    outcome: str | None = None
+    lost_reason: str | None = None  # a retention task closed lost: why (domain/churn_reasons.py)
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def open(self) -> bool:
@@ -90,15 +99,17 @@ class Cadence:
     last_contact_on: date | None = None
 
 
-CADENCE_MONTHS = {"diamond": 1, "gold": 1, "silver": 3}
 DORMANT_AFTER = timedelta(days=90)
 ESCALATE_AFTER = timedelta(days=7)
 HIGH_RISK = 50
+DETRACTOR_MAX = 6  # NPS 0-6 is a detractor (docs/domain.md §6)
+DETRACTOR_FOLLOW_UP = timedelta(days=3)
 DORMANCY_TIERS = frozenset({"gold", "diamond"})
 
 
-def cadence_months(tier: str) -> int | None:
-    return CADENCE_MONTHS.get(tier)
+def period_end(day: date, months: int) -> date:
+    """Last day of the cadence period containing `day`."""
+    return next_period_start(day, months) - timedelta(days=1)
 
 
 def period_start(day: date, months: int) -> date:
@@ -116,6 +127,10 @@ def next_period_start(day: date, months: int) -> date:
 def period_label(day: date, months: int) -> str:
     start = period_start(day, months)
     return f"{start.year}-{start.month:02d}" if months == 1 else f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+
+
+def is_detractor(nps: int | None) -> bool:
+    return nps is not None and 0 <= nps <= DETRACTOR_MAX
 
 
 def is_dormant(tier: str, last_purchase_at: datetime | None, enrolled_at: datetime | None, now: datetime) -> bool:

@@ -17,6 +17,9 @@ from enum import StrEnum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from .cadence import DEFAULT_CADENCE, Cadence
+from .cadence import from_document as cadence_from_document
+from .cadence import validate as validate_cadence
 from .errors import ValidationFailed
 from .members import Tier
 from .months import month_of_day, shift, window
@@ -58,7 +61,7 @@ class TierRule:
     keep_spend_12m: Decimal | None = None  # None: KEEP_SHARE of the upgrade threshold
     keep_purchases_6m: int | None = None
     dedicated_manager: bool = False
-    contact_every_days: int | None = None  # contact cadence (the reminder flows read it)
+    cadence: Cadence = ()  # contacts the manager owes per period (domain/cadence.py)
 
     @property
     def keep_spend(self) -> Decimal:
@@ -87,6 +90,10 @@ class TierPolicy:
     def rule(self, tier: Tier) -> TierRule:
         return next(r for r in self.rules if r.tier == tier)
 
+    def cadence(self, tier: str) -> Cadence:
+        """The contacts a member of `tier` is owed per period (none for an unknown tier)."""
+        return next((r.cadence for r in self.rules if r.tier.value == tier), ())
+
     def multiplier(self, tier: Tier) -> Decimal:
         return self.rule(tier).points_multiplier
 
@@ -100,7 +107,8 @@ class TierPolicy:
             "tiers": [{"tier": r.tier.value, "upgrade_spend_12m": str(r.spend_12m),
                        "upgrade_purchases_6m": r.purchases_6m, "keep_spend_12m": str(r.keep_spend),
                        "keep_purchases_6m": r.keep_purchases, "points_multiplier": str(r.points_multiplier),
-                       "dedicated_manager": r.dedicated_manager, "contact_every_days": r.contact_every_days}
+                       "dedicated_manager": r.dedicated_manager,
+                       "cadence": [c.as_document() for c in r.cadence]}
                       for r in self.rules],
         }
 
@@ -111,7 +119,10 @@ def policy_from_document(doc: dict[str, Any]) -> TierPolicy:
         tier=Tier(t["tier"]), spend_12m=Decimal(str(t["upgrade_spend_12m"])),
         purchases_6m=int(t["upgrade_purchases_6m"]), points_multiplier=Decimal(str(t["points_multiplier"])),
         keep_spend_12m=Decimal(str(t["keep_spend_12m"])), keep_purchases_6m=int(t["keep_purchases_6m"]),
-        dedicated_manager=bool(t.get("dedicated_manager")), contact_every_days=t.get("contact_every_days"),
+        dedicated_manager=bool(t.get("dedicated_manager")),
+        # versions stored before the per-channel cadence (they had `contact_every_days`, never
+        # read) get the defaults, which is what the reminder flows applied to them
+        cadence=cadence_from_document(t["tier"], t.get("cadence")),
     ) for t in doc["tiers"])
     rate = doc.get("max_return_rate")
     created = doc.get("created_at")
@@ -128,10 +139,12 @@ DEFAULT_POLICY = TierPolicy(
     version=1,
     combinator=Combinator.ANY,
     rules=(
-        TierRule(Tier.REGULAR, Decimal("0"), 0, Decimal("1.0"), contact_every_days=None),
-        TierRule(Tier.SILVER, Decimal("5000"), 6, Decimal("1.2"), contact_every_days=91),
-        TierRule(Tier.GOLD, Decimal("20000"), 12, Decimal("1.5"), dedicated_manager=True, contact_every_days=30),
-        TierRule(Tier.DIAMOND, Decimal("50000"), 24, Decimal("2.0"), dedicated_manager=True, contact_every_days=30),
+        TierRule(Tier.REGULAR, Decimal("0"), 0, Decimal("1.0")),
+        TierRule(Tier.SILVER, Decimal("5000"), 6, Decimal("1.2"), cadence=DEFAULT_CADENCE["silver"]),
+        TierRule(Tier.GOLD, Decimal("20000"), 12, Decimal("1.5"), dedicated_manager=True,
+                 cadence=DEFAULT_CADENCE["gold"]),
+        TierRule(Tier.DIAMOND, Decimal("50000"), 24, Decimal("2.0"), dedicated_manager=True,
+                 cadence=DEFAULT_CADENCE["diamond"]),
     ),
 )
 
@@ -159,6 +172,7 @@ def validate_policy(policy: TierPolicy) -> None:
                             ("points_multiplier", r.points_multiplier)):
             if value < 0:
                 raise ValidationFailed("must not be negative", field=f"{where}.{name}")
+        validate_cadence(r.tier.value, r.cadence, where)
         if r.keep_spend > r.spend_12m:
             raise ValidationFailed("must not exceed upgrade_spend_12m", field=f"{where}.keep_spend_12m")
         if r.keep_purchases > r.purchases_6m:

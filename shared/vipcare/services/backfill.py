@@ -15,13 +15,12 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from ..domain.tasks import cadence_months
 from ..domain.tiers import local_day
 from ..store.backfill import BackfillScan
 from .brands import brand_settings
 from .care_ports import CareDeps
 from .limits import purchase_limits
-from .tasks import TaskRun
+from .tasks import TaskRun, tier_cadence
 
 
 def backfill_care(now: datetime, *, care: CareDeps, segment: int = 0, segments: int = 1) -> Counter[str]:
@@ -37,7 +36,8 @@ def backfill_care(now: datetime, *, care: CareDeps, segment: int = 0, segments: 
             done["roll_keys"] += 1
         if scan.add_enrolment_figures(member):
             done["activity_keys"] += 1
-        if cadence_months(member.tier) is not None and care.cadence.get(member.brand_id, member.member_id) is None:
+        has_cadence = bool(tier_cadence(member.brand_id, member.tier.value, care))
+        if has_cadence and care.cadence.get(member.brand_id, member.member_id) is None:
             tasks.tier_changed(member, member.tier.value)  # the first review is due today
             done["cadence_reviews"] += 1
     for brand_id, member_id, stats, has_notice, has_activity in scan.figures():

@@ -46,6 +46,7 @@ from ..domain.kpis import nps_counts, rate
 from ..domain.members import Member
 from ..domain.months import month_of, window
 from ..domain.privacy import redact
+from ..domain.tasks import is_detractor
 from ..store.complaints import DUE_SHARDS, CaseExists, StaleCase, Step
 from ..store.outbox import PendingEvent
 from ..store.paging import Page
@@ -131,7 +132,8 @@ def _tell_staff(notifier: StaffNotifier, c: Complaint, event: str, reason: str) 
 def _event(detail_type: str, c: Complaint, at: datetime, **extra: Any) -> tuple[str, dict[str, Any]]:
     """A case's bus event. The event id names the case and the step, so a redelivery or a
     resend from the outbox is recognised by the consumers."""
-    step = {"ComplaintFiled": "filed", "ComplaintResolved": f"resolved.v{c.version + 1}"}[detail_type]
+    step = {"ComplaintFiled": "filed", "ComplaintResolved": f"resolved.v{c.version + 1}",
+            "ComplaintFeedback": f"feedback.v{c.version + 1}"}[detail_type]
     return detail_type, {"event_id": f"{c.complaint_id}.{step}", "brand_id": c.brand_id,
                          "member_id": c.member_id, "store_id": c.store_id, "complaint_id": c.complaint_id,
                          "priority": c.priority.value, "respond_by": c.respond_by.isoformat(),
@@ -341,11 +343,14 @@ def resolve(caller: Caller, complaint_id: str, resolution: str, *, now: datetime
 
 def record_feedback(caller: Caller, complaint_id: str, satisfied: bool, nps: int | None = None,
                     comment: str | None = None, *, now: datetime,
-                    complaints: CaseStore, directory: DirectoryReader, notifier: StaffNotifier,
+                    complaints: CaseStore, directory: DirectoryReader, notifier: StaffNotifier, events: EventBus,
                     policy: ComplaintPolicy | None = None) -> Complaint:
-    """The member's answer: satisfied closes; not satisfied reopens and escalates one level."""
+    """The member's answer: satisfied closes; not satisfied reopens and escalates one level. A
+    detractor's answer (NPS 0-6) goes on the bus (`ComplaintFeedback`, through the outbox with
+    the step): care raises the follow-up task, once per answer."""
     policy = policy or complaint_policy()
     case = _for_action(caller, complaint_id, complaints, directory)
+    said = (_event("ComplaintFeedback", case, now, nps=nps),) if is_detractor(nps) else ()
     kpi = {"feedback": 1, **nps_counts(nps)}
     answer = ("satisfied" if satisfied else "not satisfied") + (f" (NPS {nps})" if nps is not None else "")
     text = f"{answer}: {comment}" if comment else answer
@@ -356,8 +361,9 @@ def record_feedback(caller: Caller, complaint_id: str, satisfied: bool, nps: int
         after.next_check_at = None
         entry = HistoryEntry(at=now, actor=caller.source, action=Action.CLOSE, status=status,
                              assignee=case.assignee, text=text)
-        _write(complaints, Step(before=case, after=after, entry=entry, kpi={**kpi, "satisfied": 1},
-                                member_open_delta=-1))
+        pending = _write(complaints, Step(before=case, after=after, entry=entry, kpi={**kpi, "satisfied": 1},
+                                          member_open_delta=-1, events=said))
+        _publish(pending, complaints, events)
         return _with(after, case, entry)
 
     status = transition(case.status, Action.REOPEN)
@@ -373,7 +379,9 @@ def record_feedback(caller: Caller, complaint_id: str, satisfied: bool, nps: int
     after.next_check_at = next_check(after, now, policy=policy)
     entry = HistoryEntry(at=now, actor=caller.source, action=Action.REOPEN, status=status, assignee=after.assignee,
                          text=f"{text}; {reason}")
-    _write(complaints, Step(before=case, after=after, entry=entry, kpi={**kpi, "reopened": 1}))
+    pending = _write(complaints, Step(before=case, after=after, entry=entry, kpi={**kpi, "reopened": 1},
+                                      events=said))
+    _publish(pending, complaints, events)
     if target is not None:
         _tell_staff(notifier, after, "complaint.escalated", "member not satisfied")
     return _with(after, case, entry)

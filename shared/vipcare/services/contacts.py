@@ -10,8 +10,9 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..domain import cadence as rules_c
 from ..domain import tasks as rules_t
 from ..domain.access import Caller
 from ..domain.errors import Conflict, ValidationFailed
@@ -23,7 +24,7 @@ from ..store.models import Taken
 from ..store.paging import Page
 from .brands import brand_settings
 from .care_ports import CareDeps
-from .tasks import brand_today, visible_member, visible_staff
+from .tasks import TaskRun, brand_today, period_missing, tier_cadence, visible_member, visible_staff
 
 if TYPE_CHECKING:
     from ..api.models.care import ContactCreate
@@ -37,30 +38,36 @@ def log_contact(caller: Caller, member_id: str, request: ContactCreate, *, now: 
     member = visible_member(caller, member_id, deps)
     contact_id = _keyed_id(caller.brand_id, member_id, request_key) if request_key else uuid.uuid4().hex
     if request_key and (existing := deps.contacts.find(caller.brand_id, member_id, contact_id)) is not None:
+        TaskRun(now, deps).detractor(member, existing.nps, f"contact.{contact_id}")  # a crash before it
         return existing, None
     today = brand_today(caller.brand_id, now, deps)
     if request.contacted_on > today:
         raise ValidationFailed("a contact cannot be in the future", field="contacted_on")
-    months = rules_t.cadence_months(member.tier)
+    cadence = tier_cadence(caller.brand_id, member.tier.value, deps)
+    months = rules_c.period_months(cadence)
     task = None
     review = None
+    missing: list[dict[str, Any]] = []
     if months is not None:
+        missing = period_missing(caller.brand_id, member_id, cadence, request.contacted_on, deps,
+                                 plus=str(request.channel))
         period = rules_t.period_label(request.contacted_on, months)
         found = deps.tasks.get(caller.brand_id, member_id, task_id(TaskKind.CADENCE, period))
         task = found if found is not None and found.open else None
-        cadence = deps.cadence.get(caller.brand_id, member_id)
-        if cadence is not None and rules_t.period_start(request.contacted_on, months) == \
-                rules_t.period_start(today, months):
-            review = ReviewMove(rules_t.next_period_start(today, months))
+        if deps.cadence.get(caller.brand_id, member_id) is not None and \
+                rules_t.period_start(request.contacted_on, months) == rules_t.period_start(today, months):
+            # the review moves on only once the period is done; until then it stays due
+            review = ReviewMove(None if missing else rules_t.next_period_start(today, months))
     contact = Contact(brand_id=caller.brand_id, member_id=member_id, contact_id=contact_id,
                       contacted_on=request.contacted_on, channel=str(request.channel), staff_id=caller.staff_id,
                       created_at=now, notes=request.notes, next_action=request.next_action, nps=request.nps)
     kpi = ContactKpi(period=month_of_day(request.contacted_on), store_id=member.store_id, nps=request.nps)
     try:
-        deps.contacts.log(contact, task=task, review=review, now=now, kpi=kpi)
+        deps.contacts.log(contact, task=task, review=review, now=now, kpi=kpi, missing=missing or None)
     except Taken:
         raise Conflict("the cadence task changed meanwhile; retry", code="task_changed") from None
-    return contact, task.task_id if task else None
+    TaskRun(now, deps).detractor(member, request.nps, f"contact.{contact_id}")
+    return contact, task.task_id if task and not missing else None
 
 
 def _keyed_id(brand_id: str, member_id: str, request_key: str) -> str:

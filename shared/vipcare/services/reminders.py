@@ -108,6 +108,9 @@ class Dispatcher:
             return offer(member, Candidate(Kind.COMPLAINT_RECEIVED, f"complaint_received#{event_id}", {
                 "case": str(detail["complaint_id"]),
                 "date": self._local_text(policy.timezone, str(detail.get("respond_by") or ""))}))
+        if detail_type == "ComplaintFeedback":  # a detractor's answer: follow up within 3 days
+            created = self.tasks.detractor(member, int(detail["nps"]), f"complaint.{event_id}")
+            return "task_raised" if created else "task_exists"
         if detail_type == "ComplaintResolved":
             self.tasks.revisit(member, str(detail["complaint_id"]), str(detail.get("revisit_on")
                                                                         or self.now.isoformat()))

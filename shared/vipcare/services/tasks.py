@@ -14,10 +14,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from ..domain import cadence as rules_c
 from ..domain import reminders as rules
 from ..domain import tasks as rules_t
 from ..domain.access import Caller, Role, ensure_visible
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import Conflict, NotFound, ValidationFailed
 from ..domain.members import Member
 from ..domain.months import month_of
 from ..domain.tasks import Cadence, Task, TaskKind, TaskStatus, task_id
@@ -25,10 +26,32 @@ from ..store.models import Taken
 from ..store.paging import Page
 from .brands import brand_settings
 from .care_ports import CareDeps
+from .limits import tier_policy
 
 
 def brand_today(brand_id: str, now: datetime, deps: CareDeps) -> date:
     return now.astimezone(rules.zone(brand_settings(brand_id, deps.directory).timezone)).date()
+
+
+def tier_cadence(brand_id: str, tier: str, deps: CareDeps) -> rules_c.Cadence:
+    """What the brand's tier policy asks per period for a member of `tier` (empty: nothing)."""
+    return tier_policy(brand_id, repo=deps.policies).cadence(tier)
+
+
+def period_missing(brand_id: str, member_id: str, cadence: rules_c.Cadence, day: date, deps: CareDeps,
+                   *, plus: str | None = None) -> list[dict[str, Any]]:
+    """What the period of `day` still misses, from the contact log of that period (plus the
+    channel of a contact being logged): the one place a period is judged done."""
+    months = rules_c.period_months(cadence)
+    assert months is not None
+    logged = deps.contacts.between(brand_id, member_id, rules_t.period_start(day, months),
+                                   rules_t.period_end(day, months))
+    return rules_c.missing(cadence, [c.channel for c in logged] + ([plus] if plus else []))
+
+
+def cadence_detail(cadence: rules_c.Cadence, missing: list[dict[str, Any]]) -> dict[str, Any]:
+    """A cadence task's detail: the requirements and what the period still misses."""
+    return {"requirements": [r.as_document() for r in cadence], "missing": missing}
 
 
 class TaskRun:
@@ -53,19 +76,43 @@ class TaskRun:
         return staff.staff_id
 
     def raise_task(self, member: Member, kind: TaskKind, period: str, reason: str,
-                   detail: dict[str, Any] | None = None) -> bool:
+                   detail: dict[str, Any] | None = None, *, assignee: str | None = None,
+                   due_on: date | None = None) -> bool:
         """One task per member, kind and period: False when it exists (or nobody can take it)."""
-        assignee = self.owner(member)
+        from ..domain.complaints import is_queue
+
+        assignee = assignee or self.owner(member)
         if assignee is None:
             return False
+        # a queue has nobody above it: it would sit in the escalation index, read every hour
+        escalate_at = None if is_queue(assignee) else self.now + rules_t.ESCALATE_AFTER
         task = Task(brand_id=member.brand_id, member_id=member.member_id, task_id=task_id(kind, period), kind=kind,
                     period=period, status=TaskStatus.OPEN, assignee=assignee, created_at=self.now,
                     manager_id=member.manager_id, reason=reason, detail=detail or {},
-                    escalate_at=self.now + rules_t.ESCALATE_AFTER)
+                    escalate_at=escalate_at, due_on=due_on)
         if not self.deps.tasks.add(task):
             return False
-        self._tell(task, "task_assigned")
+        self.tell(task, "task_assigned")
         return True
+
+    def detractor(self, member: Member, nps: int | None, source: str) -> bool:
+        """An NPS answer of 0-6 (a contact or complaint feedback): a follow-up due in 3 days for
+        the member's manager (their supervisor while on leave), or the store's service queue
+        when the member has none. One per answer: `source` names it and is the task's period."""
+        if not rules_t.is_detractor(nps):
+            return False
+        due = brand_today(member.brand_id, self.now + rules_t.DETRACTOR_FOLLOW_UP, self.deps)
+        return self.raise_task(member, TaskKind.DETRACTOR, source, f"NPS {nps}: follow up by {due.isoformat()}",
+                               {"nps": nps, "source": source}, assignee=self._manager_or_queue(member),
+                               due_on=due)
+
+    def _manager_or_queue(self, member: Member) -> str:
+        from ..domain.complaints import service_queue
+
+        staff = self.deps.directory.staff(member.brand_id, member.manager_id) if member.manager_id else None
+        if staff is None or not staff.active:
+            return service_queue(member.store_id)
+        return staff.supervisor_id if staff.on_leave and staff.supervisor_id else staff.staff_id
 
     def revisit(self, member: Member, complaint_id: str, revisit_on: str) -> bool:
         """From ComplaintResolved: call the member back about the case (one task per case: the
@@ -74,7 +121,7 @@ class TaskRun:
                                f"revisit after complaint {complaint_id} was resolved",
                                {"complaint_id": complaint_id, "revisit_on": revisit_on})
 
-    def _tell(self, task: Task, event: str) -> None:
+    def tell(self, task: Task, event: str) -> None:
         self.deps.sms.tell_staff({"event": event, "brand_id": task.brand_id, "assignee": task.assignee,
                                   "member_id": task.member_id, "task_id": task.task_id, "kind": task.kind.value,
                                   "reason": task.reason})
@@ -83,7 +130,7 @@ class TaskRun:
     def tier_changed(self, member: Member, tier: str) -> None:
         """From a TierChanged event: silver+ members get (or keep) a cadence review; the first
         one is due today (their period has had no contact yet)."""
-        months = rules_t.cadence_months(tier)
+        months = rules_c.period_months(tier_cadence(member.brand_id, tier, self.deps))
         cadence = self.deps.cadence
         existing = cadence.get(member.brand_id, member.member_id)
         if months is None:
@@ -110,14 +157,16 @@ class TaskRun:
             if review.review_on > today:
                 continue  # due in UTC terms but not yet where the brand is
             member = members.get((review.brand_id, review.member_id))
-            months = rules_t.cadence_months(member.tier) if member else None
+            cadence = tier_cadence(member.brand_id, member.tier.value, self.deps) if member else ()
+            months = rules_c.period_months(cadence)
             if member is None or months is None:
                 self.deps.cadence.drop(review.brand_id, review.member_id)
                 continue
-            period = rules_t.period_label(today, months)
-            created += self.raise_task(member, TaskKind.CADENCE, period,
-                                       f"{member.tier.value}: at least one contact per "
-                                       f"{'month' if months == 1 else 'quarter'}")
+            missing = period_missing(member.brand_id, member.member_id, cadence, today, self.deps)
+            if missing:  # contacts logged before the review may have met the period already
+                created += self.raise_task(member, TaskKind.CADENCE, rules_t.period_label(today, months),
+                                           f"{member.tier.value}: {rules_c.describe(cadence)}",
+                                           cadence_detail(cadence, missing))
             created += self._risk(member, today)
             self.deps.cadence.put(Cadence(member.brand_id, member.member_id, member.tier.value,
                                           rules_t.next_period_start(today, months), review.last_contact_on))
@@ -158,7 +207,7 @@ class TaskRun:
             except Taken:
                 continue
             task.assignee = target
-            self._tell(task, "task_escalated")
+            self.tell(task, "task_escalated")
             moved += 1
         return moved
 
@@ -176,7 +225,16 @@ def visible_member(caller: Caller, member_id: str, deps: CareDeps) -> Member:
 
 
 def visible_staff(caller: Caller, staff_id: str, deps: CareDeps) -> None:
-    """Staff see their own work; supervisors and admins anyone's in the brand (else 404)."""
+    """Staff see their own work; supervisors and admins anyone's in the brand (else 404). A
+    store's queue (`queue:<store>:service`) is seen by its store's staff and by the brand-wide."""
+    from ..domain.complaints import is_queue, queue_store
+
+    if is_queue(staff_id):
+        store = queue_store(staff_id)
+        if not any(s.store_id == store for s in deps.directory.stores(caller.brand_id)) or \
+                (caller.store_scoped and store != caller.store_id):
+            raise NotFound("staff member not found")
+        return
     if deps.directory.staff(caller.brand_id, staff_id) is None:
         raise NotFound("staff member not found")
     if caller.staff_id != staff_id and caller.store_scoped:
@@ -189,17 +247,31 @@ def staff_tasks(caller: Caller, staff_id: str, *, limit: int, after: str | None,
     return deps.tasks.assigned_to(caller.brand_id, staff_id, limit=limit, after=after)
 
 
-def complete_task(caller: Caller, member_id: str, task_id: str, *, now: datetime, deps: CareDeps) -> Task:
-    visible_member(caller, member_id, deps)
+def complete_task(caller: Caller, member_id: str, task_id: str, *, now: datetime, deps: CareDeps,
+                  outcome: str | None = None, reason: str | None = None) -> Task:
+    """Complete a member's task; a retention task closes retained or lost (with the reason),
+    counted in the churn-reasons report (services/churn_reasons.py)."""
+    from .churn_reasons import close_retention
+
+    member = visible_member(caller, member_id, deps)
     task = deps.tasks.get(caller.brand_id, member_id, task_id)
     if task is None:
         raise NotFound("task not found")
     if not task.open:
         raise Conflict("the task is already completed", code="task_done")
+    if task.kind is TaskKind.RETENTION:
+        close_retention(caller, member, task, outcome, reason, now=now, deps=deps)
+        return _reread(caller, member_id, task_id, deps)
+    if reason is not None:
+        raise ValidationFailed("only a retention task closed lost has a reason", field="reason")
     try:
-        deps.tasks.complete(task, now, caller.staff_id)
+        deps.tasks.complete(task, now, caller.staff_id, outcome)
     except Taken:
         raise Conflict("the task is already completed", code="task_done") from None
+    return _reread(caller, member_id, task_id, deps)
+
+
+def _reread(caller: Caller, member_id: str, task_id: str, deps: CareDeps) -> Task:
     refreshed = deps.tasks.get(caller.brand_id, member_id, task_id)
     assert refreshed is not None
     return refreshed

@@ -45,10 +45,11 @@ def cadence_key(brand_id: str, member_id: str) -> CadenceItem:
     return CadenceItem(member_pk(brand_id, member_id), CADENCE_SK)
 
 
-def moved_on(review_on: date, last_contact_on: date) -> list[Action]:
-    """Update actions: the next review and the contact that satisfied this period."""
-    return [CadenceItem.review_on.set(review_on.isoformat()), CadenceItem.due_sk.set(review_on.isoformat()),
-            CadenceItem.last_contact_on.set(last_contact_on.isoformat())]
+def moved_on(review_on: date | None, last_contact_on: date) -> list[Action]:
+    """Update actions: the contact, and the next review when it completed this period."""
+    moved = [] if review_on is None else [CadenceItem.review_on.set(review_on.isoformat()),
+                                          CadenceItem.due_sk.set(review_on.isoformat())]
+    return [*moved, CadenceItem.last_contact_on.set(last_contact_on.isoformat())]
 
 
 EXISTS = CadenceItem.pk.exists()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -20,7 +21,7 @@ from .care_table import CareTableModel
 from .kpis import SnapshotMember, add_counters, flag_contacted, gold_plus_entry
 from .models import Taken, condition_failed, condition_failed_at, member_pk
 from .paging import KeyedQuery, Page
-from .tasks import OPEN_ONLY, done_actions
+from .tasks import OPEN_ONLY, done_actions, still_missing
 
 CONTACT_PREFIX = "CONTACT#"
 
@@ -54,9 +55,10 @@ class ContactKpi:
 
 @dataclass(frozen=True)
 class ReviewMove:
-    """The cadence review moved to `review_on` by this contact (its period is now satisfied)."""
+    """A contact of the current period: the review moves to `review_on` when it completes the
+    period (None while requirements are missing: only the last contact is recorded)."""
 
-    review_on: date
+    review_on: date | None
 
 
 def contact_sk(c: Contact) -> str:
@@ -94,18 +96,24 @@ class ContactRepository:
         item = next(iter(found), None)
         return _from_item(item) if item is not None else None
 
+    def between(self, brand_id: str, member_id: str, first: date, last: date) -> list[Contact]:
+        """The member's contacts dated `first` to `last` (one period: one key-range Query)."""
+        return [_from_item(i) for i in ContactItem.query(member_pk(brand_id, member_id), ContactItem.sk.between(
+            f"{CONTACT_PREFIX}{first.isoformat()}", f"{CONTACT_PREFIX}{last.isoformat()}~"))]
+
     def log(self, contact: Contact, *, task: Task | None, review: ReviewMove | None, now: datetime,
-            kpi: ContactKpi | None = None) -> bool:
+            kpi: ContactKpi | None = None, missing: list[dict[str, Any]] | None = None) -> bool:
         """The contact, the matching open cadence task done, the review moved on and the KPI
         counts, in one transaction: a task completed concurrently makes the whole request fail
         (Taken). A member of the month's opening gold+ set (the snapshot, docs/kpis.md) counts
         as contacted once: their snapshot entry is flagged `contacted` in the same transaction,
         and the count goes to their store in the snapshot, so the numerator is a part of the
         set the denominator counts. When the flag is set already, the contact is written again
-        without it. Returns whether the contact counted towards coverage."""
+        without it. With `missing` the cadence task stays open and shows what its period still
+        misses. Returns whether the contact counted towards coverage."""
         entry = gold_plus_entry(contact.brand_id, kpi.period, contact.member_id) if kpi is not None else None
         try:
-            self._log(contact, task, review, now, kpi, entry)
+            self._log(contact, task, review, now, kpi, entry, missing)
             return entry is not None
         except TransactWriteError as exc:
             flag_taken = entry is not None and condition_failed_at(exc, 1)
@@ -114,7 +122,7 @@ class ContactRepository:
                     raise Taken() from None
                 raise
         try:
-            self._log(contact, task, review, now, kpi, None)
+            self._log(contact, task, review, now, kpi, None, missing)
         except TransactWriteError as exc:
             if condition_failed(exc):
                 raise Taken() from None
@@ -122,7 +130,7 @@ class ContactRepository:
         return False
 
     def _log(self, contact: Contact, task: Task | None, review: ReviewMove | None, now: datetime,
-             kpi: ContactKpi | None, entry: SnapshotMember | None) -> None:
+             kpi: ContactKpi | None, entry: SnapshotMember | None, missing: list[dict[str, Any]] | None) -> None:
         item = _to_item(contact)
         with TransactWrite(connection=ContactItem._get_connection().connection) as tx:
             tx.save(item, condition=ContactItem.pk.does_not_exist())
@@ -134,7 +142,8 @@ class ContactRepository:
                 for store_id, counts in per_store.items():
                     add_counters(tx, contact.brand_id, kpi.period, store_id, counts)
             if task is not None:
-                task_item, actions = done_actions(task, now, contact.staff_id)
+                task_item, actions = (still_missing(task, missing) if missing else
+                                      done_actions(task, now, contact.staff_id))
                 tx.update(task_item, actions=actions, condition=OPEN_ONLY)
             if review is not None:
                 tx.update(cadence_key(contact.brand_id, contact.member_id),

@@ -9,10 +9,10 @@ the moment the task is escalated if still open) for the escalation job.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
@@ -61,6 +61,17 @@ class TaskItem(CareTableModel):
     completed_at = UTCDateTimeAttribute(null=True)
     completed_by = UnicodeAttribute(null=True)
     activity_id = UnicodeAttribute(null=True)
+    title = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    due_on = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+    lost_reason = UnicodeAttribute(null=True)  # a retention task closed `lost`: why
+    history = ListAttribute[dict[str, Any]](null=True)
+
+
+def assigned_task_pk(brand_id: str, task_id: str) -> str:
+    """A task given by hand lives under its own key, found by its id alone (POST /tasks/{id}/...)."""
+    return f"BRAND#{brand_id}#TASK#{task_id}"
 
 
 def activity_task_pk(brand_id: str, activity_id: str) -> str:
@@ -68,6 +79,8 @@ def activity_task_pk(brand_id: str, activity_id: str) -> str:
 
 
 def _task_pk(t: Task) -> str:
+    if t.kind is TaskKind.ASSIGNED:
+        return assigned_task_pk(t.brand_id, t.task_id)
     return activity_task_pk(t.brand_id, t.activity_id) if t.activity_id else member_pk(t.brand_id, t.member_id)
 
 
@@ -82,7 +95,7 @@ def assignee_pk(brand_id: str, staff_id: str) -> str:
 def _assignee_sk(t: Task) -> str:
     """Open tasks sort before done ones; open by when raised, done by when completed."""
     if t.status is TaskStatus.OPEN:
-        return f"1OPEN#{t.created_at.isoformat()}#{t.member_id or t.activity_id}"
+        return f"1OPEN#{t.created_at.isoformat()}#{t.member_id or t.activity_id or t.task_id}"
     return f"2DONE#{(t.completed_at or t.created_at).isoformat()}"
 
 
@@ -92,6 +105,8 @@ def _to_item(t: Task) -> TaskItem:
                     status=t.status.value, assignee=t.assignee, manager_id=t.manager_id, reason=t.reason,
                     detail=t.detail or None, escalated=t.escalated, created_at=t.created_at,
                     completed_at=t.completed_at, completed_by=t.completed_by, activity_id=t.activity_id,
+                    title=t.title, note=t.note, due_on=t.due_on.isoformat() if t.due_on else None,
+                    outcome=t.outcome, lost_reason=t.lost_reason, history=t.history or None,
                     assignee_pk=assignee_pk(t.brand_id, t.assignee), assignee_sk=_assignee_sk(t),
                     due_pk=due_pk(DUE_PREFIX, t.member_id or t.activity_id or "") if t.escalate_at else None,
                     due_sk=utc_text(t.escalate_at) if t.escalate_at else None)
@@ -104,15 +119,25 @@ def _from_item(item: TaskItem) -> Task:
                 detail=item.detail.as_dict() if item.detail else {}, escalated=int(item.escalated or 0),
                 completed_at=item.completed_at, completed_by=item.completed_by,
                 escalate_at=datetime.fromisoformat(item.due_sk) if item.due_sk else None,
-                activity_id=item.activity_id)
+                activity_id=item.activity_id, title=item.title, note=item.note,
+                due_on=date.fromisoformat(item.due_on) if item.due_on else None, outcome=item.outcome,
+                lost_reason=item.lost_reason,
+                history=[dict(h) for h in item.history or []])
 
 
-def done_actions(task: Task, now: datetime, staff_id: str) -> tuple[TaskItem, list[Any]]:
+def done_actions(task: Task, now: datetime, staff_id: str,
+                 outcome: str | None = None) -> tuple[TaskItem, list[Any]]:
     """The update that completes an open task (also used inside the contact transaction)."""
     done = replace(task, status=TaskStatus.DONE, completed_at=now, completed_by=staff_id, escalate_at=None)
     return _to_item(task), [TaskItem.status.set(TaskStatus.DONE.value), TaskItem.completed_at.set(now),
                             TaskItem.completed_by.set(staff_id), TaskItem.assignee_sk.set(_assignee_sk(done)),
-                            TaskItem.due_pk.remove(), TaskItem.due_sk.remove()]
+                            TaskItem.due_pk.remove(), TaskItem.due_sk.remove(),
+                            *([TaskItem.outcome.set(outcome)] if outcome else [])]
+
+
+def still_missing(task: Task, missing: list[dict[str, Any]]) -> tuple[TaskItem, list[Any]]:
+    """The update that keeps a cadence task open with what its period still misses."""
+    return _to_item(task), [TaskItem.detail.set({**task.detail, "missing": missing})]
 
 
 OPEN_ONLY = TaskItem.status == TaskStatus.OPEN.value
@@ -124,6 +149,22 @@ class TaskRepository:
             return _from_item(TaskItem.get(member_pk(brand_id, member_id), task_sk(task_id)))
         except DoesNotExist:
             return None
+
+    def assigned(self, brand_id: str, task_id: str) -> Task | None:
+        """A task given by hand, by its id."""
+        try:
+            return _from_item(TaskItem.get(assigned_task_pk(brand_id, task_id), task_sk(task_id)))
+        except DoesNotExist:
+            return None
+
+    def pass_on(self, task: Task, to: str, entry: dict[str, Any]) -> None:
+        """Hand an open task from its holder to `to`, the hand-over appended to its history.
+        Taken when it was completed or passed on meanwhile (the holder read is the condition)."""
+        with taken_on_condition():
+            _to_item(task).update(actions=[TaskItem.assignee.set(to),
+                                           TaskItem.assignee_pk.set(assignee_pk(task.brand_id, to)),
+                                           TaskItem.history.set((TaskItem.history | []).append([entry]))],
+                                  condition=OPEN_ONLY & (TaskItem.assignee == task.assignee))
 
     def of_activity(self, brand_id: str, activity_id: str, task_id: str) -> Task | None:
         try:
@@ -173,8 +214,8 @@ class TaskRepository:
                                            TaskItem.assignee_pk.set(assignee_pk(task.brand_id, to))],
                                   condition=OPEN_ONLY)
 
-    def complete(self, task: Task, now: datetime, staff_id: str) -> None:
-        """Mark an open task done; Taken when it was done already."""
-        item, actions = done_actions(task, now, staff_id)
+    def complete(self, task: Task, now: datetime, staff_id: str, outcome: str | None = None) -> None:
+        """Mark an open task done (with how it ended); Taken when it was done already."""
+        item, actions = done_actions(task, now, staff_id, outcome)
         with taken_on_condition():
             item.update(actions=actions, condition=OPEN_ONLY)

@@ -57,11 +57,83 @@ class ContactOut(_Model):
     completed_task_id: str | None = Field(None, description="The cadence task this contact completed")
 
 
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+StaffId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class TaskCreate(_Model):
+    """A task given by hand (supervisor and above, or a manager for someone below them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assignee_id: StaffId
+    member_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        None, description="The member the task is about (of the brand, and of the caller's store for a manager)")
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    due_on: date = Field(description="Brand day by which it is to be done; not in the past")
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class TaskAssignIn(_Model):
+    model_config = ConfigDict(extra="forbid")
+
+    assignee_id: StaffId = Field(description="Someone below the holder in the supervisor chain (admins: anyone)")
+
+
+class TaskCompleteIn(_Model):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Text = Field(description="How it ended")
+
+
+class TaskDoneIn(_Model):
+    """How a member's task ended; a retention task needs `outcome` retained or lost, and lost a `reason`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Text | None = Field(None, description="Free text; a retention task: `retained` or `lost`")
+    reason: Literal["moved", "competitor", "price", "service", "product", "other"] | None = Field(
+        None, description="Why a member was lost (a retention task closed `lost` only)")
+
+
+class ChurnReasonOut(_Model):
+    reason: str
+    count: int
+    rate: str | None = Field(description="count / closed retention tasks (4 decimals), null when none closed")
+
+
+class ChurnReasonsOut(_Model):
+    period: str
+    store_id: str | None = None
+    closed: int = Field(description="Retention tasks closed in the brand's month")
+    retained: int
+    lost: int
+    retained_rate: str | None = None
+    lost_rate: str | None = None
+    reasons: list[ChurnReasonOut]
+
+
+class HandOverOut(_Model):
+    event: Literal["created", "assigned"]
+    at: datetime
+    by: str
+    from_id: str | None = Field(None, description="The holder before (none when created)")
+    to_id: str = Field(description="The holder after")
+
+
+class CadenceNeedOut(_Model):
+    channel: str = Field(description="A contact-log channel or `any`")
+    count: int
+    per: str | None = None
+    have: int | None = Field(None, description="Contacts of the channel logged in the period (in `missing`)")
+
+
 class TaskOut(_Model):
     task_id: str = Field(description="`<kind>.<period>`, unique per member (or activity)")
     member_id: str | None = Field(None, description="The member the task is about (none for an activity's task)")
     activity_id: str | None = Field(None, description="An organiser's task: the activity whose feedback is due")
-    kind: Literal["cadence", "dormancy", "retention", "revisit", "activity_feedback"]
+    kind: Literal["cadence", "dormancy", "retention", "revisit", "activity_feedback", "assigned",
+                  "detractor"]
     period: str
     status: Literal["open", "done"]
     assignee: str
@@ -70,6 +142,17 @@ class TaskOut(_Model):
     created_at: datetime
     completed_at: datetime | None = None
     completed_by: str | None = None
+    requirements: list[CadenceNeedOut] | None = Field(
+        None, description="A cadence task: the contacts its tier's cadence asks for the period")
+    missing: list[CadenceNeedOut] | None = Field(
+        None, description="A cadence task: the requirements the period's contacts do not meet yet (`have` done)")
+    title: str | None = Field(None, description="A task given by hand: what to do")
+    note: str | None = None
+    due_on: date | None = None
+    outcome: str | None = Field(None, description="How it ended (given at completion)")
+    lost_reason: str | None = Field(None, description="A retention task closed `lost`: why")
+    history: list[HandOverOut] | None = Field(None, description="A task given by hand: created, then each "
+                                              "hand-over, oldest first")
 
 
 class BookEntryOut(_Model):

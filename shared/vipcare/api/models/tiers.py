@@ -18,6 +18,21 @@ from .base import (
 )
 
 
+class CadenceIn(_Input):
+    """Contacts a member of the tier is owed: `count` of `channel` per month or quarter."""
+
+    channel: Literal["visit", "phone", "sms", "wechat", "email", "event", "other", "any"] = Field(
+        description="A contact-log channel, or `any` (every contact counts)")
+    count: int = Field(ge=1, le=31)
+    per: Literal["month", "quarter"]
+
+
+class CadenceOut(_Model):
+    channel: str
+    count: int
+    per: str
+
+
 class TierRuleIn(_Input):
     """One tier of the policy. Thresholds are checked by the service (increase with the tier,
     keep <= upgrade, nothing negative) so that each error names its field."""
@@ -29,7 +44,10 @@ class TierRuleIn(_Input):
     keep_purchases_6m: int | None = Field(None, description="Purchases that keep the tier; default 80% of upgrade")
     points_multiplier: Decimal = Decimal("1.0")
     dedicated_manager: bool = False
-    contact_every_days: int | None = Field(None, ge=1, le=366)
+    cadence: list[CadenceIn] | None = Field(
+        None, max_length=8, description="Contact cadence; every requirement must be met for the period's cadence "
+        "task to be done (a phone call is not a visit); one period per tier. Default: gold and diamond 1 contact "
+        "a month, silver 1 a quarter, regular none")
 
 
 class TierPolicyIn(_Input):
@@ -51,7 +69,7 @@ class TierRuleOut(_Model):
     keep_purchases_6m: int
     points_multiplier: str
     dedicated_manager: bool
-    contact_every_days: int | None = None
+    cadence: list[CadenceOut] = Field(default_factory=list)
 
 
 class TierPolicyOut(_Model):
