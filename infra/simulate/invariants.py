@@ -116,7 +116,7 @@ def birthdays_not_greeted(items: Items, period: Period) -> list[str]:
         enrolled = local_day(p["enrolled_at"])
         for year in range(first_day.year, last_day.year + 1):
             day = birthday_on(p, year)
-            if day is None or not (max(first_day, enrolled + timedelta(days=1)) <= day < last_day):
+            if day is None or not (max(first_day, enrolled + timedelta(days=1)) <= day <= last_day):
                 continue
             got = [m for m in by_member[p["member_id"]] if m.get("sent_at") and local_day(m["sent_at"]) in
                    (day, day + timedelta(days=1))]

@@ -89,16 +89,14 @@ class World:
     first_day: date
     days: int
     seed: int = 19
+    complaint_rate: float = 0.0015  # complaints per member per day
     people: list[Person] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
         self._pending_returns: dict[date, list[Return]] = {}
-        phones: set[str] = set()
         for key in range(self.members):
-            phone = f"139{key:08d}"  # distinct by construction: one member per phone
-            phones.add(phone)
-            self.people.append(self._person(key, phone))
+            self.people.append(self._person(key, f"139{key:08d}"))  # distinct phones: one member each
 
     def _person(self, key: int, phone: str) -> Person:
         rng = self.rng
@@ -136,7 +134,7 @@ class World:
                     self._pending_returns.setdefault(back, []).append(Return(
                         p.key, f"{sale.transaction_id}-R", sale, (sale.amount / 2).quantize(Decimal("1")),
                         local(back, rng.randint(10, 20), rng.randint(0, 59))))
-            if rng.random() < 0.0015:
+            if rng.random() < self.complaint_rate:
                 ack = None if rng.random() < 0.25 else timedelta(minutes=rng.randint(5, 72 * 60))
                 plan.complaints.append(Complaint(
                     p.key, local(today, rng.randint(9, 20), rng.randint(0, 59)), ack,
