@@ -25,6 +25,7 @@ class Items:
     profiles: list[Item] = field(default_factory=list)  # MembersTable PROFILE
     stats: list[Item] = field(default_factory=list)  # MembersTable STATS (points lots)
     txns: list[Item] = field(default_factory=list)  # MembersTable TXN (the ledger)
+    decisions: list[Item] = field(default_factory=list)  # MembersTable TIER#<at>#... (tier decisions)
     messages: list[Item] = field(default_factory=list)  # CareTable MSG#...
     contacts: list[Item] = field(default_factory=list)  # CareTable CONTACT#...
     complaints: list[Item] = field(default_factory=list)  # ComplaintsTable CASE
@@ -191,6 +192,25 @@ def sales_6m(items: Items, at: datetime) -> dict[str, int]:
 Qualifying = Callable[[Decimal, int], str]
 
 
+RULE_ACTORS = ("purchase", "schedule")  # the rules' own decisions (ingestion, the hourly review)
+
+
+def upgrades_the_ledger_does_not_support(items: Items, period: Period, qualifying: Qualifying) -> list[str]:
+    """Upgrades decided by the rules (not a manager's approval of an application) to a tier the
+    ledger did not qualify the member for at the decision's moment."""
+    out = []
+    for d in items.decisions:
+        frm, to = d.get("tier_from", "regular"), d.get("tier_to", "regular")
+        if TIERS.index(to) <= TIERS.index(frm) or d.get("actor") not in RULE_ACTORS:
+            continue
+        at = when(d["at"])
+        spend = spend_12m(items, at).get(d["member_id"], Decimal(0))
+        due = qualifying(spend, sales_6m(items, at).get(d["member_id"], 0))
+        if TIERS.index(due) < TIERS.index(to):
+            out.append(f"{d['member_id']}: {frm} -> {to} at {at} with 12-month spend {spend} ({due} due)")
+    return out
+
+
 def tiers_contradict_ledger(items: Items, period: Period, qualifying: Qualifying) -> list[str]:
     """A member below the tier their ledger qualifies them for (upgrades are immediate; being
     above it is allowed: a downgrade waits for the review, with its grace)."""
@@ -235,6 +255,18 @@ def sms_sent(items: Items, period: str) -> int:
                and month_of(m["sent_at"]) == period)
 
 
+def tier_moves(items: Items, period: str) -> dict[str, int]:
+    """Upgrades, downgrades and new VIPs (regular -> silver or above) decided in the month."""
+    moves = {"upgrades": 0, "downgrades": 0, "new_vips": 0}
+    for d in items.decisions:
+        frm, to = TIERS.index(d.get("tier_from", "regular")), TIERS.index(d.get("tier_to", "regular"))
+        if month_of(d["at"]) != period or frm == to:
+            continue
+        moves["upgrades" if to > frm else "downgrades"] += 1
+        moves["new_vips"] += frm == 0 and to > 0
+    return moves
+
+
 def complaints_opened(items: Items, period: str) -> int:
     return sum(1 for c in items.complaints if month_of(c["opened_at"]) == period)
 
@@ -246,6 +278,7 @@ FIGURES: dict[str, tuple[Callable[[Items, str], Any], Callable[[dict], Any]]] = 
     "NPS": (nps, lambda r: {k: r["nps"][k] for k in ("responses", "promoters", "passives", "detractors")}),
     "SMS sent": (sms_sent, lambda r: r["sms"]["sent"]),
     "complaints opened": (complaints_opened, lambda r: r["complaints"]["opened"]),
+    "upgrades, downgrades, new VIPs": (tier_moves, lambda r: {k: r[k] for k in ("upgrades", "downgrades", "new_vips")}),
 }
 # figures only the current month's report shows as they are now
 LIVE_FIGURES = {"members by tier": (members_by_tier, lambda r: r["members_by_tier"])}
@@ -270,6 +303,7 @@ def check(items: Items, period: Period, qualifying: Qualifying) -> list[Row]:
         ("consenting birthdays not greeted on the day", birthdays_not_greeted(items, period)),
         ("overdue complaints not escalated within one job interval", complaints_not_escalated(items, period)),
         ("tiers below what the ledger qualifies for", tiers_contradict_ledger(items, period, qualifying)),
+        ("upgrades the ledger does not support", upgrades_the_ledger_does_not_support(items, period, qualifying)),
         ("points balances that differ from the ledger", points_balances_differ(items, period)),
         ("KPI figures that differ from the raw items", kpis_differ(items, period)),
     ]

@@ -51,6 +51,8 @@ def items(brand_id: str, months: list[str], at: datetime) -> Items:
             got.stats.append({**item, "member_id": member_of(item["pk"])})
         elif item["sk"] == "TXN" and item.get("status", "applied") == "applied":
             got.txns.append(item)
+        elif item["sk"].startswith("TIER#"):
+            got.decisions.append({**item, "member_id": member_of(item["pk"])})
     for item in scan("CareTable"):
         if not item["pk"].startswith(prefix) or "#MEMBER#" not in item["pk"]:
             continue

@@ -100,9 +100,25 @@ def test_points_and_tiers_are_checked_against_the_ledger():
     assert qualifying(Decimal(0), 0) == "regular"
 
 
+def test_an_upgrade_the_ledger_did_not_qualify_for_is_counted_an_approved_application_is_not():
+    at = NOW - timedelta(days=2)
+    upgrade = {"member_id": "m1", "tier_from": "regular", "tier_to": "gold", "actor": "purchase", "at": iso(at)}
+    name = "upgrades the ledger does not support"
+    rich = [sale("100000", 100000)]  # three days before the decision
+    stats = [{"member_id": "m1", "lots": {"2027-06": 100000}, "debt": 0}]
+    base = {"profiles": [profile(tier="gold")], "messages": [BIRTHDAY_SENT], "stats": stats}
+    assert rows(inv.Items(**base, txns=rich, decisions=[upgrade]))[name] == 0
+    poor = [sale("10", 10)]
+    few = [{"member_id": "m1", "lots": {"2027-06": 10}, "debt": 0}]
+    assert rows(inv.Items(**{**base, "stats": few}, txns=poor, decisions=[upgrade]))[name] == 1
+    approved = {**upgrade, "actor": "staff:demo-001-manager"}
+    assert rows(inv.Items(**{**base, "stats": few}, txns=poor, decisions=[approved]))[name] == 0
+
+
 def test_a_kpi_figure_that_differs_from_the_raw_items_is_counted():
     contacts = [{"member_id": "m1", "contacted_on": "2026-06-03", "nps": 10}]
-    report = {"enrolled": 0, "contacts": {"logged": 1}, "sms": {"sent": 1},
+    report = {"enrolled": 0, "contacts": {"logged": 1}, "sms": {"sent": 1}, "upgrades": 0, "downgrades": 0,
+              "new_vips": 0,
               "nps": {"responses": 1, "promoters": 1, "passives": 0, "detractors": 0},
               "complaints": {"opened": 0}, "members_by_tier": {"regular": 1, "silver": 0, "gold": 0, "diamond": 0}}
     june = message("holiday", datetime(2026, 6, 5, 2, tzinfo=UTC))
