@@ -30,6 +30,7 @@ class Items:
     contacts: list[Item] = field(default_factory=list)  # CareTable CONTACT#...
     complaints: list[Item] = field(default_factory=list)  # ComplaintsTable CASE
     kpi_reports: dict[str, dict] = field(default_factory=dict)  # period -> GET /reports/kpis (brand)
+    kpi_errors: dict[str, str] = field(default_factory=dict)  # period -> what the API answered instead
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,7 @@ LIVE_FIGURES = {"members by tier": (members_by_tier, lambda r: r["members_by_tie
 
 
 def kpis_differ(items: Items, period: Period) -> list[str]:
-    out = []
+    out = [f"{month}: no report ({answer})" for month, answer in sorted(items.kpi_errors.items())]
     last = max(items.kpi_reports, default=None)
     for month, report in sorted(items.kpi_reports.items()):
         figures = FIGURES | (LIVE_FIGURES if month == last else {})

@@ -65,4 +65,6 @@ def items(brand_id: str, months: list[str], at: datetime) -> Items:
         status, report = call("GET", f"/reports/kpis?period={month}", None, at)
         if status == 200:
             got.kpi_reports[month] = report
+        else:
+            got.kpi_errors[month] = f"{status} {report}"
     return got
