@@ -19,7 +19,7 @@ export SAM_CLI_TELEMETRY     := 0
 # sam build looks for `python3.13` on PATH: the venv's bin provides it.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test test-dates lint lint-fast validate build openapi bench invoke soak report clean help
+.PHONY: run test test-dates lint lint-fast validate build openapi bench invoke soak report simulate clean help
 
 help:
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -86,6 +86,12 @@ REPORT_URL ?= http://127.0.0.1:3000
 report: $(STAMP) ## KPI dashboard of the running API (make run) -> build/report/dashboard.html + .png [PERIOD=YYYY-MM]
 	@bash .ci/bootstrap-chromium
 	$(PY) -m infra.report --url $(REPORT_URL) --out build/report $(if $(PERIOD),--period $(PERIOD))
+
+MEMBERS ?= 2000
+MONTHS  ?= 12
+
+simulate: $(STAMP) ## real handlers and jobs over simulated months, then the invariants [MEMBERS=2000 MONTHS=12]
+	$(PY) -m infra.simulate --members $(MEMBERS) --months $(MONTHS)
 
 invoke: $(STAMP) ## run handlers with sample events: make invoke EVENT="events/enrollment/enrol.json ..."
 	$(PY) -m infra.local.invoke $(EVENT)

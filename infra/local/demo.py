@@ -49,24 +49,22 @@ DEMO_REWARDS = {
 }
 
 
-def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | None = None) -> dict[str, int]:
+def seed_directory(now: datetime, rng: random.Random,
+                   brands: tuple[tuple[str, str, int], ...] | None = None) -> dict[str, int]:
+    """Brands demo and acme, their stores and staff in every role, brand demo's benefits and
+    rewards: what every demo (and the simulator) starts from."""
     from vipcare import wiring
     from vipcare.api.models.benefits import BenefitsIn, RewardIn
     from vipcare.api.models.directory import StaffCreate, StoreCreate
-    from vipcare.api.models.members import EnrolRequest
     from vipcare.domain.access import Caller, Role
     from vipcare.domain.directory import BrandSettings
-    from vipcare.domain.errors import Conflict
-    from vipcare.services import benefits, directory, members, rewards
+    from vipcare.services import benefits, directory, rewards
     from vipcare.store.directory import DirectoryRepository
 
-    now = now or datetime.now(UTC)  # the demo's one reading of the clock: its history ends here
-    rng = random.Random(seed_value)
     repo = DirectoryRepository()
-    stores_and_staff, enrolment = wiring.directory(), wiring.enrollment()
-    counts = {"stores": 0, "staff": 0, "members": 0}
-    for brand_id, name, n_stores, n_members in (("demo", "Demo Fashion", 3, members_per_brand),
-                                                ("acme", "Acme Jewellers", 1, 12)):
+    stores_and_staff = wiring.directory()
+    counts = {"stores": 0, "staff": 0}
+    for brand_id, name, n_stores in brands or BRANDS:
         repo.put_brand(BrandSettings(brand_id=brand_id, name=name))
         admin = Caller(staff_id=f"{brand_id}-admin", brand_id=brand_id, store_id=None, role=Role.ADMIN)
         if brand_id == "demo":  # what the till offers each tier (docs/benefits.md), through the real PUT
@@ -75,8 +73,7 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | N
             for reward_id, body in DEMO_REWARDS.items():
                 rewards.put_reward(admin, brand_id, reward_id, RewardIn.model_validate(body), now=now,
                                    rewards=wiring.purchase_api().rewards)
-        stores = [f"{brand_id}-{i:03d}" for i in range(1, n_stores + 1)]
-        for store_id in stores:
+        for store_id in [f"{brand_id}-{i:03d}" for i in range(1, n_stores + 1)]:
             directory.create_store(admin, StoreCreate(store_id=store_id, name=f"{name} {store_id[-3:]}"), now=now,
                                    directory=stores_and_staff.directory)
             counts["stores"] += 1
@@ -90,6 +87,31 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | N
                     capacity=capacity,
                 ), now=now, directory=stores_and_staff.directory)
                 counts["staff"] += 1
+    return counts
+
+
+# brand id, name, stores
+BRANDS = (("demo", "Demo Fashion", 3), ("acme", "Acme Jewellers", 1))
+
+
+def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | None = None) -> dict[str, int]:
+    from vipcare import wiring
+    from vipcare.api.models.members import EnrolRequest
+    from vipcare.domain.access import Caller, Role
+    from vipcare.domain.errors import Conflict
+    from vipcare.services import members
+
+    now = now or datetime.now(UTC)  # the demo's one reading of the clock: its history ends here
+    rng = random.Random(seed_value)
+    enrolment = wiring.enrollment()
+    counts: dict[str, int] = {"stores": 0, "staff": 0, "members": 0}
+    for brand in BRANDS:
+        brand_id, _name, n_stores = brand
+        for key, n in seed_directory(now, rng, (brand,)).items():  # brand by brand: the same draws as ever
+            counts[key] += n
+        n_members = members_per_brand if brand_id == "demo" else 12
+        admin = Caller(staff_id=f"{brand_id}-admin", brand_id=brand_id, store_id=None, role=Role.ADMIN)
+        stores = [f"{brand_id}-{i:03d}" for i in range(1, n_stores + 1)]
         today = now.date()
         enrolled: list[str] = []
         for i in range(n_members):
