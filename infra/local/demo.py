@@ -206,7 +206,7 @@ def _care_history(rng: random.Random, admin: Caller, member_ids: list[str], now:
                 if rng.random() < 0.8:
                     complaints.record_feedback(admin, case.complaint_id, rng.random() < 0.85,
                                                nps=rng.choice([7, 9, 10, 10, 4]), now=now, complaints=w.complaints,
-                                               directory=w.directory, notifier=w.notifier)
+                                               directory=w.directory, notifier=w.notifier, events=w.events)
         except DomainError:
             continue  # a demo case routed where this caller may not act: left open
     return {"vips": len(vips), "contacts": contacts, "complaints": filed, **activity}
