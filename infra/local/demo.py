@@ -116,17 +116,17 @@ def seed(*, members_per_brand: int = 300, seed_value: int = 7, now: datetime | N
         enrolled: list[str] = []
         for i in range(n_members):
             birthday = date(rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28))
-            request = EnrolRequest(
-                name=f"{rng.choice(SURNAMES)}{rng.choice(GIVEN)}",
-                phone=f"+86139{rng.randint(0, 99_999_999):08d}",
-                store_id=stores[i % len(stores)],
-                gender=rng.choice(["female", "male", "female", "undisclosed"]),
-                birthday=birthday,
-                birthday_lunar=rng.random() < 0.2,
-                anniversary=(today - timedelta(days=rng.randint(400, 9000))) if rng.random() < 0.3 else None,
-                hobbies=rng.sample(HOBBIES, k=rng.randint(0, 3)),
-                consent={"sms_marketing": rng.random() < 0.7},
-            )
+            request = EnrolRequest.model_validate({  # validated as the API validates a request body
+                "name": f"{rng.choice(SURNAMES)}{rng.choice(GIVEN)}",
+                "phone": f"+86139{rng.randint(0, 99_999_999):08d}",
+                "store_id": stores[i % len(stores)],
+                "gender": rng.choice(["female", "male", "female", "undisclosed"]),
+                "birthday": birthday,
+                "birthday_lunar": rng.random() < 0.2,
+                "anniversary": (today - timedelta(days=rng.randint(400, 9000))) if rng.random() < 0.3 else None,
+                "hobbies": rng.sample(HOBBIES, k=rng.randint(0, 3)),
+                "consent": {"sms_marketing": rng.random() < 0.7},
+            })
             try:
                 member = members.enroll(admin, request, now=now, members=enrolment.members,
                                         directory=enrolment.directory)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -46,7 +46,7 @@ LocalRoute = Callable[["Gateway", dict[str, Any], dict[str, list[str]]], tuple[i
 
 class Gateway:
     def __init__(self, cognito: LocalCognito, *, host: str = "127.0.0.1", port: int = 3000,
-                 local_routes: dict[tuple[str, str], LocalRoute] | None = None,
+                 local_routes: Mapping[tuple[str, str], LocalRoute] | None = None,
                  log: Callable[[str], None] = print, names: dict[str, str] | None = None,
                  aws_client: Callable[[str], Any] | None = None) -> None:
         self.cognito = cognito
@@ -65,7 +65,7 @@ class Gateway:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def serve_in_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True)

@@ -134,14 +134,17 @@ def outbox(gw: Gateway, _: dict[str, Any], __: dict[str, list[str]]) -> tuple[in
     from moto.sns.models import sns_backends
 
     backend = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-    messages = [{"message_id": mid, "phone": phone, "message": text}
-                for mid, (phone, text, *_rest) in backend.sms_messages.items()]
+    # moto keeps (phone, text, ...) per message id
+    messages = [{"message_id": mid, "phone": sent[0], "message": sent[1]}
+                for mid, sent in backend.sms_messages.items()]
     return 200, {"count": len(messages), "messages": messages}
 
 
 def queues(gw: Gateway, _: dict[str, Any], __: dict[str, list[str]]) -> tuple[int, Any]:
     """Depth of every queue of the template (e.g. to wait until purchases are applied)."""
     sqs = gw.aws_client("sqs")
+    if sqs is None:
+        return 503, {"error": "no AWS client: the gateway was started without one"}
     out = {}
     for logical_id in template.resources("AWS::SQS::Queue"):
         attrs = sqs.get_queue_attributes(QueueUrl=gw.names[logical_id], AttributeNames=[

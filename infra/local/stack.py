@@ -64,7 +64,7 @@ class LocalStack:
     def client(self, service: str) -> Any:
         import boto3
 
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)  # type: ignore[call-overload]
 
     def create_resources(self) -> None:
         self.names.update(resources.create_all(self.client, sqs_endpoint=self.endpoint))
