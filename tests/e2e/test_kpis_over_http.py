@@ -41,7 +41,10 @@ def _recomputed(stack, period: str) -> dict:
                    .strftime("%Y-%m") == period)
     care = [i for i in _table_items(stack, "CareTable") if i.get("brand_id") == "demo"]
     contacts = [c for c in care if c["sk"].startswith("CONTACT#") and c["contacted_on"].startswith(period)]
-    gold_plus = {m["member_id"] for m in live if m.get("tier") in ("gold", "diamond")}
+    # contact coverage's base: the gold+ members of the month's opening snapshot (docs/kpis.md),
+    # whatever their tier since
+    gold_plus = {i["sk"] for i in _table_items(stack, "KpiTable")
+                 if i["pk"] == f"BRAND#demo#SNAP#{period}" and i.get("tier") in ("gold", "diamond")}
     cases = [c for c in _table_items(stack, "ComplaintsTable")
              if c["sk"] == "CASE" and c.get("brand_id") == "demo" and c["period"] == period]
     return {"members_by_tier": by_tier, "enrolled": enrolled, "closed": len(members) - len(live),
