@@ -1,16 +1,21 @@
 """A few simulated days across a month's end through the real handlers and every firing of the
-scheduled jobs (infra/simulate): every invariant holds. The days are fixed (the simulator moves
-the process clock itself), so the run does not depend on the day it is made."""
+scheduled jobs (infra/simulate): every invariant holds. The days are the last of the month
+before the clock's current one and the first two of it (the simulator moves the process clock
+to each simulated moment itself)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from infra.simulate import report
 from infra.simulate.world import World
+from tests.support import clock
+from vipcare.domain.months import shift
 
-END = date(2026, 9, 3)  # 31 August to 2 September: the monthly snapshot runs on the 1st
+MONTH = clock.brand_month(clock.now())
+FIRST = date.fromisoformat(f"{MONTH}-01")
+END = FIRST + timedelta(days=2)  # the previous month's last day to the 2nd: the snapshot runs on the 1st
 
 
 def lunar_born_on(day: date) -> date:
@@ -30,7 +35,7 @@ def test_a_few_simulated_days_keep_every_invariant(monkeypatch):
         made(self)
         self.complaint_rate = 0.03
         for i, p in enumerate(self.people[:8]):
-            day = date(2026, 9, 1 + i % 2)
+            day = FIRST + timedelta(days=i % 2)
             self.people[i] = replace(p, birthday=lunar_born_on(day) if i % 4 == 3 else day.replace(year=1985),
                                      lunar=i % 4 == 3, consent=True, joins=self.first_day)
         for i, p in enumerate(self.people[8:16], start=8):
@@ -43,5 +48,5 @@ def test_a_few_simulated_days_keep_every_invariant(monkeypatch):
     assert outcome.run.sales and outcome.run.complaints
     assert {r.name: r.broken for r in outcome.rows} == {r.name: 0 for r in outcome.rows}
     assert outcome.run.job_runs["ComplaintRoutingFunction"] == 3 * 96
-    assert set(outcome.reports) == {"2026-08", "2026-09"}
-    assert outcome.reports["2026-09"]["sms"]["sent"] >= 8  # the birthdays at least
+    assert set(outcome.reports) == {shift(MONTH, -1), MONTH}
+    assert outcome.reports[MONTH]["sms"]["sent"] >= 8  # the birthdays at least
