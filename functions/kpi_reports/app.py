@@ -77,8 +77,8 @@ def kpi_history(
     return KpiHistory(periods=[KpiReport(**d) for d in docs])
 
 
-def _policy_out(brand_id: str, policy: KpiPolicy, versions: list[KpiPolicy]) -> KpiPolicyOut:
-    return KpiPolicyOut(brand_id=brand_id, versions=[v.version for v in versions], **policy.as_doc())
+def _policy_out(brand_id: str, policy: KpiPolicy, versions: list[int]) -> KpiPolicyOut:
+    return KpiPolicyOut(brand_id=brand_id, versions=versions, **policy.as_doc())
 
 
 @app.get("/brands/<brand_id>/kpi-policy", operation_id="getKpiPolicy",
@@ -87,7 +87,7 @@ def _policy_out(brand_id: str, policy: KpiPolicy, versions: list[KpiPolicy]) -> 
 @tracer.capture_method
 def get_kpi_policy(brand_id: str) -> KpiPolicyOut:
     current, versions = kpi_policy.get_policy(current_caller(app), brand_id, repo=wired.kpi_policies)
-    return _policy_out(brand_id, current, versions)
+    return _policy_out(brand_id, current, [v.version for v in versions])
 
 
 @app.put("/brands/<brand_id>/kpi-policy", operation_id="setKpiPolicy",
@@ -102,8 +102,8 @@ def put_kpi_policy(brand_id: str, request: KpiPolicyIn) -> KpiPolicyOut:
     stored = kpi_policy.put_policy(current_caller(app), brand_id, request.model_dump(mode="json", exclude_none=True),
                                    now=request_time(app), repo=wired.kpi_policies)
     logger.info("kpi policy stored", extra={"brand_id": brand_id, "version": stored.version})
-    _, versions = kpi_policy.get_policy(current_caller(app), brand_id, repo=wired.kpi_policies)
-    return _policy_out(brand_id, stored, versions)
+    # versions are numbered 1, 2, ... with no gaps (each is the one in force + 1, put if absent)
+    return _policy_out(brand_id, stored, list(range(1, stored.version + 1)))
 
 
 # The basket aggregate stops this long (at most a fifth of the time left) before the function would

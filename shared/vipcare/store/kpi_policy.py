@@ -5,6 +5,7 @@ stay readable (docs/kpis.md "The brand's KPI policy")."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -33,9 +34,8 @@ class KpiPolicyItem(_KpiModel):
 
 def _policy(item: KpiPolicyItem) -> KpiPolicy:
     doc = {k: v for k, v in json.loads(item.document).items() if k not in ("version", "created_at", "created_by")}
-    p = rules.from_doc(doc)
-    return KpiPolicy(**{**p.__dict__, "version": int(item.version), "created_at": item.created_at,
-                        "created_by": item.created_by})
+    return replace(rules.from_doc(doc), version=int(item.version), created_at=item.created_at,
+                   created_by=item.created_by)
 
 
 class KpiPolicyRepository:
